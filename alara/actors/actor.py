@@ -1,0 +1,295 @@
+"""Actors: one asyncio task draining one mailbox, reached only through an ``ActorRef``.
+
+The ref is the Erlang pid of this framework: callers hold it, the supervisor watches it, and a
+restarted actor gets a new one. Everything that can go wrong with an actor ends the same way:
+the ref turns dead, every caller still waiting (queued or in flight) gets ``ActorDiedError`` at
+once, later calls fail fast, and the monitors (the supervisor) hear the exit reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Final
+
+from alara.errors import ActorDiedError, CallTimeoutError
+from alara.log import get_logger
+from alara.validation import check_positive_float
+
+__all__ = ["Actor", "ActorRef", "Envelope", "Exit", "ExitKind", "spawn"]
+
+_log = get_logger("actors")
+_ids = itertools.count(1)
+
+Envelope = tuple[Any, "asyncio.Future[Any] | None"]
+"""A mailbox entry: the message and the future for its reply (``None`` for a cast)."""
+
+_STOP: Final[Any] = object()  # mailbox sentinel; always the last entry ever enqueued
+
+
+class ExitKind(str, Enum):
+    """Why an actor ended, in OTP's terms."""
+
+    NORMAL = "normal"  # asked to stop, and did
+    SHUTDOWN = "shutdown"  # stopped by cancellation (shutdown timeout, loop teardown)
+    CRASHED = "crashed"  # a handler raised
+    KILLED = "killed"  # ActorRef.kill(): a crash imposed from outside
+
+
+@dataclass(frozen=True, slots=True)
+class Exit:
+    """The exit reason an actor's monitors receive."""
+
+    kind: ExitKind
+    reason: str
+    error: BaseException | None = None
+
+    @property
+    def abnormal(self) -> bool:
+        """True for crashes and kills: what ``transient`` children are restarted for."""
+        return self.kind in (ExitKind.CRASHED, ExitKind.KILLED)
+
+
+class Actor:
+    """Behaviour of an actor: subclass and override the handlers you need.
+
+    Handlers run one at a time inside the actor's task, so an actor's own state needs no lock.
+    A handler that raises crashes the actor: that is the signal supervisors act on, so do not
+    catch what you cannot handle.
+    """
+
+    async def on_start(self) -> None:
+        """Run in the actor's task before the first message; raising here is a crash."""
+
+    async def handle_call(self, message: Any) -> Any:
+        """Answer a ``call``/``ask``; the return value is the reply."""
+        raise NotImplementedError(f"{type(self).__name__} does not handle calls")
+
+    async def handle_cast(self, message: Any) -> None:
+        """Act on a ``cast``; there is no reply."""
+        raise NotImplementedError(f"{type(self).__name__} does not handle casts")
+
+    async def handle_batch(self, batch: list[Envelope]) -> None:
+        """Handle every envelope that was waiting in the mailbox, in order.
+
+        Override to serve a burst of requests with one operation (one system call for many
+        callers, say). Skip envelopes whose reply future is already done: their caller gave up.
+        """
+        for message, reply in batch:
+            if reply is None:
+                await self.handle_cast(message)
+            elif not reply.done():
+                result = await self.handle_call(message)
+                if not reply.done():
+                    reply.set_result(result)
+
+    async def on_stop(self) -> None:
+        """Run after a graceful ``stop()`` once the mailbox is drained (not after a crash)."""
+
+
+_RUNNING, _STOPPING, _DEAD = 0, 1, 2
+
+
+class ActorRef:
+    """Handle to a running actor: all a caller needs, and safe to keep after it dies."""
+
+    __slots__ = (
+        "__weakref__",
+        "_cancel_exit",
+        "_exit",
+        "_exit_future",
+        "_loop",
+        "_mailbox",
+        "_monitors",
+        "_state",
+        "_task",
+        "id",
+        "name",
+    )
+
+    def __init__(self, name: str, loop: asyncio.AbstractEventLoop) -> None:
+        self.name = name
+        self.id = next(_ids)
+        self._loop = loop
+        self._mailbox: asyncio.Queue[Any] = asyncio.Queue()
+        self._state = _RUNNING
+        self._exit: Exit | None = None
+        self._exit_future: asyncio.Future[Exit] = loop.create_future()
+        self._cancel_exit: Exit | None = None
+        self._monitors: list[Callable[[ActorRef, Exit], None]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        state = ("alive", "stopping", "dead")[self._state]
+        return f"<ActorRef {self.name}#{self.id} {state}>"
+
+    def is_alive(self) -> bool:
+        """True until the actor is asked to stop, is killed, or crashes."""
+        return self._state == _RUNNING
+
+    @property
+    def exit(self) -> Exit | None:
+        """The exit reason once the actor has ended, else ``None``."""
+        return self._exit
+
+    def ask(self, message: Any) -> asyncio.Future[Any]:
+        """Enqueue a call and return the future of its reply, without waiting.
+
+        The building block of fan-out: ask many actors, then ``asyncio.gather`` the futures.
+        Cancelling the future withdraws the request; the actor skips it.
+        """
+        if self._state != _RUNNING:
+            raise ActorDiedError(self.name, self._why_not_running())
+        reply: asyncio.Future[Any] = self._loop.create_future()
+        self._mailbox.put_nowait((message, reply))
+        return reply
+
+    async def call(self, message: Any, timeout: float | None = 5.0) -> Any:
+        """Send ``message`` and wait for the reply, at most ``timeout`` seconds (``None``: forever)."""
+        if timeout is not None:
+            timeout = check_positive_float("timeout", timeout)
+        reply = self.ask(message)
+        if timeout is None:
+            return await reply
+        try:
+            async with asyncio.timeout(timeout):
+                return await reply
+        except TimeoutError:
+            raise CallTimeoutError(f"actor {self.name!r} did not reply within {timeout}s") from None
+
+    def cast(self, message: Any) -> None:
+        """Enqueue ``message`` with no reply; fails fast if the actor is not running."""
+        if self._state != _RUNNING:
+            raise ActorDiedError(self.name, self._why_not_running())
+        self._mailbox.put_nowait((message, None))
+
+    async def stop(self, timeout: float = 5.0) -> Exit:
+        """Stop gracefully: messages already queued are handled, new ones are refused.
+
+        If the actor has not ended after ``timeout`` seconds its task is cancelled.
+        """
+        timeout = check_positive_float("timeout", timeout)
+        if self._state == _RUNNING:
+            self._state = _STOPPING
+            self._mailbox.put_nowait(_STOP)
+        try:
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(self._exit_future)
+        except TimeoutError:
+            self._cancel(Exit(ExitKind.SHUTDOWN, f"did not stop within {timeout}s"))
+            return await asyncio.shield(self._exit_future)
+
+    def kill(self, reason: str = "killed") -> None:
+        """Crash the actor from outside, like Erlang's ``exit(Pid, kill)``.
+
+        Supervisors treat it as a crash. Meant for tests, demos, chaos runs, and for callers
+        that judge an actor hung. Killing a dead actor does nothing.
+        """
+        if not isinstance(reason, str):
+            raise TypeError(f"reason must be a str, got {type(reason).__name__}")
+        if self._state != _DEAD:
+            self._state = _STOPPING
+            self._cancel(Exit(ExitKind.KILLED, reason))
+
+    async def wait(self) -> Exit:
+        """Wait for the actor to end and return why."""
+        return await asyncio.shield(self._exit_future)
+
+    def monitor(self, callback: Callable[[ActorRef, Exit], None]) -> None:
+        """Call ``callback(ref, exit)`` once when the actor ends (soon, if it already has)."""
+        if self._exit is not None:
+            self._loop.call_soon(callback, self, self._exit)
+        else:
+            self._monitors.append(callback)
+
+    def _why_not_running(self) -> str:
+        if self._exit is not None:
+            return f"{self._exit.kind.value}: {self._exit.reason}"
+        return "stopping"
+
+    def _cancel(self, exit: Exit) -> None:
+        if self._cancel_exit is None and self._task is not None and not self._task.done():
+            self._cancel_exit = exit
+            self._task.cancel()
+
+    def _finish(self, exit: Exit, pending: list[Envelope]) -> None:
+        """Record the exit, fail every waiting caller, tell the monitors. Idempotent."""
+        if self._exit is not None:
+            return
+        self._state = _DEAD
+        self._exit = exit
+        mailbox = self._mailbox
+        while not mailbox.empty():
+            pending.append(mailbox.get_nowait())
+        why = f"{exit.kind.value}: {exit.reason}"
+        for entry in pending:
+            if entry is not _STOP and entry[1] is not None and not entry[1].done():
+                entry[1].set_exception(ActorDiedError(self.name, why))
+        if exit.abnormal:
+            _log.warning("actor.crashed", actor=self.name, ref_id=self.id, kind=exit.kind.value,
+                         reason=exit.reason)
+        else:
+            _log.info("actor.stopped", actor=self.name, ref_id=self.id, kind=exit.kind.value,
+                      reason=exit.reason)
+        self._exit_future.set_result(exit)
+        monitors, self._monitors = self._monitors, []
+        for callback in monitors:
+            callback(self, exit)
+
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
+        # Backstop for a task cancelled before its first step, whose body never ran.
+        self._finish(self._cancel_exit or Exit(ExitKind.SHUTDOWN, "cancelled"), [])
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+async def _run(ref: ActorRef, actor: Actor) -> None:
+    batch: list[Envelope] = []
+    exit = Exit(ExitKind.NORMAL, "stopped")
+    try:
+        await actor.on_start()
+        _log.info("actor.started", actor=ref.name, ref_id=ref.id, behaviour=type(actor).__name__)
+        mailbox = ref._mailbox
+        get, get_nowait = mailbox.get, mailbox.get_nowait
+        while True:
+            batch = [await get()]
+            while not mailbox.empty():
+                batch.append(get_nowait())
+            if batch[-1] is _STOP:
+                batch.pop()
+                await actor.handle_batch(batch)
+                batch = []
+                await actor.on_stop()
+                return
+            await actor.handle_batch(batch)
+    except asyncio.CancelledError:
+        if ref._cancel_exit is None:
+            exit = Exit(ExitKind.SHUTDOWN, "cancelled")
+            raise  # cancelled by someone else (loop teardown): let it propagate
+        exit = ref._cancel_exit
+    except Exception as error:
+        exit = Exit(ExitKind.CRASHED, _describe(error), error)
+    finally:
+        ref._finish(exit, batch)
+
+
+def spawn(actor: Actor, *, name: str | None = None) -> ActorRef:
+    """Start ``actor`` in its own task on the running loop and return its ref.
+
+    Messages may be sent at once; they wait in the mailbox until ``on_start`` has run.
+    """
+    if not isinstance(actor, Actor):
+        raise TypeError(f"actor must be an Actor instance, got {type(actor).__name__}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, got {type(name).__name__}")
+    loop = asyncio.get_running_loop()
+    ref = ActorRef(name or type(actor).__name__, loop)
+    ref._task = loop.create_task(_run(ref, actor), name=f"alara:{ref.name}#{ref.id}")
+    ref._task.add_done_callback(ref._on_task_done)
+    return ref

@@ -1,0 +1,244 @@
+"""The façade: a supervised pool of entropy workers behind a small async API.
+
+``create_network()`` returns a ``Network`` that is both awaitable (``net = await
+create_network(5)``) and an async context manager (``async with create_network() as net``).
+Every request takes one fresh contribution from every worker (``collect``) and mixes them
+(``mix``); the façade itself holds no entropy between requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from types import TracebackType
+from typing import Any
+
+from alara.actors.actor import ActorRef
+from alara.actors.supervisor import Child, ChildSpec, OneForOneSupervisor
+from alara.entropy.collect import CollectPolicy, collect
+from alara.entropy.mixing import MIN_CONTRIBUTION, mix
+from alara.entropy.sources import EntropySource
+from alara.entropy.worker import EntropyWorker, HealthCheck
+from alara.errors import NetworkClosedError
+from alara.log import get_logger
+from alara.validation import check_int, check_positive_float
+
+__all__ = [
+    "MAX_BITS",
+    "MAX_BYTES",
+    "MAX_INT_BITS",
+    "MAX_WORKERS",
+    "Network",
+    "create_network",
+]
+
+MAX_BYTES = 1 << 30
+"""Largest ``random_bytes`` request: 1 GiB."""
+MAX_BITS = 1 << 24
+"""Largest ``random_bits`` request: 16 Mi bits (the result is a list of ints)."""
+MAX_INT_BITS = 1 << 24
+"""Largest ``random_int`` size, and largest bit length of ``random_below``'s bound."""
+MAX_WORKERS = 100_000
+"""Largest pool (``workers``), counting workers added later."""
+
+_log = get_logger("network")
+_BIT_VALUES = bytes.maketrans(b"01", b"\x00\x01")
+
+_IDLE, _OPEN, _CLOSED = range(3)
+
+
+class Network:
+    """A supervised pool of entropy workers and the façade that mixes their output.
+
+    Parameters (all keyword-only but ``workers``):
+
+    * ``workers``: pool size, 1..``MAX_WORKERS``; default 3, or ``len(sources)``.
+    * ``sources``: one ``EntropySource`` per worker; default: the OS CSPRNG for all.
+    * ``max_restarts`` / ``period``: restart intensity (ALARA: 10 in 5 s); beyond it the
+      supervisor gives up and every request raises ``SupervisorGaveUpError``.
+    * ``timeout``: deadline of one request, retries on restarted workers included.
+    * ``contribution_timeout``: how long one worker may take before it is judged hung, killed
+      and restarted.
+    * ``min_sources``: the fewest contributions a request may be served from when workers are
+      dying or hung (default 1: one honest contribution is enough for unpredictability).
+    * ``contribution_size``: bytes each worker gives each request, at least 32.
+    * ``health``: a factory of per-worker health checks, called at every (re)start.
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        sources: Sequence[EntropySource] | None = None,
+        max_restarts: int = 10,
+        period: float = 5.0,
+        timeout: float = 5.0,
+        contribution_timeout: float = 1.0,
+        min_sources: int = 1,
+        contribution_size: int = MIN_CONTRIBUTION,
+        health: Callable[[], HealthCheck] | None = None,
+    ) -> None:
+        if workers is not None:
+            workers = check_int("workers", workers, 1, MAX_WORKERS)
+        if sources is not None:
+            if isinstance(sources, (str, bytes)) or not isinstance(sources, Sequence):
+                raise TypeError("sources must be a sequence of EntropySource objects")
+            check_int("len(sources)", len(sources), 1, MAX_WORKERS)
+            for source in sources:
+                if not callable(getattr(source, "read", None)):
+                    raise TypeError(f"every source needs a read(n) method, got {type(source).__name__}")
+            if workers is not None and workers != len(sources):
+                raise ValueError(f"workers ({workers}) must equal len(sources) ({len(sources)})")
+        size = len(sources) if sources is not None else workers or 3
+        self._policy = CollectPolicy(
+            size=check_int("contribution_size", contribution_size, MIN_CONTRIBUTION, 1 << 20),
+            timeout=check_positive_float("timeout", timeout, 3600.0),
+            contribution_timeout=check_positive_float("contribution_timeout",
+                                                      contribution_timeout, 3600.0),
+            min_sources=check_int("min_sources", min_sources, 1, MAX_WORKERS),
+        )
+        if health is not None and not callable(health):
+            raise TypeError("health must be a callable returning a health check")
+        self._health = health
+        self._sources: list[EntropySource | None] = list(sources) if sources is not None else [None] * size
+        self._supervisor = OneForOneSupervisor(
+            [self._spec(i, source) for i, source in enumerate(self._sources)],
+            max_restarts=max_restarts,
+            period=period,
+            name="alara.network",
+        )
+        self._state = _IDLE
+
+    def __repr__(self) -> str:
+        state = ("idle", "open", "closed")[self._state]
+        return f"<Network {state} workers={self._supervisor.size}>"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> Network:
+        """Start the supervisor and its workers; returns ``self`` for chaining."""
+        if self._state != _IDLE:
+            raise NetworkClosedError("a network can be started only once")
+        self._state = _OPEN
+        await self._supervisor.start()
+        _log.info("network.started", workers=self._supervisor.size,
+                  max_restarts=self._supervisor.max_restarts, period=self._supervisor.period)
+        return self
+
+    def __await__(self) -> Generator[Any, None, Network]:
+        return self.start().__await__()
+
+    async def __aenter__(self) -> Network:
+        if self._state == _IDLE:
+            await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop every worker gracefully (requests in flight finish first). Idempotent."""
+        if self._state == _CLOSED:
+            return
+        self._state = _CLOSED
+        await self._supervisor.stop()
+        _log.info("network.stopped", gave_up=self._supervisor.error is not None)
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` was called."""
+        return self._state == _CLOSED
+
+    @property
+    def supervisor(self) -> OneForOneSupervisor:
+        """The supervisor of the pool (for ``wait()``, ``error`` and ``changed()``)."""
+        return self._supervisor
+
+    # -- the pool --------------------------------------------------------------------------
+
+    def get_nodes(self) -> list[ActorRef]:
+        """Refs of the workers running right now, read live from the supervisor."""
+        return self._supervisor.live_refs()
+
+    def which_children(self) -> list[Child]:
+        """The supervisor's live registry: one row per worker, running or restarting."""
+        return self._supervisor.which_children()
+
+    async def add_worker(self, source: EntropySource | None = None) -> ActorRef:
+        """Grow the pool by one supervised worker (with ``source``, default the OS CSPRNG)."""
+        if source is not None and not callable(getattr(source, "read", None)):
+            raise TypeError(f"source must have a read(n) method, got {type(source).__name__}")
+        self._ensure_open()
+        check_int("workers", len(self._sources) + 1, 1, MAX_WORKERS)
+        self._sources.append(source)
+        return await self._supervisor.add_child(self._spec(len(self._sources) - 1, source))
+
+    # -- entropy ---------------------------------------------------------------------------
+
+    async def random_bytes(self, n: int) -> bytes:
+        """``n`` bytes (0..``MAX_BYTES``), mixed from a fresh contribution of every worker."""
+        n = check_int("n", n, 0, MAX_BYTES)
+        self._ensure_open()
+        if n == 0:
+            return b""
+        return mix(await collect(self._supervisor, self._policy), n)
+
+    async def random_bits(self, n: int) -> list[int]:
+        """``n`` random bits (0..``MAX_BITS``) as a list of 0/1 ints, like ALARA."""
+        n = check_int("n", n, 0, MAX_BITS)
+        self._ensure_open()
+        if n == 0:
+            return []
+        data = await self.random_bytes((n + 7) // 8)
+        text = format(int.from_bytes(data, "big"), f"0{8 * len(data)}b")[:n]
+        return list(text.encode("ascii").translate(_BIT_VALUES))
+
+    async def random_int(self, bits: int) -> int:
+        """A uniform integer in ``[0, 2**bits)``, ``bits`` in 1..``MAX_INT_BITS``."""
+        bits = check_int("bits", bits, 1, MAX_INT_BITS)
+        self._ensure_open()
+        size = (bits + 7) // 8
+        return int.from_bytes(await self.random_bytes(size), "big") >> (8 * size - bits)
+
+    async def random_below(self, upper: int) -> int:
+        """A uniform integer in ``[0, upper)`` (like ``secrets.randbelow``), by rejection.
+
+        ``upper`` must be at least 1 and at most ``2**MAX_INT_BITS``.
+        """
+        upper = check_int("upper", upper, 1, 1 << MAX_INT_BITS)
+        self._ensure_open()
+        if upper == 1:
+            return 0
+        bits = (upper - 1).bit_length()
+        while True:  # each draw is accepted with probability > 1/2
+            value = await self.random_int(bits)
+            if value < upper:
+                return value
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _ensure_open(self) -> None:
+        if self._state != _OPEN:
+            raise NetworkClosedError(
+                "network is closed" if self._state == _CLOSED else "network is not started"
+            )
+
+    def _spec(self, index: int, source: EntropySource | None) -> ChildSpec:
+        health = self._health
+
+        def factory() -> EntropyWorker:
+            return EntropyWorker(source, health=None if health is None else health())
+
+        return ChildSpec(id=f"worker-{index}", factory=factory)
+
+
+def create_network(workers: int | None = None, **options: Any) -> Network:
+    """A new, not yet started ``Network``: ``await`` it, or use it with ``async with``.
+
+    ``options`` are ``Network``'s keyword arguments.
+    """
+    return Network(workers, **options)

@@ -1,0 +1,102 @@
+"""The entropy worker: an actor whose only job is reading its source on request.
+
+It keeps no secret state: every reply is fresh from the source, so a worker that is restarted,
+inspected or dumped has nothing to give away. It checks what its source returns (type, length,
+and optionally continuous health tests) and crashes rather than pass on bad bytes: a crash is
+what the supervisor acts on.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from alara.actors.actor import Actor, ActorRef, Envelope, spawn
+from alara.entropy.sources import EntropySource, OsSource
+from alara.errors import SourceError
+from alara.validation import check_int, check_positive_float
+
+__all__ = ["MAX_READ", "EntropyWorker", "get_random_bytes", "start_worker"]
+
+MAX_READ = 1 << 30
+"""Largest single request a worker accepts (1 GiB)."""
+
+HealthCheck = Callable[[bytes], None]
+"""Called with every block a source returns; raises ``HealthTestError`` to reject it."""
+
+_OS_SOURCE = OsSource()
+
+
+class EntropyWorker(Actor):
+    """Answers ``n`` (an int) with ``n`` bytes from its source.
+
+    Requests that are waiting together are served by one read of their total size, then split:
+    under load this turns many system calls into one, and each caller still gets bytes nobody
+    else sees.
+    """
+
+    def __init__(self, source: EntropySource | None = None, *, health: HealthCheck | None = None):
+        if source is not None and not callable(getattr(source, "read", None)):
+            raise TypeError(f"source must have a read(n) method, got {type(source).__name__}")
+        self.source: EntropySource = _OS_SOURCE if source is None else source
+        self._health = health
+
+    def __repr__(self) -> str:
+        return f"EntropyWorker(source={type(self.source).__name__})"
+
+    async def read(self, n: int) -> bytes:
+        """Read ``n`` bytes from the source and check them; raise ``SourceError`` if bad."""
+        data: Any = self.source.read(n)
+        if inspect.isawaitable(data):
+            data = await data
+        if type(data) is not bytes:
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise SourceError(f"source returned {type(data).__name__}, expected bytes")
+            data = bytes(data)
+        if len(data) != n:
+            raise SourceError(f"source returned {len(data)} bytes, expected {n}")
+        if self._health is not None:
+            self._health(data)
+        return data
+
+    async def handle_call(self, message: Any) -> bytes:
+        """One request: ``message`` is the number of bytes wanted."""
+        return await self.read(message)
+
+    async def handle_batch(self, batch: list[Envelope]) -> None:
+        """Serve every waiting request with one read, split among the callers still waiting."""
+        if len(batch) == 1:
+            message, reply = batch[0]
+            if reply is not None and not reply.done():
+                data = await self.read(message)
+                if not reply.done():
+                    reply.set_result(data)
+            return
+        wanted = [(size, reply) for size, reply in batch if reply is not None and not reply.done()]
+        if not wanted:
+            return
+        data = await self.read(sum(size for size, _ in wanted))
+        offset = 0
+        for size, reply in wanted:
+            if not reply.done():
+                reply.set_result(data[offset : offset + size])
+            offset += size
+
+
+def start_worker(source: EntropySource | None = None, *, name: str = "entropy-worker") -> ActorRef:
+    """Start a standalone, unsupervised worker (ALARA's ``alara_node:start_link``).
+
+    Stop it with ``await ref.stop()``. Must be called with an event loop running.
+    """
+    return spawn(EntropyWorker(source), name=name)
+
+
+async def get_random_bytes(worker: ActorRef, n: int, *, timeout: float = 5.0) -> bytes:
+    """``n`` raw bytes from one worker: no mixing, so only as good as that worker's source."""
+    if not isinstance(worker, ActorRef):
+        raise TypeError(f"worker must be an ActorRef, got {type(worker).__name__}")
+    n = check_int("n", n, 1, MAX_READ)
+    timeout = check_positive_float("timeout", timeout)
+    data: bytes = await worker.call(n, timeout=timeout)
+    return data
