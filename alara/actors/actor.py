@@ -12,7 +12,7 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Final
 
 from alara.errors import ActorDiedError, CallTimeoutError
@@ -30,7 +30,7 @@ Envelope = tuple[Any, "asyncio.Future[Any] | None"]
 _STOP: Final[Any] = object()  # mailbox sentinel; always the last entry ever enqueued
 
 
-class ExitKind(str, Enum):
+class ExitKind(StrEnum):
     """Why an actor ended, in OTP's terms."""
 
     NORMAL = "normal"  # asked to stop, and did
@@ -148,7 +148,7 @@ class ActorRef:
         return reply
 
     async def call(self, message: Any, timeout: float | None = 5.0) -> Any:
-        """Send ``message`` and wait for the reply, at most ``timeout`` seconds (``None``: forever)."""
+        """Send ``message``; wait at most ``timeout`` seconds for the reply (``None``: forever)."""
         if timeout is not None:
             timeout = check_positive_float("timeout", timeout)
         reply = self.ask(message)

@@ -11,7 +11,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from alara.actors.actor import Actor, ActorRef, Exit, spawn
 from alara.errors import AlaraError, SupervisorGaveUpError
@@ -23,7 +23,7 @@ __all__ = ["Child", "ChildSpec", "OneForOneSupervisor", "Restart"]
 _log = get_logger("supervisor")
 
 
-class Restart(str, Enum):
+class Restart(StrEnum):
     """When a child is restarted (OTP's restart types)."""
 
     PERMANENT = "permanent"  # always

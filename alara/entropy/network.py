@@ -85,7 +85,7 @@ class Network:
             check_int("len(sources)", len(sources), 1, MAX_WORKERS)
             for source in sources:
                 if not callable(getattr(source, "read", None)):
-                    raise TypeError(f"every source needs a read(n) method, got {type(source).__name__}")
+                    raise TypeError(f"sources: {type(source).__name__} has no read(n) method")
             if workers is not None and workers != len(sources):
                 raise ValueError(f"workers ({workers}) must equal len(sources) ({len(sources)})")
         size = len(sources) if sources is not None else workers or 3
@@ -99,7 +99,9 @@ class Network:
         if health is not None and not callable(health):
             raise TypeError("health must be a callable returning a health check")
         self._health = health
-        self._sources: list[EntropySource | None] = list(sources) if sources is not None else [None] * size
+        self._sources: list[EntropySource | None] = [None] * size
+        if sources is not None:
+            self._sources = list(sources)
         self._supervisor = OneForOneSupervisor(
             [self._spec(i, source) for i, source in enumerate(self._sources)],
             max_restarts=max_restarts,

@@ -58,7 +58,8 @@ class EntropyWorker(Actor):
             raise SourceError(f"source returned {len(data)} bytes, expected {n}")
         if self._health is not None:
             self._health(data)
-        return data
+        checked: bytes = data
+        return checked
 
     async def handle_call(self, message: Any) -> bytes:
         """One request: ``message`` is the number of bytes wanted."""

@@ -1,0 +1,9 @@
+"""``python -m alara``: the same as the ``alara`` command."""
+
+from __future__ import annotations
+
+import sys
+
+from alara.cli import main
+
+sys.exit(main())

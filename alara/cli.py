@@ -1,0 +1,98 @@
+"""Command line: ``alara demo``, ``alara bytes N``, ``alara stream`` (``python -m alara`` too)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from alara.demo import run_demo, show_lifecycle_logs
+from alara.entropy.network import MAX_BYTES, MAX_WORKERS, create_network
+
+__all__ = ["main"]
+
+STREAM_CHUNK = 1 << 16
+
+
+def _positive(limit: int) -> Any:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"must be in [1, {limit}]")
+        return value
+
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alara", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="draw output, kill a worker, watch it restart")
+    demo.add_argument("--workers", type=_positive(MAX_WORKERS), default=5)
+    demo.add_argument("--quiet", action="store_true", help="do not print lifecycle log events")
+    one = commands.add_parser("bytes", help="print N mixed random bytes as hex")
+    one.add_argument("n", type=_positive(MAX_BYTES))
+    one.add_argument("--workers", type=_positive(MAX_WORKERS), default=3)
+    stream = commands.add_parser("stream", help="write mixed output to stdout (for test batteries)")
+    stream.add_argument("--workers", type=_positive(MAX_WORKERS), default=None,
+                        help="pool size (default 3, or one per source)")
+    stream.add_argument("--bytes", type=_positive(1 << 62), default=None, dest="total",
+                        help="stop after this many bytes (default: until the pipe closes)")
+    stream.add_argument("--chunk", type=_positive(MAX_BYTES), default=STREAM_CHUNK,
+                        help="bytes per request")
+    stream.add_argument("--sources-from", metavar="MODULE:CALLABLE", default=None,
+                        help="a callable returning the list of EntropySource objects to use")
+    return parser
+
+
+def _load_sources(spec: str) -> list[Any]:
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise SystemExit("--sources-from must look like MODULE:CALLABLE")
+    sys.path.insert(0, os.getcwd())
+    factory = getattr(importlib.import_module(module_name), attribute)
+    return list(factory())
+
+
+async def _stream(args: argparse.Namespace) -> None:
+    sources = _load_sources(args.sources_from) if args.sources_from else None
+    out = sys.stdout.buffer
+    left = args.total
+    async with create_network(args.workers, sources=sources) as net:
+        while left is None or left > 0:
+            size = args.chunk if left is None else min(args.chunk, left)
+            out.write(await net.random_bytes(size))
+            out.flush()
+            if left is not None:
+                left -= size
+
+
+async def _bytes(args: argparse.Namespace) -> None:
+    async with create_network(args.workers) as net:
+        print((await net.random_bytes(args.n)).hex())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``alara`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            if not args.quiet:
+                show_lifecycle_logs()
+            asyncio.run(run_demo(args.workers))
+        elif args.command == "bytes":
+            asyncio.run(_bytes(args))
+        else:
+            asyncio.run(_stream(args))
+    except BrokenPipeError:
+        # The reader went away (``| head -c``): a normal end for a stream. Point stdout at
+        # /dev/null so the interpreter's final flush does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    return 0

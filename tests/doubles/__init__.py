@@ -1,0 +1,1 @@
+"""Test doubles: hostile and broken entropy sources (kept out of the package on purpose)."""
