@@ -25,5 +25,13 @@ test: lint
 demo: install
 	$(BIN)/python -m alara demo
 
+bench: install
+	$(BIN)/python -m benchmarks --json benchmarks/results/latest.json \
+		--markdown benchmarks/results/latest.md --plot docs/benchmarks.png
+
+bench-quick: install
+	$(BIN)/python -m benchmarks --quick --json benchmarks/results/quick.json \
+		--markdown benchmarks/results/quick.md --plot benchmarks/results/quick.png
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

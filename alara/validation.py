@@ -8,8 +8,6 @@ rejected call leaves the network exactly as it was.
 
 from __future__ import annotations
 
-import math
-
 __all__ = ["check_int", "check_positive_float"]
 
 
@@ -18,19 +16,41 @@ def check_int(name: str, value: object, low: int, high: int) -> int:
     if type(value) is not int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(
-                f"{name} must be an int in [{low}, {high}], got {type(value).__name__}"
+                f"{name} must be an int in [{_show(low)}, {_show(high)}], "
+                f"got {type(value).__name__}"
             )
         value = int(value)  # an int subclass such as IntEnum: keep only its value
     if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+        raise ValueError(f"{name} must be in [{_show(low)}, {_show(high)}], got {_show(value)}")
     return value
 
 
-def check_positive_float(name: str, value: object, high: float = math.inf) -> float:
-    """Return ``value`` as a float if it is a finite real number in ``(0, high]``."""
+def _show(number: int) -> str:
+    """``number`` in decimal, or as a power of two / a bit length when it is huge.
+
+    ``str()`` of an int over 4300 digits raises ``ValueError`` (CPython's conversion limit),
+    which would replace the message that names the argument with an unrelated one.
+    """
+    if -(10**18) < number < 10**18:
+        return str(number)
+    sign = "-" if number < 0 else ""
+    magnitude = abs(number)
+    if magnitude & (magnitude - 1) == 0:
+        return f"{sign}2**{magnitude.bit_length() - 1}"
+    return f"{'a negative' if sign else 'an'} int of {magnitude.bit_length()} bits"
+
+
+def check_positive_float(name: str, value: object, high: float = 1e9) -> float:
+    """Return ``value`` as a float if it is a finite real number in ``(0, high]``.
+
+    Infinity is refused: "wait forever" is spelled ``None`` where an API allows it.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number in (0, {high}], got {type(value).__name__}")
-    result = float(value)
-    if math.isnan(result) or not 0 < result <= high:
-        raise ValueError(f"{name} must be in (0, {high}], got {value!r}")
+        raise TypeError(f"{name} must be a number in (0, {high:g}], got {type(value).__name__}")
+    try:
+        result = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be in (0, {high:g}], got a number too large") from None
+    if not 0 < result <= high:  # also false for nan and inf beyond high
+        raise ValueError(f"{name} must be in (0, {high:g}], got {value!r}")
     return result

@@ -237,7 +237,15 @@ class ActorRef:
         self._exit_future.set_result(exit)
         monitors, self._monitors = self._monitors, []
         for callback in monitors:
-            callback(self, exit)
+            try:
+                callback(self, exit)
+            except Exception as error:
+                # One broken monitor must not keep the others (the supervisor) uninformed;
+                # report it the way asyncio reports a failing ``call_soon`` callback.
+                self._loop.call_exception_handler({
+                    "message": f"monitor of actor {self.name!r} raised",
+                    "exception": error,
+                })
 
     def _on_task_done(self, task: asyncio.Task[None]) -> None:
         # Backstop for a task cancelled before its first step, whose body never ran.

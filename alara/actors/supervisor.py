@@ -23,6 +23,15 @@ __all__ = ["Child", "ChildSpec", "OneForOneSupervisor", "Restart"]
 _log = get_logger("supervisor")
 
 
+def _now() -> float:
+    """The clock restart intensity is measured on: the running loop's monotonic time.
+
+    A module-level function so that tests can substitute a clock they move themselves,
+    instead of sleeping to let restarts fall out of the window.
+    """
+    return asyncio.get_running_loop().time()
+
+
 class Restart(StrEnum):
     """When a child is restarted (OTP's restart types)."""
 
@@ -45,12 +54,22 @@ class ChildSpec:
     shutdown_timeout: float = 5.0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not self.id:
-            raise TypeError("id must be a non-empty str")
+        if not isinstance(self.id, str):
+            raise TypeError(f"id must be a non-empty str, got {type(self.id).__name__}")
+        if not self.id:
+            raise ValueError("id must be a non-empty str, got ''")
         if not callable(self.factory):
             raise TypeError("factory must be a callable returning an Actor")
         if not isinstance(self.restart, Restart):
-            raise TypeError("restart must be a Restart member")
+            # A plain "transient" is as clear as Restart.TRANSIENT; accept the names too.
+            if not isinstance(self.restart, str):
+                raise TypeError(
+                    f"restart must be a Restart member, got {type(self.restart).__name__}"
+                )
+            if self.restart not in Restart.__members__.values():
+                choices = ", ".join(member.value for member in Restart)
+                raise ValueError(f"restart must be one of {choices}, got {self.restart!r}")
+            object.__setattr__(self, "restart", Restart(self.restart))
         check_positive_float("shutdown_timeout", self.shutdown_timeout)
 
 
@@ -88,6 +107,11 @@ class OneForOneSupervisor:
     that restarting will not fix: the supervisor stops every child and fails, visibly, with
     ``SupervisorGaveUpError`` from ``wait()`` and from ``error``, plus a
     ``supervisor.gave_up`` log event.
+
+    ``on_child_exit(child_id, exit)``, if given, is asked before every restart, in the
+    supervising task: returning ``False`` removes the child instead (no restart, nothing
+    counted toward the intensity). It lets an owner retire a child it judges beyond help (a
+    network quarantining a broken source) without the framework knowing why.
     """
 
     def __init__(
@@ -97,16 +121,24 @@ class OneForOneSupervisor:
         max_restarts: int = 10,
         period: float = 5.0,
         name: str = "supervisor",
+        on_child_exit: Callable[[str, Exit], bool] | None = None,
     ) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type(name).__name__}")
+        if on_child_exit is not None and not callable(on_child_exit):
+            raise TypeError("on_child_exit must be a callable or None")
+        self._exit_listener = on_child_exit
         self.name = name
         self.max_restarts = check_int("max_restarts", max_restarts, 0, 1_000_000_000)
         self.period = check_positive_float("period", period)
         self._specs = list(children)
+        seen: set[str] = set()
         for spec in self._specs:
             if not isinstance(spec, ChildSpec):
                 raise TypeError(f"children must be ChildSpec instances, got {type(spec).__name__}")
-        if len({spec.id for spec in self._specs}) != len(self._specs):
-            raise ValueError("children must have distinct ids")
+            if spec.id in seen:
+                raise ValueError(f"children must have distinct ids, {spec.id!r} appears twice")
+            seen.add(spec.id)
         self._children: dict[str, _Entry] = {}
         self._events: asyncio.Queue[tuple[ActorRef, Exit]] = asyncio.Queue()
         self._restart_times: deque[float] = deque()
@@ -114,6 +146,7 @@ class OneForOneSupervisor:
         self._state = _IDLE
         self._error: SupervisorGaveUpError | None = None
         self._task: asyncio.Task[None] | None = None
+        self._shutdown: asyncio.Task[None] | None = None
         self._done = asyncio.Event()
 
     def __repr__(self) -> str:
@@ -127,24 +160,40 @@ class OneForOneSupervisor:
         if self._state != _IDLE:
             raise AlaraError(f"supervisor {self.name!r} was already started")
         self._state = _RUNNING
-        for spec in self._specs:
-            self._start_child(spec)
+        try:
+            for spec in self._specs:
+                self._start_child(spec)
+        except BaseException:
+            # A child that cannot be built fails the start, and the ones already running
+            # must not be left behind without a supervisor.
+            self._state = _STOPPING
+            await self._stop_children()
+            self._finish()
+            raise
         self._task = asyncio.get_running_loop().create_task(
             self._supervise(), name=f"alara:{self.name}"
         )
 
     async def stop(self) -> None:
-        """Stop every child gracefully, last started first, each within its shutdown timeout."""
+        """Stop every child gracefully, last started first, each within its shutdown timeout.
+
+        The shutdown runs in its own task and is shielded: an owner that stops waiting
+        (a timeout, a cancellation) does not leave the children half stopped, and a later
+        ``stop()`` or ``wait()`` sees the same shutdown to its end.
+        """
         if self._state in (_IDLE, _STOPPED):
-            self._state = _STOPPED
-            self._done.set()
+            if self._state == _IDLE:
+                self._finish()
             return
-        if self._state == _STOPPING:
+        if self._state == _RUNNING:
+            self._state = _STOPPING
+            self._shutdown = asyncio.get_running_loop().create_task(
+                self._shut_down(), name=f"alara:{self.name}:shutdown"
+            )
+        if self._shutdown is not None:
+            await asyncio.shield(self._shutdown)
+        else:  # giving up, in the supervising task: wait for it to finish
             await self._done.wait()
-            return
-        self._state = _STOPPING
-        await self._stop_children()
-        self._finish()
 
     async def wait(self) -> None:
         """Wait until the supervisor has stopped; raises ``SupervisorGaveUpError`` if it gave up."""
@@ -204,11 +253,16 @@ class OneForOneSupervisor:
         self._ensure_running()
         if spec.id in self._children:
             raise ValueError(f"a child with id {spec.id!r} already exists")
+        ref = self._start_child(spec)  # first: a factory that raises leaves no trace
         self._specs.append(spec)
-        return self._start_child(spec)
+        return ref
 
     async def terminate_child(self, child_id: str) -> Exit:
-        """Stop child ``child_id`` gracefully and remove it; it will not be restarted."""
+        """Stop child ``child_id`` gracefully and remove it; it will not be restarted.
+
+        The stop is shielded: once out of the registry the child has no supervisor to end
+        it, so a caller that stops waiting must not leave it half stopped.
+        """
         if not isinstance(child_id, str):
             raise TypeError(f"child_id must be a str, got {type(child_id).__name__}")
         self._ensure_running()
@@ -217,7 +271,7 @@ class OneForOneSupervisor:
             raise ValueError(f"no child with id {child_id!r}")
         self._specs.remove(entry.spec)
         self._notify()
-        return await entry.ref.stop(entry.spec.shutdown_timeout)
+        return await asyncio.shield(entry.ref.stop(entry.spec.shutdown_timeout))
 
     # -- internals -------------------------------------------------------------------------
 
@@ -256,12 +310,27 @@ class OneForOneSupervisor:
             if entry is None or entry.ref is not ref or self._state != _RUNNING:
                 continue  # terminated on purpose, or already replaced
             restart = entry.spec.restart
-            if restart is Restart.TEMPORARY or (restart is Restart.TRANSIENT and not exit.abnormal):
+            if (
+                restart is Restart.TEMPORARY
+                or (restart is Restart.TRANSIENT and not exit.abnormal)
+                or not self._owner_keeps(ref.name, exit)
+            ):
                 del self._children[ref.name]
                 self._specs.remove(entry.spec)
                 self._notify()
                 continue
             await self._restart(entry, exit)
+
+    def _owner_keeps(self, child_id: str, exit: Exit) -> bool:
+        """Ask ``on_child_exit`` whether to restart; a listener that raises cannot veto."""
+        if self._exit_listener is None:
+            return True
+        try:
+            return self._exit_listener(child_id, exit) is not False
+        except Exception as error:
+            _log.error("supervisor.listener_failed", supervisor=self.name, child=child_id,
+                       error=type(error).__name__)
+            return True
 
     async def _restart(self, entry: _Entry, exit: Exit) -> None:
         while True:
@@ -273,13 +342,16 @@ class OneForOneSupervisor:
                 ref = self._start_child(entry.spec)
             except Exception as error:  # the factory itself failed: counts as another crash
                 exit = Exit(exit.kind, f"restart failed: {type(error).__name__}", error)
+                await asyncio.sleep(0)  # a large max_restarts must not starve the loop
+                if self._state != _RUNNING:
+                    return
                 continue
             _log.info("actor.restarted", actor=entry.spec.id, ref_id=ref.id,
                       restarts=entry.restarts, reason=exit.reason)
             return
 
     def _within_intensity(self) -> bool:
-        now = asyncio.get_running_loop().time()
+        now = _now()
         times = self._restart_times
         times.append(now)
         while times and times[0] < now - self.period:
@@ -298,11 +370,16 @@ class OneForOneSupervisor:
         await self._stop_children()
         self._finish()
 
+    async def _shut_down(self) -> None:
+        await self._stop_children()
+        self._finish()
+
     async def _stop_children(self) -> None:
-        for entry in reversed(list(self._children.values())):
-            await entry.ref.stop(entry.spec.shutdown_timeout)
+        # The supervising task goes first, so that no restart can slip in behind the loop.
         if self._task is not None and self._task is not asyncio.current_task():
             self._task.cancel()
+        for entry in reversed(list(self._children.values())):
+            await entry.ref.stop(entry.spec.shutdown_timeout)
 
     def _finish(self) -> None:
         self._state = _STOPPED

@@ -44,6 +44,8 @@ async def collect(supervisor: OneForOneSupervisor, policy: CollectPolicy) -> lis
     A child that is restarting when the request starts is waited for, like one that dies
     during it: the output depends on the whole pool unless the deadline says otherwise.
     """
+    if supervisor.size < policy.min_sources:  # e.g. a child terminated: never serve from fewer
+        _raise_too_few(supervisor, supervisor.size, policy)
     refs = supervisor.live_refs()
     if refs and len(refs) == supervisor.size:
         size = policy.size

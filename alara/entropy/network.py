@@ -15,7 +15,13 @@ from typing import Any
 from alara.actors.actor import ActorRef
 from alara.actors.supervisor import Child, ChildSpec, OneForOneSupervisor
 from alara.entropy.collect import CollectPolicy, collect
+from alara.entropy.health import DEFAULT_HEALTH, HealthPolicy
 from alara.entropy.mixing import MIN_CONTRIBUTION, mix
+from alara.entropy.quarantine import (
+    DEFAULT_QUARANTINE_AFTER,
+    DEFAULT_QUARANTINE_PERIOD,
+    Quarantine,
+)
 from alara.entropy.sources import EntropySource
 from alara.entropy.worker import EntropyWorker, HealthCheck
 from alara.errors import NetworkClosedError
@@ -59,9 +65,16 @@ class Network:
     * ``contribution_timeout``: how long one worker may take before it is judged hung, killed
       and restarted.
     * ``min_sources``: the fewest contributions a request may be served from when workers are
-      dying or hung (default 1: one honest contribution is enough for unpredictability).
+      dying or hung (default 1: one honest contribution is enough for unpredictability);
+      at most the pool size.
     * ``contribution_size``: bytes each worker gives each request, at least 32.
-    * ``health``: a factory of per-worker health checks, called at every (re)start.
+    * ``health``: a factory of per-worker health checks, called at every (re)start; default
+      ``DEFAULT_HEALTH``, NIST SP 800-90B continuous tests (RCT and APT, H = 4 bits/byte,
+      alpha = 2**-40) plus a 1024-byte start-up test; ``None`` turns them off. See
+      ``docs/health-tests.md``.
+    * ``quarantine_after`` / ``quarantine_period``: a worker whose source fails (crash,
+      health test, hang) this many times within this many seconds is not restarted but
+      quarantined (default 3 in 60 s; ``None``: never). See ``quarantined()``, ``status()``.
     """
 
     def __init__(
@@ -75,7 +88,9 @@ class Network:
         contribution_timeout: float = 1.0,
         min_sources: int = 1,
         contribution_size: int = MIN_CONTRIBUTION,
-        health: Callable[[], HealthCheck] | None = None,
+        health: Callable[[], HealthCheck] | None = DEFAULT_HEALTH,
+        quarantine_after: int | None = DEFAULT_QUARANTINE_AFTER,
+        quarantine_period: float = DEFAULT_QUARANTINE_PERIOD,
     ) -> None:
         if workers is not None:
             workers = check_int("workers", workers, 1, MAX_WORKERS)
@@ -94,11 +109,13 @@ class Network:
             timeout=check_positive_float("timeout", timeout, 3600.0),
             contribution_timeout=check_positive_float("contribution_timeout",
                                                       contribution_timeout, 3600.0),
-            min_sources=check_int("min_sources", min_sources, 1, MAX_WORKERS),
+            min_sources=check_int("min_sources", min_sources, 1, size),
         )
         if health is not None and not callable(health):
             raise TypeError("health must be a callable returning a health check")
         self._health = health
+        self._startup = health.startup_samples if isinstance(health, HealthPolicy) else 0
+        self._quarantine = Quarantine(quarantine_after, quarantine_period)
         self._sources: list[EntropySource | None] = [None] * size
         if sources is not None:
             self._sources = list(sources)
@@ -107,12 +124,14 @@ class Network:
             max_restarts=max_restarts,
             period=period,
             name="alara.network",
+            on_child_exit=None if quarantine_after is None else self._quarantine.on_exit,
         )
         self._state = _IDLE
 
     def __repr__(self) -> str:
         state = ("idle", "open", "closed")[self._state]
-        return f"<Network {state} workers={self._supervisor.size}>"
+        size = len(self._sources) if self._state == _IDLE else self._supervisor.size
+        return f"<Network {state} workers={size}>"
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -169,6 +188,43 @@ class Network:
     def which_children(self) -> list[Child]:
         """The supervisor's live registry: one row per worker, running or restarting."""
         return self._supervisor.which_children()
+
+    def quarantined(self) -> list[str]:
+        """Ids of the workers retired for source failures, in the order they were retired."""
+        return self._quarantine.quarantined()
+
+    def status(self) -> dict[str, Any]:
+        """A snapshot of the pool for operators and health checks (JSON-friendly).
+
+        ``running``/``restarting`` are read live from the supervisor's registry;
+        ``quarantined`` maps each retired worker to its failure count and last reason.
+        """
+        children = self._supervisor.which_children()
+        policy = self._policy
+        health = self._health
+        return {
+            "state": ("idle", "open", "closed")[self._state],
+            "workers": len(children),
+            "running": [child.id for child in children if child.alive],
+            "restarting": [child.id for child in children if not child.alive],
+            "quarantined": {
+                record.worker: {"failures": record.failures, "reason": record.reason}
+                for record in self._quarantine.records()
+            },
+            "gave_up": self._supervisor.error is not None,
+            "min_sources": policy.min_sources,
+            "timeout": policy.timeout,
+            "contribution_timeout": policy.contribution_timeout,
+            "quarantine_after": self._quarantine.after,
+            "quarantine_period": self._quarantine.period,
+            "health": (
+                {"min_entropy": health.min_entropy, "alpha": health.alpha,
+                 "rct_cutoff": health.rct_cutoff, "apt_cutoff": health.apt_cutoff,
+                 "startup_samples": health.startup_samples}
+                if isinstance(health, HealthPolicy)
+                else None if health is None else "custom"
+            ),
+        }
 
     async def add_worker(self, source: EntropySource | None = None) -> ActorRef:
         """Grow the pool by one supervised worker (with ``source``, default the OS CSPRNG)."""
@@ -230,10 +286,11 @@ class Network:
             )
 
     def _spec(self, index: int, source: EntropySource | None) -> ChildSpec:
-        health = self._health
+        health, startup = self._health, self._startup
 
         def factory() -> EntropyWorker:
-            return EntropyWorker(source, health=None if health is None else health())
+            return EntropyWorker(source, health=None if health is None else health(),
+                                 startup=startup)
 
         return ChildSpec(id=f"worker-{index}", factory=factory)
 

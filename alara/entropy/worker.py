@@ -8,6 +8,7 @@ what the supervisor acts on.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -36,11 +37,27 @@ class EntropyWorker(Actor):
     else sees.
     """
 
-    def __init__(self, source: EntropySource | None = None, *, health: HealthCheck | None = None):
+    def __init__(
+        self,
+        source: EntropySource | None = None,
+        *,
+        health: HealthCheck | None = None,
+        startup: int = 0,
+    ):
         if source is not None and not callable(getattr(source, "read", None)):
             raise TypeError(f"source must have a read(n) method, got {type(source).__name__}")
         self.source: EntropySource = _OS_SOURCE if source is None else source
         self._health = health
+        self._startup = check_int("startup", startup, 0, MAX_READ)
+
+    async def on_start(self) -> None:
+        """Start-up test: read ``startup`` bytes through the checks and discard them.
+
+        NIST SP 800-90B 4.3 wants a source tested on 1024 samples before its first use, so
+        a stuck or looping source crashes here, before any of its bytes reach a caller.
+        """
+        if self._startup:
+            await self.read(self._startup)
 
     def __repr__(self) -> str:
         return f"EntropyWorker(source={type(self.source).__name__})"
@@ -63,26 +80,47 @@ class EntropyWorker(Actor):
 
     async def handle_call(self, message: Any) -> bytes:
         """One request: ``message`` is the number of bytes wanted."""
-        return await self.read(message)
+        return await self.read(_check_request(message))
 
     async def handle_batch(self, batch: list[Envelope]) -> None:
-        """Serve every waiting request with one read, split among the callers still waiting."""
-        if len(batch) == 1:
-            message, reply = batch[0]
-            if reply is not None and not reply.done():
-                data = await self.read(message)
-                if not reply.done():
-                    reply.set_result(data)
-            return
-        wanted = [(size, reply) for size, reply in batch if reply is not None and not reply.done()]
+        """Serve every waiting request with one read, split among the callers still waiting.
+
+        A malformed request (not an int in ``[0, MAX_READ]``) fails only its own caller: a
+        worker is shared, so one caller's mistake must not crash it under everyone else. A
+        batch whose total exceeds ``MAX_READ`` is served one read per request instead.
+        """
+        wanted: list[tuple[int, asyncio.Future[Any]]] = []
+        total = 0
+        for size, reply in batch:
+            if reply is None or reply.done():
+                continue
+            if type(size) is not int or not 0 <= size <= MAX_READ:
+                try:
+                    _check_request(size)
+                except (TypeError, ValueError) as error:
+                    reply.set_exception(error)
+                continue
+            wanted.append((size, reply))
+            total += size
         if not wanted:
             return
-        data = await self.read(sum(size for size, _ in wanted))
+        if len(wanted) == 1 or total > MAX_READ:
+            for size, reply in wanted:
+                if not reply.done():
+                    data = await self.read(size)
+                    if not reply.done():
+                        reply.set_result(data)
+            return
+        data = await self.read(total)
         offset = 0
         for size, reply in wanted:
             if not reply.done():
                 reply.set_result(data[offset : offset + size])
             offset += size
+
+
+def _check_request(message: object) -> int:
+    return check_int("n", message, 0, MAX_READ)
 
 
 def start_worker(source: EntropySource | None = None, *, name: str = "entropy-worker") -> ActorRef:

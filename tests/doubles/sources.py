@@ -108,3 +108,39 @@ def one_honest_constant() -> list[EntropySource]:
 def one_honest_attacker() -> list[EntropySource]:
     """Four attacker-chosen sources and one honest one."""
     return [AttackerSource(), AttackerSource(), PatternSource(), AttackerSource(), OsSource()]
+
+
+class AsyncSource:
+    """An honest async source (``async def read``) that keeps every block it gave."""
+
+    def __init__(self) -> None:
+        self.blocks: list[bytes] = []
+
+    async def read(self, n: int) -> bytes:
+        await asyncio.sleep(0)  # a real suspension point, like a device driver's
+        data = os.urandom(n)
+        self.blocks.append(data)
+        return data
+
+
+class GlitchSource:
+    """Honest, except that each read numbered in ``bad_reads`` (from 1) misbehaves once.
+
+    ``mode="raise"`` raises ``OSError``; ``mode="short"`` returns one byte too few. A transient
+    fault: the worker should crash, restart, and go on serving.
+    """
+
+    def __init__(self, bad_reads: set[int], mode: str = "raise") -> None:
+        if mode not in ("raise", "short"):
+            raise ValueError(f"mode must be 'raise' or 'short', got {mode!r}")
+        self.bad_reads = bad_reads
+        self.mode = mode
+        self.reads = 0
+
+    def read(self, n: int) -> bytes:
+        self.reads += 1
+        if self.reads in self.bad_reads:
+            if self.mode == "raise":
+                raise OSError("transient device error")
+            return os.urandom(n - 1)
+        return os.urandom(n)

@@ -1,0 +1,226 @@
+"""Continuous health tests (NIST SP 800-90B section 4.4) for the bytes a source returns.
+
+A source that breaks (stuck at one value, looping over a short pattern, replaced by an
+attacker's counter) still returns the right number of bytes; only statistics can tell. The two
+tests NIST approves for any noise source run on every contribution of every worker, with state
+kept across contributions so a failure spread over many small reads is still seen:
+
+* the Repetition Count Test (RCT) fails when one byte value repeats ``rct_cutoff`` times in a
+  row, ``rct_cutoff = 1 + ceil(-log2(alpha) / H)``;
+* the Adaptive Proportion Test (APT) fails when the first byte of a 512-byte window occurs
+  ``apt_cutoff`` times in that window, ``apt_cutoff = 1 + CRITBINOM(512, 2**-H, 1 - alpha)``.
+
+``H`` is the min-entropy claimed per byte and ``alpha`` the false-positive rate for a source
+that meets the claim. Both cutoffs are computed here exactly (integer arithmetic, no floating
+point tail sums), and ``docs/health-tests.md`` has the derivation and the table.
+
+The checks use bytes-level operations only (``bytes.count``, ``bytes.find``, a big-int XOR), no
+per-byte Python loop, and keep two bytes of past output at most (the last sample and the
+current window's reference sample): no buffer of old entropy lingers in a worker.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from alara.errors import HealthTestError
+
+__all__ = [
+    "APT_WINDOW",
+    "DEFAULT_ALPHA",
+    "DEFAULT_HEALTH",
+    "DEFAULT_MIN_ENTROPY",
+    "STARTUP_SAMPLES",
+    "HealthPolicy",
+    "HealthTests",
+    "apt_cutoff",
+    "critbinom",
+    "rct_cutoff",
+]
+
+APT_WINDOW = 512
+"""NIST's APT window for non-binary samples (bytes)."""
+DEFAULT_MIN_ENTROPY = 4.0
+"""Claimed min-entropy per byte, H: half of what a CSPRNG gives (see ``docs/health-tests.md``)."""
+DEFAULT_ALPHA = 2.0**-40
+"""False-positive rate per test for a source that meets the claim (NIST: 2**-20 .. 2**-40)."""
+STARTUP_SAMPLES = 1024
+"""Bytes read, tested and discarded when a worker starts (NIST SP 800-90B 4.3: at least 1024)."""
+
+_from_bytes = int.from_bytes
+
+
+def critbinom(trials: int, p: float, alpha: float) -> int:
+    """Excel's ``CRITBINOM(trials, p, 1 - alpha)``: least ``k`` with ``P(X > k) <= alpha``.
+
+    ``X ~ Binomial(trials, p)``. Exact: a float is a dyadic rational ``m / 2**e``, so every
+    binomial term is an integer over ``d**trials`` and the tail is compared without rounding.
+    """
+    if type(trials) is not int or trials < 1:
+        raise ValueError(f"trials must be a positive int, got {trials!r}")
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"p must be in (0, 1), got {p!r}")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    num, den = p.as_integer_ratio()
+    alpha_num, alpha_den = alpha.as_integer_ratio()
+    bound = alpha_num * den**trials  # P(X > k) <= alpha  <=>  tail * alpha_den <= bound
+    tail = 0  # P(X > k) * den**trials, built from k = trials downwards
+    for k in range(trials, -1, -1):
+        if tail * alpha_den > bound:
+            return k + 1
+        tail += math.comb(trials, k) * num**k * (den - num) ** (trials - k)
+    return 0
+
+
+def rct_cutoff(min_entropy: float, alpha: float) -> int:
+    """NIST 4.4.1: ``C = 1 + ceil(-log2(alpha) / H)``."""
+    return 1 + math.ceil(-math.log2(alpha) / min_entropy)
+
+
+@lru_cache(maxsize=32)
+def apt_cutoff(min_entropy: float, alpha: float, window: int = APT_WINDOW) -> int:
+    """NIST 4.4.2: ``C = 1 + CRITBINOM(W, 2**-H, 1 - alpha)`` (cached: it costs milliseconds)."""
+    return 1 + critbinom(window, 2.0**-min_entropy, alpha)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthPolicy:
+    """The entropy claim and error rate the tests are tuned for; a factory of ``HealthTests``.
+
+    Give one to ``create_network(health=...)``: the network calls it at every worker (re)start,
+    so each worker gets fresh test state. ``startup_samples`` bytes (NIST asks for
+    ``STARTUP_SAMPLES`` = 1024) are read, tested and discarded before a worker serves anyone;
+    the default 0 skips that start-up test, so a worker's reads are exactly its requests.
+    """
+
+    min_entropy: float = DEFAULT_MIN_ENTROPY
+    alpha: float = DEFAULT_ALPHA
+    startup_samples: int = 0
+    rct_cutoff: int = field(init=False)
+    apt_cutoff: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        for name in ("min_entropy", "alpha"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+        min_entropy, alpha = float(self.min_entropy), float(self.alpha)
+        if not 0.0 < min_entropy <= 8.0:
+            raise ValueError(f"min_entropy must be in (0, 8] bits per byte, got {min_entropy!r}")
+        if not 2.0**-256 <= alpha <= 2.0**-10:
+            raise ValueError(f"alpha must be in [2**-256, 2**-10], got {alpha!r}")
+        if type(self.startup_samples) is not int:
+            raise TypeError(
+                f"startup_samples must be an int, got {type(self.startup_samples).__name__}"
+            )
+        if not 0 <= self.startup_samples <= 1 << 20:
+            raise ValueError(f"startup_samples must be in [0, {1 << 20}], "
+                             f"got {self.startup_samples}")
+        object.__setattr__(self, "min_entropy", min_entropy)
+        object.__setattr__(self, "alpha", alpha)
+        object.__setattr__(self, "rct_cutoff", rct_cutoff(min_entropy, alpha))
+        object.__setattr__(self, "apt_cutoff", apt_cutoff(min_entropy, alpha))
+
+    def __call__(self) -> HealthTests:
+        """Fresh test state for one worker."""
+        return HealthTests(self.rct_cutoff, self.apt_cutoff)
+
+
+DEFAULT_HEALTH = HealthPolicy()
+"""What a network uses unless told otherwise: H = 4 bits/byte, alpha = 2**-40."""
+
+
+class HealthTests:
+    """RCT and APT state for one source: call it with every block the source returns.
+
+    Raises ``HealthTestError`` (message starting with ``health_test:``) on the first block that
+    fails; the worker lets it crash the actor. Messages and the repr never show sample values.
+    """
+
+    __slots__ = ("_apt_count", "_apt_cutoff", "_apt_ref", "_apt_seen", "_last", "_rct_cutoff",
+                 "_rct_run", "_rct_zeros")
+
+    def __init__(self, rct_cutoff: int, apt_cutoff: int) -> None:
+        if type(rct_cutoff) is not int or rct_cutoff < 2:
+            raise ValueError(f"rct_cutoff must be an int >= 2, got {rct_cutoff!r}")
+        if type(apt_cutoff) is not int or not 2 <= apt_cutoff <= APT_WINDOW:
+            raise ValueError(f"apt_cutoff must be an int in [2, {APT_WINDOW}], got {apt_cutoff!r}")
+        self._rct_cutoff = rct_cutoff
+        self._rct_zeros = bytes(rct_cutoff - 1)
+        self._last = -1  # no sample yet
+        self._rct_run = 0
+        self._apt_cutoff = apt_cutoff
+        self._apt_ref = 0
+        self._apt_seen = 0  # samples of the current window seen so far; 0: a new window starts
+        self._apt_count = 0
+
+    def __repr__(self) -> str:
+        return f"HealthTests(rct_cutoff={self._rct_cutoff}, apt_cutoff={self._apt_cutoff})"
+
+    def __call__(self, data: bytes) -> None:
+        """Run both tests over ``data``, continuing from the previous call's state."""
+        n = len(data)
+        if not n:
+            return
+        cutoff = self._rct_cutoff
+        first, last = data[0], self._last
+        # RCT, across the boundary: does data extend the previous run to the cutoff?
+        if first == last:
+            need = cutoff - self._rct_run
+            if data.count(last, 0, need) == need:
+                raise self._rct_failure()
+        # RCT, inside data: XOR-ing the bytes with themselves shifted by one byte leaves a zero
+        # byte wherever two neighbours are equal (byte 0 keeps data[0] and is skipped), so a
+        # run of ``cutoff`` equal bytes is a run of ``cutoff - 1`` zero bytes: one C-level find.
+        if n >= cutoff:
+            value = _from_bytes(data)
+            if (value ^ (value >> 8)).to_bytes(n).find(self._rct_zeros, 1) >= 0:
+                raise self._rct_failure()
+        # RCT state: the length of the run data ends with (1 unless its last two bytes match).
+        end = data[-1]
+        if n > 1 and data[-2] != end:
+            self._rct_run = 1
+        else:
+            tail = data[-cutoff:]
+            run = len(tail) - len(tail.rstrip(tail[-1:]))
+            self._rct_run = self._rct_run + n if run == n and first == last else run
+        self._last = end
+        # APT: the window's first sample must not fill ``apt_cutoff`` of its 512 slots.
+        seen = self._apt_seen
+        if seen and seen + n < APT_WINDOW:  # the common case: data falls inside one window
+            count = self._apt_count + data.count(self._apt_ref)
+            if count >= self._apt_cutoff:
+                raise self._apt_failure()
+            self._apt_seen, self._apt_count = seen + n, count
+            return
+        count, ref = self._apt_count, self._apt_ref
+        pos = 0
+        while pos < n:
+            if not seen:
+                ref = data[pos]
+            stop = min(pos + APT_WINDOW - seen, n)
+            count += data.count(ref, pos, stop)
+            if count >= self._apt_cutoff:
+                raise self._apt_failure()
+            seen += stop - pos
+            pos = stop
+            if seen == APT_WINDOW:
+                seen = count = 0
+        self._apt_seen, self._apt_count, self._apt_ref = seen, count, ref
+
+    def _apt_failure(self) -> HealthTestError:
+        return HealthTestError(
+            f"health_test: adaptive proportion test failed: one sample value filled "
+            f"{self._apt_cutoff} or more of a {APT_WINDOW}-sample window "
+            f"(cutoff {self._apt_cutoff})"
+        )
+
+    def _rct_failure(self) -> HealthTestError:
+        return HealthTestError(
+            f"health_test: repetition count test failed: {self._rct_cutoff} or more identical "
+            f"samples in a row (cutoff {self._rct_cutoff})"
+        )
+

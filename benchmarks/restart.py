@@ -1,0 +1,79 @@
+"""Scenario 5: how long a killed worker is missing from the pool.
+
+Timed from ``kill()`` to the moment the supervisor's live registry holds a new, running child
+under the same id, waiting on ``supervisor.changed()`` futures (no polling). A second figure
+runs on to the new child's first reply. The baseline is a bare ``start_worker()`` to its first
+reply: what starting an actor costs with no death to process and no supervisor involved.
+The restart intensity is raised for the run: thousands of kills are the point here.
+"""
+
+from __future__ import annotations
+
+import alara
+from alara import ActorRef, OneForOneSupervisor
+from benchmarks.latency import REQUEST
+from benchmarks.measure import Summary, clock, run_on, summarize
+from benchmarks.results import Row
+
+__all__ = ["measure_restart"]
+
+WORKERS = 3
+
+
+async def _replacement(supervisor: OneForOneSupervisor, child_id: str, old: ActorRef) -> ActorRef:
+    """Wait, without polling, until ``child_id`` has a new running ref in the registry."""
+    while True:
+        changed = supervisor.changed()  # taken before looking, so no change can slip by
+        current = supervisor.child_ref(child_id)
+        if current is not None and current is not old and current.is_alive():
+            changed.cancel()
+            return current
+        await changed
+
+
+async def _sample(kills: int, warmup: int) -> tuple[Summary, Summary, Summary]:
+    registry_ns: list[int] = []
+    answer_ns: list[int] = []
+    spawn_ns: list[int] = []
+    async with alara.create_network(WORKERS, max_restarts=1_000_000_000, period=1.0) as net:
+        supervisor = net.supervisor
+        for i in range(warmup + kills):
+            child_id = f"worker-{i % WORKERS}"
+            old = supervisor.child_ref(child_id)
+            assert old is not None
+            start = clock()
+            old.kill("benchmark")
+            new = await _replacement(supervisor, child_id, old)
+            in_registry = clock()
+            await new.ask(REQUEST)
+            answered = clock()
+            if i >= warmup:
+                registry_ns.append(in_registry - start)
+                answer_ns.append(answered - start)
+    for i in range(warmup + kills):
+        start = clock()
+        ref = alara.start_worker()
+        await ref.ask(REQUEST)
+        answered = clock()
+        await ref.stop()
+        if i >= warmup:
+            spawn_ns.append(answered - start)
+    return summarize(registry_ns), summarize(answer_ns), summarize(spawn_ns)
+
+
+def measure_restart(kills: int, warmup: int) -> list[Row]:
+    """p50/p99 of kill-to-registry and kill-to-first-reply, in microseconds."""
+    registry, answer, spawned = run_on("default", lambda: _sample(kills, warmup))
+    rows = []
+    for name in ("p50", "p99"):
+        rows.append(Row(key=f"restart.registry.{name}", scenario="5. restart",
+                        case="kill() → new child in registry", metric=name, unit="µs",
+                        value=getattr(registry, name) / 1e3, workers=WORKERS,
+                        note=f"{registry.n} kills"))
+    for name in ("p50", "p99"):
+        rows.append(Row(key=f"restart.answer.{name}", scenario="5. restart",
+                        case="kill() → new child's first reply", metric=name, unit="µs",
+                        value=getattr(answer, name) / 1e3, baseline=getattr(spawned, name) / 1e3,
+                        baseline_name="bare spawn → first reply", workers=WORKERS,
+                        note=f"{answer.n} kills"))
+    return rows
