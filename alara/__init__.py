@@ -24,6 +24,7 @@ from alara.actors import (
     Restart,
     spawn,
 )
+from alara.entropy.health import HealthPolicy
 from alara.entropy.mixing import mix
 from alara.entropy.network import (
     MAX_BITS,
@@ -65,6 +66,7 @@ __all__ = [
     "EntropyWorker",
     "Exit",
     "ExitKind",
+    "HealthPolicy",
     "HealthTestError",
     "Network",
     "NetworkClosedError",

@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="bytes per request")
     stream.add_argument("--sources-from", metavar="MODULE:CALLABLE", default=None,
                         help="a callable returning the list of EntropySource objects to use")
+    stream.add_argument("--no-health", action="store_true",
+                        help="no health tests or quarantine: hostile sources stay in the mix "
+                             "(to test the mixer alone)")
     return parser
 
 
@@ -59,10 +62,15 @@ def _load_sources(spec: str) -> list[Any]:
 
 
 async def _stream(args: argparse.Namespace) -> None:
-    sources = _load_sources(args.sources_from) if args.sources_from else None
+    options: dict[str, Any] = {"health": None, "quarantine_after": None} if args.no_health else {}
+    try:  # a bad --sources-from or --workers is a usage error, not a crash
+        sources = _load_sources(args.sources_from) if args.sources_from else None
+        network = create_network(args.workers, sources=sources, **options)
+    except (ImportError, AttributeError, TypeError, ValueError) as error:
+        raise SystemExit(f"alara stream: {error}") from None
     out = sys.stdout.buffer
     left = args.total
-    async with create_network(args.workers, sources=sources) as net:
+    async with network as net:
         while left is None or left > 0:
             size = args.chunk if left is None else min(args.chunk, left)
             out.write(await net.random_bytes(size))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
+from alara.actors.mailbox import Mailbox
 from alara.errors import ActorDiedError, CallTimeoutError
 from alara.log import get_logger
 from alara.validation import check_positive_float
@@ -114,7 +115,7 @@ class ActorRef:
         self.name = name
         self.id = next(_ids)
         self._loop = loop
-        self._mailbox: asyncio.Queue[Any] = asyncio.Queue()
+        self._mailbox = Mailbox()
         self._state = _RUNNING
         self._exit: Exit | None = None
         self._exit_future: asyncio.Future[Exit] = loop.create_future()
@@ -263,12 +264,9 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
     try:
         await actor.on_start()
         _log.info("actor.started", actor=ref.name, ref_id=ref.id, behaviour=type(actor).__name__)
-        mailbox = ref._mailbox
-        get, get_nowait = mailbox.get, mailbox.get_nowait
+        take = ref._mailbox.get_all
         while True:
-            batch = [await get()]
-            while not mailbox.empty():
-                batch.append(get_nowait())
+            batch = await take()
             if batch[-1] is _STOP:
                 batch.pop()
                 await actor.handle_batch(batch)

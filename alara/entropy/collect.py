@@ -1,35 +1,48 @@
-"""Collection: one fresh contribution from every live worker, whatever happens to them.
+"""Collection: one fresh contribution from every worker for every caller, whatever happens.
 
-The fast path asks every live worker at once and ``asyncio.gather``s the reply futures: no
-task per worker per request. The slow path exists so that no caller ever hangs: a worker that
-dies mid-request is asked again once its supervisor has restarted it, a worker that does not
-answer within ``contribution_timeout`` is killed (its supervisor restarts it) and treated the
-same way, and at the request deadline the caller gets what arrived, if that is at least
-``min_sources`` contributions, or a clear error.
+**Rounds.** Callers that arrive while a round is in flight wait for the next one; a round asks
+every worker *once* for ``k x size`` bytes (``k`` = callers in the round) and gathers the reply
+futures with ``asyncio.gather`` (no task per worker per request). Caller ``i`` gets slice ``i`` of
+every worker's reply: disjoint, fresh bytes that no other caller sees, so each caller's output
+still depends on a fresh ``size``-byte contribution from every worker. Under load this turns
+``k x workers`` messages and system calls into ``workers``; a lone caller pays nothing extra.
+The caller that runs a round (the leader) hands the next one to the first caller waiting.
+
+**Failures.** The slow path exists so that no caller ever hangs: a worker that dies mid-round
+is asked again once its supervisor has restarted it, and a child that is restarting when the
+round starts is waited for too, so the output depends on the whole pool whenever the deadline
+allows. A worker that does not answer within ``contribution_timeout`` is killed (its
+supervisor restarts it, or quarantines a source that keeps hanging); its replacement is asked
+only while fewer than ``min_sources`` contributions have arrived, since it would likely hang
+again and make every caller wait the whole deadline. At the deadline the callers get what
+arrived if that is at least ``min_sources`` contributions, or a clear error.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from alara.actors.actor import ActorRef
 from alara.actors.supervisor import OneForOneSupervisor
+from alara.entropy.deadlines import ContributionTimeout, DeadlineWatch
+from alara.entropy.quarantine import HANG_REASON
 from alara.errors import ActorDiedError, NoWorkersError, WorkerDiedError
 
-__all__ = ["CollectPolicy", "collect"]
+__all__ = ["CollectPolicy", "Collector", "collect"]
 
 _HUNG = object()  # marks a reply that did not arrive within the contribution timeout
-_DEAD = object()  # marks a child that was not running when the request started
+_DEAD = object()  # marks a child that was not running when the round started
 
 
 @dataclass(frozen=True, slots=True)
 class CollectPolicy:
-    """How long to wait, and how many contributions are enough.
+    """How much to ask for, how long to wait, and how many contributions are enough.
 
-    ``timeout``: the whole request's deadline, retries included. ``contribution_timeout``:
-    how long one worker may take to answer before it is judged hung and killed.
-    ``min_sources``: the fewest contributions a caller may be served from.
+    ``size``: bytes each worker gives each caller. ``timeout``: the whole request's deadline,
+    retries included. ``contribution_timeout``: how long one worker may take to answer before
+    it is judged hung and killed. ``min_sources``: the fewest contributions a caller may be
+    served from.
     """
 
     size: int
@@ -38,30 +51,140 @@ class CollectPolicy:
     min_sources: int
 
 
-async def collect(supervisor: OneForOneSupervisor, policy: CollectPolicy) -> list[bytes]:
-    """One ``policy.size``-byte contribution from every child, in registry order.
+class _Lead:
+    """Handed to a waiting caller: "you run the next round, for these callers too"."""
 
-    A child that is restarting when the request starts is waited for, like one that dies
-    during it: the output depends on the whole pool unless the deadline says otherwise.
-    """
-    if supervisor.size < policy.min_sources:  # e.g. a child terminated: never serve from fewer
-        _raise_too_few(supervisor, supervisor.size, policy)
-    refs = supervisor.live_refs()
-    if refs and len(refs) == supervisor.size:
-        size = policy.size
-        results = await _gather([ref.ask(size) for ref in refs], policy.contribution_timeout)
-        if all(type(result) is bytes for result in results):
-            return results  # type: ignore[return-value]
-    else:
-        refs = [child.ref for child in supervisor.which_children()]
-        if not refs:
-            _raise_too_few(supervisor, 0, policy)
-        alive = [ref for ref in refs if ref.is_alive()]
-        answers = iter(await _gather([ref.ask(policy.size) for ref in alive],
-                                     policy.contribution_timeout))
-        asked = {id(ref) for ref in alive}
-        results = [next(answers) if id(ref) in asked else _DEAD for ref in refs]
-    return await _recover(supervisor, policy, refs, results)
+    __slots__ = ("followers",)
+
+    def __init__(self, followers: list[asyncio.Future[object]]) -> None:
+        self.followers = followers
+
+
+class Collector:
+    """Serves every caller of one network, in rounds (see the module docstring)."""
+
+    def __init__(self, supervisor: OneForOneSupervisor, policy: CollectPolicy) -> None:
+        self._supervisor = supervisor
+        self._policy = policy
+        self._watch = DeadlineWatch(policy.contribution_timeout)
+        self._leading = False
+        self._waiting: list[asyncio.Future[object]] = []
+
+    @property
+    def policy(self) -> CollectPolicy:
+        """The policy every round follows."""
+        return self._policy
+
+    def close(self) -> None:
+        """Drop the deadline timer (the network is closing)."""
+        self._watch.close()
+
+    async def collect(self) -> list[bytes]:
+        """One ``policy.size``-byte contribution from every worker, for one caller."""
+        if self._leading:
+            return await self._follow()
+        self._leading = True
+        supervisor = self._supervisor
+        try:
+            refs = supervisor.live_refs()
+            if len(refs) == supervisor.size >= self._policy.min_sources > 0:  # fast path
+                size = self._policy.size
+                replies = [ref.ask(size) for ref in refs]
+                gathered = asyncio.gather(*replies, return_exceptions=True)
+                self._watch.watch(gathered, replies)
+                results: list[object] = await gathered
+                for result in results:
+                    if type(result) is not bytes:
+                        break
+                else:
+                    return results  # type: ignore[return-value]
+                return await _recover(supervisor, self._policy, refs, results)
+            return await self._round(1)
+        finally:
+            self._hand_over([])
+
+    async def _follow(self) -> list[bytes]:
+        waiter: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            outcome = await waiter
+        except asyncio.CancelledError:
+            if not waiter.cancelled() and type(waiter.result()) is _Lead:
+                self._hand_over(waiter.result().followers)  # type: ignore[attr-defined]
+            raise
+        if type(outcome) is _Lead:
+            return await self._lead(outcome.followers)
+        return outcome  # type: ignore[return-value]
+
+    async def _lead(self, followers: list[asyncio.Future[object]]) -> list[bytes]:
+        try:
+            replies = await self._round(1 + len(followers))
+        except asyncio.CancelledError:
+            self._hand_over(followers)
+            raise
+        except BaseException as error:
+            for follower in followers:
+                if not follower.done():
+                    follower.set_exception(error)
+            self._hand_over([])
+            raise
+        size = self._policy.size
+        start = size
+        for follower in followers:
+            if not follower.done():
+                end = start + size
+                follower.set_result([reply[start:end] for reply in replies])
+            start += size
+        self._hand_over([])
+        return [reply[:size] for reply in replies]
+
+    def _hand_over(self, followers: list[asyncio.Future[object]]) -> None:
+        """Give the next round to the first caller still waiting (or stop leading)."""
+        waiting = self._waiting
+        if not waiting and not followers:
+            self._leading = False
+            return
+        if followers:
+            waiting = followers + waiting
+        self._waiting = []
+        while waiting:
+            first = waiting.pop(0)
+            if not first.done():
+                first.set_result(_Lead([w for w in waiting if not w.done()]))
+                return
+        self._leading = False
+
+    async def _round(self, callers: int) -> list[bytes]:
+        supervisor, policy = self._supervisor, self._policy
+        if supervisor.size < policy.min_sources:  # e.g. a child terminated: never serve from fewer
+            _raise_too_few(supervisor, supervisor.size, policy)
+        size = policy.size * callers
+        refs = supervisor.live_refs()
+        if refs and len(refs) == supervisor.size:
+            replies = [ref.ask(size) for ref in refs]
+            gathered = asyncio.gather(*replies, return_exceptions=True)
+            self._watch.watch(gathered, replies)
+            results: list[object] = await gathered
+            for result in results:
+                if type(result) is not bytes:
+                    break
+            else:
+                return results  # type: ignore[return-value]
+        else:
+            refs = [child.ref for child in supervisor.which_children()]
+            if not refs:
+                _raise_too_few(supervisor, 0, policy)
+            alive = [ref for ref in refs if ref.is_alive()]
+            answers = iter(await _gather([ref.ask(size) for ref in alive],
+                                         policy.contribution_timeout))
+            asked = {id(ref) for ref in alive}
+            results = [next(answers) if id(ref) in asked else _DEAD for ref in refs]
+        return await _recover(supervisor, replace(policy, size=size), refs, results)
+
+
+async def collect(supervisor: OneForOneSupervisor, policy: CollectPolicy) -> list[bytes]:
+    """One round for one caller, without a ``Collector`` (no batching across callers)."""
+    return await Collector(supervisor, policy).collect()
 
 
 async def _gather(replies: list[asyncio.Future[bytes]], timeout: float) -> list[object]:
@@ -78,38 +201,45 @@ def _outcome(reply: asyncio.Future[bytes]) -> object:
         return _HUNG
     error = reply.exception()
     return reply.result() if error is None else error
-
-
 async def _recover(
     supervisor: OneForOneSupervisor,
     policy: CollectPolicy,
     refs: list[ActorRef],
     results: list[object],
 ) -> list[bytes]:
-    """Retry the slots that failed on their restarted workers until the deadline."""
+    """Retry the slots whose worker died on its restarted worker, until the deadline."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + policy.timeout
     got: dict[str, bytes] = {}
     failed: dict[str, ActorRef] = {}
+    lost: list[str] = []  # hung, or gone for good (quarantined, terminated, temporary)
+    hung: list[str] = []
     last_error = "no reply"
     while True:
         for ref, result in zip(refs, results, strict=True):
             if type(result) is bytes:
                 got[ref.name] = result
-                continue
-            if result is _HUNG:
-                ref.kill(f"no contribution within {policy.contribution_timeout}s")
+            elif result is _HUNG or isinstance(result, ContributionTimeout):
+                ref.kill(f"{HANG_REASON} {policy.contribution_timeout}s")
                 last_error = "contribution timeout"
+                failed[ref.name] = ref
+                hung.append(ref.name)
             elif isinstance(result, ActorDiedError):
                 last_error = result.reason
+                failed[ref.name] = ref
             elif result is _DEAD:
                 last_error = "restarting"
+                failed[ref.name] = ref
             elif isinstance(result, BaseException):
                 raise result
-            failed[ref.name] = ref
+        if len(got) >= policy.min_sources:  # enough: do not make every caller wait on a hang
+            for name in hung:
+                if failed.pop(name, None) is not None:
+                    lost.append(name)
+        hung.clear()
         if not failed:
             break
-        refs = await _replacements(supervisor, failed, deadline)
+        refs = await _replacements(supervisor, failed, lost, deadline)
         if not refs:
             break
         replies = [ref.ask(policy.size) for ref in refs]
@@ -118,17 +248,21 @@ async def _recover(
     if supervisor.error is not None:
         raise supervisor.error
     if len(got) < policy.min_sources:
-        raise WorkerDiedError(", ".join(sorted(failed)) or "all workers", last_error)
+        names = sorted(failed) + [f"{name} (lost)" for name in lost]
+        raise WorkerDiedError(", ".join(names) or "all workers", last_error)
     return [got[name] for name in _order(supervisor, got)]
 
 
 async def _replacements(
-    supervisor: OneForOneSupervisor, failed: dict[str, ActorRef], deadline: float
+    supervisor: OneForOneSupervisor,
+    failed: dict[str, ActorRef],
+    lost: list[str],
+    deadline: float,
 ) -> list[ActorRef]:
     """Wait (until ``deadline``) for new, live refs for the failed children.
 
-    Children that are gone for good (temporary, terminated) are dropped from ``failed``; the
-    ones that came back are removed from it and returned.
+    Children that are gone for good move from ``failed`` to ``lost``; the ones that came back
+    are removed from ``failed`` and returned.
     """
     loop = asyncio.get_running_loop()
     while True:
@@ -139,6 +273,7 @@ async def _replacements(
             current = supervisor.child_ref(name)
             if current is None:
                 del failed[name]
+                lost.append(name)
             elif current is not old and current.is_alive():
                 del failed[name]
                 ready.append(current)

@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from alara.errors import HealthTestError
+from alara.validation import check_int
 
 __all__ = [
     "APT_WINDOW",
     "DEFAULT_ALPHA",
     "DEFAULT_HEALTH",
     "DEFAULT_MIN_ENTROPY",
+    "MIN_ENTROPY_FLOOR",
     "STARTUP_SAMPLES",
     "HealthPolicy",
     "HealthTests",
@@ -46,10 +48,13 @@ DEFAULT_MIN_ENTROPY = 4.0
 """Claimed min-entropy per byte, H: half of what a CSPRNG gives (see ``docs/health-tests.md``)."""
 DEFAULT_ALPHA = 2.0**-40
 """False-positive rate per test for a source that meets the claim (NIST: 2**-20 .. 2**-40)."""
+MIN_ENTROPY_FLOOR = 0.01
+"""Lowest claim accepted: below it the RCT cutoff (``1 + 256 / H`` at worst) stops being a test."""
 STARTUP_SAMPLES = 1024
 """Bytes read, tested and discarded when a worker starts (NIST SP 800-90B 4.3: at least 1024)."""
 
 _from_bytes = int.from_bytes
+_MAX_RCT_CUTOFF = 1 << 16  # above any policy's cutoff (25601 at H = 0.01, alpha = 2**-256)
 
 
 def critbinom(trials: int, p: float, alpha: float) -> int:
@@ -68,10 +73,15 @@ def critbinom(trials: int, p: float, alpha: float) -> int:
     alpha_num, alpha_den = alpha.as_integer_ratio()
     bound = alpha_num * den**trials  # P(X > k) <= alpha  <=>  tail * alpha_den <= bound
     tail = 0  # P(X > k) * den**trials, built from k = trials downwards
+    miss = den - num
+    hits, misses, ways = num**trials, 1, 1  # num**k, miss**(trials - k), comb(trials, k)
     for k in range(trials, -1, -1):
         if tail * alpha_den > bound:
             return k + 1
-        tail += math.comb(trials, k) * num**k * (den - num) ** (trials - k)
+        tail += ways * hits * misses
+        hits //= num  # exact: num**k // num == num**(k - 1)
+        misses *= miss
+        ways = ways * k // (trials - k + 1)  # exact: comb(trials, k - 1)
     return 0
 
 
@@ -103,30 +113,32 @@ class HealthPolicy:
     apt_cutoff: int = field(init=False)
 
     def __post_init__(self) -> None:
-        for name in ("min_entropy", "alpha"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-        min_entropy, alpha = float(self.min_entropy), float(self.alpha)
-        if not 0.0 < min_entropy <= 8.0:
-            raise ValueError(f"min_entropy must be in (0, 8] bits per byte, got {min_entropy!r}")
-        if not 2.0**-256 <= alpha <= 2.0**-10:
-            raise ValueError(f"alpha must be in [2**-256, 2**-10], got {alpha!r}")
-        if type(self.startup_samples) is not int:
-            raise TypeError(
-                f"startup_samples must be an int, got {type(self.startup_samples).__name__}"
-            )
-        if not 0 <= self.startup_samples <= 1 << 20:
-            raise ValueError(f"startup_samples must be in [0, {1 << 20}], "
-                             f"got {self.startup_samples}")
+        min_entropy = _real("min_entropy", self.min_entropy, MIN_ENTROPY_FLOOR, 8.0,
+                            f"[{MIN_ENTROPY_FLOOR}, 8] bits per byte")
+        alpha = _real("alpha", self.alpha, 2.0**-256, 2.0**-10, "[2**-256, 2**-10]")
+        startup = check_int("startup_samples", self.startup_samples, 0, 1 << 20)
         object.__setattr__(self, "min_entropy", min_entropy)
         object.__setattr__(self, "alpha", alpha)
+        object.__setattr__(self, "startup_samples", startup)
         object.__setattr__(self, "rct_cutoff", rct_cutoff(min_entropy, alpha))
         object.__setattr__(self, "apt_cutoff", apt_cutoff(min_entropy, alpha))
 
     def __call__(self) -> HealthTests:
         """Fresh test state for one worker."""
         return HealthTests(self.rct_cutoff, self.apt_cutoff)
+
+
+def _real(name: str, value: object, low: float, high: float, shown: str) -> float:
+    """``value`` as a float in ``[low, high]``, or a ``TypeError``/``ValueError`` naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number in {shown}, got {type(value).__name__}")
+    try:
+        result = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be in {shown}, got a number too large") from None
+    if not low <= result <= high:  # also false for nan
+        raise ValueError(f"{name} must be in {shown}, got {result!r}")
+    return result
 
 
 DEFAULT_HEALTH = HealthPolicy()
@@ -144,10 +156,8 @@ class HealthTests:
                  "_rct_run", "_rct_zeros")
 
     def __init__(self, rct_cutoff: int, apt_cutoff: int) -> None:
-        if type(rct_cutoff) is not int or rct_cutoff < 2:
-            raise ValueError(f"rct_cutoff must be an int >= 2, got {rct_cutoff!r}")
-        if type(apt_cutoff) is not int or not 2 <= apt_cutoff <= APT_WINDOW:
-            raise ValueError(f"apt_cutoff must be an int in [2, {APT_WINDOW}], got {apt_cutoff!r}")
+        rct_cutoff = check_int("rct_cutoff", rct_cutoff, 2, _MAX_RCT_CUTOFF)
+        apt_cutoff = check_int("apt_cutoff", apt_cutoff, 2, APT_WINDOW + 1)
         self._rct_cutoff = rct_cutoff
         self._rct_zeros = bytes(rct_cutoff - 1)
         self._last = -1  # no sample yet

@@ -14,7 +14,7 @@ from typing import Any
 
 from alara.actors.actor import ActorRef
 from alara.actors.supervisor import Child, ChildSpec, OneForOneSupervisor
-from alara.entropy.collect import CollectPolicy, collect
+from alara.entropy.collect import Collector, CollectPolicy
 from alara.entropy.health import DEFAULT_HEALTH, HealthPolicy
 from alara.entropy.mixing import MIN_CONTRIBUTION, mix
 from alara.entropy.quarantine import (
@@ -70,7 +70,8 @@ class Network:
     * ``contribution_size``: bytes each worker gives each request, at least 32.
     * ``health``: a factory of per-worker health checks, called at every (re)start; default
       ``DEFAULT_HEALTH``, NIST SP 800-90B continuous tests (RCT and APT, H = 4 bits/byte,
-      alpha = 2**-40) plus a 1024-byte start-up test; ``None`` turns them off. See
+      alpha = 2**-40) on every block a source returns; ``HealthPolicy(...)`` tunes them (and
+      can add NIST's 1024-byte start-up test), ``None`` turns them off. See
       ``docs/health-tests.md``.
     * ``quarantine_after`` / ``quarantine_period``: a worker whose source fails (crash,
       health test, hang) this many times within this many seconds is not restarted but
@@ -126,6 +127,7 @@ class Network:
             name="alara.network",
             on_child_exit=None if quarantine_after is None else self._quarantine.on_exit,
         )
+        self._collector = Collector(self._supervisor, self._policy)
         self._state = _IDLE
 
     def __repr__(self) -> str:
@@ -166,6 +168,7 @@ class Network:
         if self._state == _CLOSED:
             return
         self._state = _CLOSED
+        self._collector.close()
         await self._supervisor.stop()
         _log.info("network.stopped", gave_up=self._supervisor.error is not None)
 
@@ -243,7 +246,7 @@ class Network:
         self._ensure_open()
         if n == 0:
             return b""
-        return mix(await collect(self._supervisor, self._policy), n)
+        return mix(await self._collector.collect(), n)
 
     async def random_bits(self, n: int) -> list[int]:
         """``n`` random bits (0..``MAX_BITS``) as a list of 0/1 ints, like ALARA."""

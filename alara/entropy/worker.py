@@ -64,8 +64,11 @@ class EntropyWorker(Actor):
 
     async def read(self, n: int) -> bytes:
         """Read ``n`` bytes from the source and check them; raise ``SourceError`` if bad."""
-        data: Any = self.source.read(n)
-        if inspect.isawaitable(data):
+        return await self._check(self.source.read(n), n)
+
+    async def _check(self, data: Any, n: int) -> bytes:
+        """What ``read`` returns for ``data``, the source's answer to a read of ``n`` bytes."""
+        if type(data) is not bytes and inspect.isawaitable(data):
             data = await data
         if type(data) is not bytes:
             if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -89,6 +92,18 @@ class EntropyWorker(Actor):
         worker is shared, so one caller's mistake must not crash it under everyone else. A
         batch whose total exceeds ``MAX_READ`` is served one read per request instead.
         """
+        if len(batch) == 1:  # the common case when idle: one request, nothing to split
+            size, reply = batch[0]
+            if reply is not None and type(size) is int and 0 <= size <= MAX_READ:
+                if not reply.done():
+                    data = self.source.read(size)
+                    if type(data) is not bytes or len(data) != size:
+                        data = await self._check(data, size)
+                    elif self._health is not None:
+                        self._health(data)
+                    if not reply.done():
+                        reply.set_result(data)
+                return
         wanted: list[tuple[int, asyncio.Future[Any]]] = []
         total = 0
         for size, reply in batch:

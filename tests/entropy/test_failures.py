@@ -111,13 +111,14 @@ async def test_kill_all_workers_while_requests_are_in_flight() -> None:
     assert all(gate.attempts >= 2 for gate in gates)
 
 
-async def test_a_hanging_worker_is_killed_and_restarted_until_the_deadline(logs: Logs) -> None:
-    """Restart-only policy (no quarantine): the hung worker is retried until the deadline."""
+async def test_a_hanging_worker_is_killed_and_left_out_of_the_round(logs: Logs) -> None:
+    """Restart-only policy (no quarantine): the hung worker is killed, restarted, and the
+    round goes on without it instead of waiting for the whole deadline."""
     hanging = HangingSource()
     honest = RecordingSource()
     net = await alara.create_network(
         sources=[hanging, honest],
-        timeout=0.3,
+        timeout=5,
         contribution_timeout=0.05,
         max_restarts=1000,
         quarantine_after=None,
@@ -129,14 +130,16 @@ async def test_a_hanging_worker_is_killed_and_restarted_until_the_deadline(logs:
         async with asyncio.timeout(3):
             out = await net.random_bytes(32)
         assert len(out) == 32
-        assert loop.time() - started < 2  # answered at the request deadline, not later
+        assert loop.time() - started < 2  # about contribution_timeout, far below the deadline
         assert hanging.started.is_set()
         assert honest.sizes == [MIN_CONTRIBUTION]
         assert out == alara.mix(honest.blocks, 32)  # served from the one that answered
-        assert net.which_children()[0].restarts >= 2
+        async with asyncio.timeout(3):
+            while net.which_children()[0].restarts < 1:
+                await net.supervisor.changed()
         assert [child.id for child in net.which_children()] == ["worker-0", "worker-1"]
         hung = [e for e in logs if e["event"] == "actor.crashed" and e["actor"] == "worker-0"]
-        assert len(hung) >= 2
+        assert len(hung) >= 1
         assert all(e["reason"] == "no contribution within 0.05s" for e in hung)
         assert any(e["event"] == "actor.restarted" and e["actor"] == "worker-0" for e in logs)
     finally:
@@ -145,15 +148,17 @@ async def test_a_hanging_worker_is_killed_and_restarted_until_the_deadline(logs:
 
 
 async def test_a_hanging_worker_under_the_default_policy_is_retired(logs: Logs) -> None:
-    """Default policy: killed, restarted, then quarantined; the caller is answered meanwhile."""
+    """Default policy: killed, restarted, then quarantined; every caller is answered."""
     honest = RecordingSource()
     net = await alara.create_network(
         sources=[HangingSource(), honest], timeout=0.5, contribution_timeout=0.05
     )
     try:
-        async with asyncio.timeout(3):
-            assert len(await net.random_bytes(32)) == 32
-            assert len(await net.random_bytes(32)) == 32
+        async with asyncio.timeout(5):
+            for _ in range(5):  # each request meets one hang; the third one retires it
+                assert len(await net.random_bytes(32)) == 32
+                if "worker-0" in net.quarantined():
+                    break
         assert any(e["event"] == "actor.restarted" and e["actor"] == "worker-0" for e in logs)
         assert "worker-0" in net.quarantined()
         assert [ref.name for ref in net.get_nodes()] == ["worker-1"]

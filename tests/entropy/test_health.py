@@ -29,6 +29,7 @@ from alara.entropy.health import (
     DEFAULT_ALPHA,
     DEFAULT_HEALTH,
     DEFAULT_MIN_ENTROPY,
+    MIN_ENTROPY_FLOOR,
     STARTUP_SAMPLES,
     HealthPolicy,
     HealthTests,
@@ -225,6 +226,7 @@ def test_default_policy_is_the_documented_one() -> None:
         ({"min_entropy": "4"}, TypeError, "min_entropy"),
         ({"min_entropy": True}, TypeError, "min_entropy"),
         ({"min_entropy": 0}, ValueError, "min_entropy"),
+        ({"min_entropy": 5e-324}, ValueError, "min_entropy"),
         ({"min_entropy": 8.5}, ValueError, "min_entropy"),
         ({"min_entropy": math.nan}, ValueError, "min_entropy"),
         ({"alpha": None}, TypeError, "alpha"),
@@ -246,7 +248,19 @@ def test_health_tests_reject_bad_cutoffs() -> None:
     with pytest.raises(ValueError, match="rct_cutoff"):
         HealthTests(1, 10)
     with pytest.raises(ValueError, match="apt_cutoff"):
-        HealthTests(5, APT_WINDOW + 1)
+        HealthTests(5, APT_WINDOW + 2)
+    with pytest.raises(ValueError, match="rct_cutoff"):
+        HealthTests(10**12, 10)  # would need a 1 TB needle: refused, not allocated
+
+
+def test_the_lowest_claim_still_gives_usable_tests() -> None:
+    # At H = 0.01 no 512-sample window can be judged: the APT cutoff is 513 (never fires).
+    policy = HealthPolicy(min_entropy=MIN_ENTROPY_FLOOR, alpha=2.0**-256)
+    assert (policy.rct_cutoff, policy.apt_cutoff) == (25601, APT_WINDOW + 1)
+    tests = policy()
+    tests(b"\x00" * APT_WINDOW * 2)
+    with pytest.raises(ValueError, match=r"min_entropy must be in \[0\.01, 8\]"):
+        HealthPolicy(min_entropy=0.009)
 
 
 # -- behaviour on the doubles --------------------------------------------------------------
