@@ -33,5 +33,14 @@ bench-quick: install
 	$(BIN)/python -m benchmarks --quick --json benchmarks/results/quick.json \
 		--markdown benchmarks/results/quick.md --plot benchmarks/results/quick.png
 
+soak: install
+	$(BIN)/python -m tests.reliability.soak --seconds $(SOAK_SECONDS)
+
+randtest: install
+	$(BIN)/python -m tests.reliability.randtest
+
+randtest-quick: install
+	$(BIN)/python -m tests.reliability.randtest --quick
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

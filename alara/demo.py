@@ -31,10 +31,11 @@ def show_lifecycle_logs() -> None:
 async def run_demo(workers: int = 5) -> None:
     """Start a pool, draw bytes/bits/an int, kill a worker, and show it back in the registry."""
     async with create_network(workers) as net:
+        first = await net.random_bytes(32)  # the workers have all started once this returns
         print(f"network of {len(net.get_nodes())} workers:")
         for child in net.which_children():
             print(f"  {child.id}: {child.ref!r}")
-        print(f"random_bytes(32) = {(await net.random_bytes(32)).hex()}")
+        print(f"random_bytes(32) = {first.hex()}")
         print(f"random_bits(16)  = {await net.random_bits(16)}")
         print(f"random_int(128)  = {await net.random_int(128)}")
         print(f"random_below(6)  = {await net.random_below(6)} (a fair die, 0-based)")

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 __all__ = [
-    "LOOP_KINDS",
     "LoopKind",
     "MemoryProbe",
     "Summary",
@@ -34,7 +33,6 @@ __all__ = [
 T = TypeVar("T")
 
 LoopKind = Literal["default", "uvloop"]
-LOOP_KINDS: tuple[LoopKind, ...] = ("default", "uvloop")
 
 clock = time.perf_counter_ns
 """The one clock of the suite: monotonic, highest resolution, integer nanoseconds."""

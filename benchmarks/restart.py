@@ -9,6 +9,8 @@ The restart intensity is raised for the run: thousands of kills are the point he
 
 from __future__ import annotations
 
+import asyncio
+
 import alara
 from alara import ActorRef, OneForOneSupervisor
 from benchmarks.latency import REQUEST
@@ -18,6 +20,8 @@ from benchmarks.results import Row
 __all__ = ["measure_restart"]
 
 WORKERS = 3
+STEP_TIMEOUT = 10.0
+"""Seconds one kill-and-replace may take before the run fails instead of hanging."""
 
 
 async def _replacement(supervisor: OneForOneSupervisor, child_id: str, old: ActorRef) -> ActorRef:
@@ -41,21 +45,23 @@ async def _sample(kills: int, warmup: int) -> tuple[Summary, Summary, Summary]:
             child_id = f"worker-{i % WORKERS}"
             old = supervisor.child_ref(child_id)
             assert old is not None
-            start = clock()
-            old.kill("benchmark")
-            new = await _replacement(supervisor, child_id, old)
-            in_registry = clock()
-            await new.ask(REQUEST)
-            answered = clock()
+            async with asyncio.timeout(STEP_TIMEOUT):  # a broken supervisor fails, not hangs
+                start = clock()
+                old.kill("benchmark")
+                new = await _replacement(supervisor, child_id, old)
+                in_registry = clock()
+                await new.ask(REQUEST)
+                answered = clock()
             if i >= warmup:
                 registry_ns.append(in_registry - start)
                 answer_ns.append(answered - start)
     for i in range(warmup + kills):
-        start = clock()
-        ref = alara.start_worker()
-        await ref.ask(REQUEST)
-        answered = clock()
-        await ref.stop()
+        async with asyncio.timeout(STEP_TIMEOUT):
+            start = clock()
+            ref = alara.start_worker()
+            await ref.ask(REQUEST)
+            answered = clock()
+            await ref.stop()
         if i >= warmup:
             spawn_ns.append(answered - start)
     return summarize(registry_ns), summarize(answer_ns), summarize(spawn_ns)

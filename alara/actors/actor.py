@@ -274,6 +274,7 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
                 await actor.on_stop()
                 return
             await actor.handle_batch(batch)
+            batch.clear()  # hold no reply (no contribution) while waiting for the next batch
     except asyncio.CancelledError:
         if ref._cancel_exit is None:
             exit = Exit(ExitKind.SHUTDOWN, "cancelled")

@@ -92,7 +92,10 @@ class Collector:
                 replies = [ref.ask(size) for ref in refs]
                 gathered = asyncio.gather(*replies, return_exceptions=True)
                 self._watch.watch(gathered, replies)
-                results: list[object] = await gathered
+                try:
+                    results: list[object] = await gathered
+                finally:
+                    self._watch.forget()
                 for result in results:
                     if type(result) is not bytes:
                         break
@@ -109,8 +112,12 @@ class Collector:
         try:
             outcome = await waiter
         except asyncio.CancelledError:
-            if not waiter.cancelled() and type(waiter.result()) is _Lead:
-                self._hand_over(waiter.result().followers)  # type: ignore[attr-defined]
+            # Cancelled after the outcome was set but before running: pass on a lead, and
+            # end cancelled even if the round failed (``result()`` would raise its error).
+            if not waiter.cancelled() and waiter.exception() is None:
+                outcome = waiter.result()
+                if type(outcome) is _Lead:
+                    self._hand_over(outcome.followers)
             raise
         if type(outcome) is _Lead:
             return await self._lead(outcome.followers)
@@ -164,7 +171,10 @@ class Collector:
             replies = [ref.ask(size) for ref in refs]
             gathered = asyncio.gather(*replies, return_exceptions=True)
             self._watch.watch(gathered, replies)
-            results: list[object] = await gathered
+            try:
+                results: list[object] = await gathered
+            finally:
+                self._watch.forget()
             for result in results:
                 if type(result) is not bytes:
                     break

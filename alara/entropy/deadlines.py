@@ -45,6 +45,17 @@ class DeadlineWatch:
         if self._timer is None:
             self._timer = loop.call_at(deadline, self._fire, loop)
 
+    def forget(self) -> None:
+        """Drop the finished rounds now instead of at the next ``watch``.
+
+        A finished round's replies are the contributions it was served from; the collector
+        calls this as soon as its round is gathered, so that no entropy stays referenced
+        between requests. An armed timer then finds nothing to do and goes idle.
+        """
+        rounds = self._rounds
+        while rounds and rounds[0][1].done():
+            rounds.popleft()
+
     def close(self) -> None:
         """Stop the timer (the replies still pending are left to their owners)."""
         if self._timer is not None:

@@ -1,0 +1,1 @@
+"""Reliability runs: the chaos soak and the statistical test batteries, with their tests."""
