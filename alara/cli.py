@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import anyio
+
 from alara.demo import run_demo, show_lifecycle_logs
 from alara.entropy.network import MAX_BYTES, MAX_WORKERS, create_network
 
@@ -68,13 +70,14 @@ async def _stream(args: argparse.Namespace) -> None:
         network = create_network(args.workers, sources=sources, **options)
     except (ImportError, AttributeError, TypeError, ValueError) as error:
         raise SystemExit(f"alara stream: {error}") from None
-    out = sys.stdout.buffer
+    # Written from a worker thread (anyio): a slow reader blocks the pipe, never the loop.
+    out = anyio.wrap_file(sys.stdout.buffer)
     left = args.total
     async with network as net:
         while left is None or left > 0:
             size = args.chunk if left is None else min(args.chunk, left)
-            out.write(await net.random_bytes(size))
-            out.flush()
+            await out.write(await net.random_bytes(size))
+            await out.flush()
             if left is not None:
                 left -= size
 
