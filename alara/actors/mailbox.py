@@ -35,16 +35,23 @@ class Mailbox(asyncio.Queue[Any]):
     async def get(self) -> Any:
         """The next item, waiting for one if the mailbox is empty."""
         queue = self._queue  # type: ignore[attr-defined]
-        while not queue:
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await waiter
-            finally:
-                self._waiter = None
+        if not queue:
+            await self._arrival()
         return queue.popleft()
 
     async def get_all(self) -> list[Any]:
         """Everything waiting, in order, waiting for at least one item: an actor's next batch."""
+        queue = self._queue  # type: ignore[attr-defined]
+        if not queue:
+            await self._arrival()
+        if len(queue) == 1:
+            return [queue.popleft()]
+        batch = list(queue)
+        queue.clear()
+        return batch
+
+    async def _arrival(self) -> None:
+        """Wait until the mailbox holds at least one item."""
         queue = self._queue  # type: ignore[attr-defined]
         while not queue:
             waiter = self._waiter = asyncio.get_running_loop().create_future()
@@ -52,11 +59,6 @@ class Mailbox(asyncio.Queue[Any]):
                 await waiter
             finally:
                 self._waiter = None
-        if len(queue) == 1:
-            return [queue.popleft()]
-        batch = list(queue)
-        queue.clear()
-        return batch
 
     def get_nowait(self) -> Any:
         """The next item; ``asyncio.QueueEmpty`` if there is none."""

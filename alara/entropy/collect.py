@@ -84,24 +84,7 @@ class Collector:
         if self._leading:
             return await self._follow()
         self._leading = True
-        supervisor = self._supervisor
         try:
-            refs = supervisor.live_refs()
-            if len(refs) == supervisor.size >= self._policy.min_sources > 0:  # fast path
-                size = self._policy.size
-                replies = [ref.ask(size) for ref in refs]
-                gathered = asyncio.gather(*replies, return_exceptions=True)
-                self._watch.watch(gathered, replies)
-                try:
-                    results: list[object] = await gathered
-                finally:
-                    self._watch.forget()
-                for result in results:
-                    if type(result) is not bytes:
-                        break
-                else:
-                    return results  # type: ignore[return-value]
-                return await _recover(supervisor, self._policy, refs, results)
             return await self._round(1)
         finally:
             self._hand_over([])
