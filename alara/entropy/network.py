@@ -24,7 +24,7 @@ from alara.entropy.quarantine import (
 )
 from alara.entropy.sources import EntropySource
 from alara.entropy.worker import EntropyWorker, HealthCheck
-from alara.errors import NetworkClosedError
+from alara.errors import AlaraError, NetworkClosedError
 from alara.log import get_logger
 from alara.validation import check_int, check_positive_float
 
@@ -139,8 +139,10 @@ class Network:
 
     async def start(self) -> Network:
         """Start the supervisor and its workers; returns ``self`` for chaining."""
-        if self._state != _IDLE:
-            raise NetworkClosedError("a network can be started only once")
+        if self._state == _CLOSED:
+            raise NetworkClosedError("network is closed; create a new one")
+        if self._state == _OPEN:
+            raise AlaraError("network is already started")
         self._state = _OPEN
         await self._supervisor.start()
         _log.info("network.started", workers=self._supervisor.size,
@@ -151,7 +153,7 @@ class Network:
         return self.start().__await__()
 
     async def __aenter__(self) -> Network:
-        if self._state == _IDLE:
+        if self._state != _OPEN:  # an open network (``await``-ed first) is entered as it is
             await self.start()
         return self
 

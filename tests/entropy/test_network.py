@@ -82,8 +82,9 @@ async def test_close_is_idempotent(logs: Logs) -> None:
     net = await alara.create_network(2)
     await net.close()
     await net.close()
-    async with net:  # entering a closed network does not reopen it
-        pass
+    with pytest.raises(NetworkClosedError, match="closed"):
+        async with net:  # entering a closed network is refused, it does not reopen
+            pass
     await net.close()
     assert [event["event"] for event in logs if event.get("component") == "network"] == [
         "network.started",
@@ -95,13 +96,13 @@ async def test_closing_a_network_that_never_started() -> None:
     net = alara.create_network(2)
     await net.close()
     assert net.closed
-    with pytest.raises(NetworkClosedError, match="only once"):
+    with pytest.raises(NetworkClosedError, match="closed"):
         await net.start()
 
 
 async def test_a_network_starts_only_once() -> None:
     async with alara.create_network(1) as net:
-        with pytest.raises(NetworkClosedError, match="only once"):
+        with pytest.raises(alara.AlaraError, match="already started"):
             await net.start()
         async with asyncio.timeout(5):
             assert len(await net.random_bytes(8)) == 8  # still fine
@@ -353,3 +354,11 @@ async def test_all_hostile_workers_give_a_predictable_sequence() -> None:
             async with asyncio.timeout(10):
                 runs.append([await net.random_bytes(32) for _ in range(64)])
     assert runs[0] == runs[1]
+
+
+async def test_an_awaited_network_can_then_be_entered() -> None:
+    net = await alara.create_network(1)
+    async with net as entered:  # entered as it is, closed on the way out
+        assert entered is net
+        assert len(await net.random_bytes(8)) == 8
+    assert net.closed
