@@ -194,6 +194,8 @@ def _outcome(reply: asyncio.Future[bytes]) -> object:
         return _HUNG
     error = reply.exception()
     return reply.result() if error is None else error
+
+
 async def _recover(
     supervisor: OneForOneSupervisor,
     policy: CollectPolicy,
