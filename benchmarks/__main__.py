@@ -7,12 +7,9 @@ machine cannot fail the build. Only a crash (an exception in alara or in the sui
 from __future__ import annotations
 
 import argparse
-import datetime
 import importlib.metadata
-import json
 import os
 import platform
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,21 +24,12 @@ from benchmarks.plot import plot
 from benchmarks.report import markdown, text_table
 from benchmarks.restart import measure_restart
 from benchmarks.results import Results
+from benchmarks.runs import Progress, provenance, write_files
 from benchmarks.scale import measure_scale
 from benchmarks.settings import FULL, QUICK, Settings
 from benchmarks.throughput import measure_throughput, row_for
 
 SCENARIOS = ("latency", "pyperf", "throughput", "large", "scale", "restart")
-
-
-class _Progress:
-    """Progress lines on stderr, so stdout carries only the table."""
-
-    def __init__(self) -> None:
-        self.begin = clock()
-
-    def __call__(self, message: str) -> None:
-        print(f"[{(clock() - self.begin) / 1e9:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 def _loops(use_uvloop: bool, results: Results) -> list[LoopKind]:
@@ -105,16 +93,6 @@ def _restart(settings: Settings, results: Results, say: Callable[[str], None]) -
     results.rows.extend(measure_restart(settings.restart_kills, settings.restart_warmup))
 
 
-def _git(*args: str) -> str | None:
-    """Output of a read-only git query, or ``None`` outside a checkout."""
-    try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, check=True,
-                              timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip()
-
-
 def _meta(settings: Settings) -> dict[str, Any]:
     try:
         uvloop_version: str | None = importlib.metadata.version("uvloop")
@@ -122,11 +100,7 @@ def _meta(settings: Settings) -> dict[str, Any]:
         uvloop_version = None
     return {
         "suite": settings.name,
-        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "alara": alara.__version__,
-        "commit": _git("rev-parse", "--short", "HEAD") or None,
-        "alara_tree_modified": bool(_git("status", "--porcelain", "--", "alara")),
-        "python": platform.python_version(),
+        **provenance(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
@@ -155,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     settings = QUICK if args.quick else FULL
     results = Results(_meta(settings))
-    say = _Progress()
+    say = Progress()
     loops = _loops(not args.no_uvloop, results)
     if "latency" in args.only:
         _latency(settings, results, loops, say)
@@ -175,14 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text_table(results.rows, results.skipped))
     default_name = "latest.json" if settings is FULL else "quick.json"
     path = args.json or Path("benchmarks/results") / default_name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results.to_json(), indent=2, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
-    print(f"\nJSON: {path}")
-    if args.markdown is not None:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(markdown(results.rows, results.skipped), encoding="utf-8")
-        print(f"Markdown: {args.markdown}")
+    write_files(path, results.to_json(), args.markdown,
+                lambda: markdown(results.rows, results.skipped))
     if args.plot is not None:
         commit = results.meta["commit"] or "unknown commit"
         if results.meta["alara_tree_modified"]:

@@ -22,12 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
-import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
@@ -43,6 +39,7 @@ from benchmarks.floor import FloorPool
 from benchmarks.latency import REQUEST
 from benchmarks.measure import LoopKind, clock, loop_available, percentile, run_on, settle
 from benchmarks.restart import measure_restart
+from benchmarks.runs import Progress, provenance, write_files
 from benchmarks.switches import (
     Switch,
     log_always_formatted,
@@ -356,25 +353,11 @@ def run_ablation(config: AblationConfig, *, only: list[str] | None = None,
     return results
 
 
-def _git(*args: str) -> str | None:
-    """Output of a read-only git query, or ``None`` outside a checkout."""
-    try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, check=True,
-                              timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip()
-
-
 def _meta(config: AblationConfig) -> dict[str, Any]:
     return {
         "suite": f"ablation-{config.name}",
         "config": asdict(config),
-        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "alara": alara.__version__,
-        "commit": _git("rev-parse", "--short", "HEAD") or None,
-        "alara_tree_modified": bool(_git("status", "--porcelain", "--", "alara")),
-        "python": platform.python_version(),
+        **provenance(),
         "cpus": os.cpu_count(),
         "load_before": os.getloadavg(),
     }
@@ -470,25 +453,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ablation, print the tables, write the JSON (and Markdown); 0 unless a crash."""
     args = _arguments(argv)
     config = TINY_ABLATION if args.tiny else FULL_ABLATION
-    begin = clock()
-
-    def say(message: str) -> None:
-        print(f"[{(clock() - begin) / 1e9:6.1f}s] {message}", file=sys.stderr, flush=True)
-
+    say = Progress()
     results = run_ablation(config, only=args.only, use_uvloop=not args.no_uvloop,
                            lifecycle=not args.no_lifecycle, say=say)
-    results.meta["seconds"] = round((clock() - begin) / 1e9, 1)
+    results.meta["seconds"] = round((clock() - say.begin) / 1e9, 1)
     say("done")
     print(text_table(results))
     path = args.json or Path("benchmarks/results") / f"ablation-{config.name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results.to_json(), indent=2, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
-    print(f"\nJSON: {path}")
-    if args.markdown is not None:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(markdown(results), encoding="utf-8")
-        print(f"Markdown: {args.markdown}")
+    write_files(path, results.to_json(), args.markdown, lambda: markdown(results))
     return 0
 
 

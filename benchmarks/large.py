@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
+from functools import partial
 
 import alara
 from benchmarks.baseline import direct_request, shake_alone, urandom_alone
@@ -64,33 +65,29 @@ def measure_large(n: int, repeats: int) -> list[Row]:
     seconds, peaks = run_on("default", lambda: _sample(n, repeats))
     label = size_label(n)
     rate = {name: n / value / 1e6 for name, value in seconds.items()}
+    row = partial(Row, scenario="3. large requests", case=f"{label}, {WORKERS} workers",
+                  workers=WORKERS)
     rows = [
-        Row(
+        row(
             key=f"large.{label}.vs_{name}",
-            scenario="3. large requests",
-            case=f"{label}, {WORKERS} workers",
             metric="MB/s",
             unit="MB/s",
             value=rate["alara"],
             baseline=rate[name],
             baseline_name=_NAMES[name],
             higher_is_better=True,
-            workers=WORKERS,
             note=f"{repeats} requests",
         )
         for name in ("shake", "urandom", "direct")
     ]
     rows.append(
-        Row(
+        row(
             key=f"large.{label}.memory",
-            scenario="3. large requests",
-            case=f"{label}, {WORKERS} workers",
             metric="peak extra memory",
             unit="x request",
             value=peaks["alara"] / n,
             baseline=peaks["shake"] / n,
             baseline_name="SHAKE256 alone",
-            workers=WORKERS,
             note=f"alara {peaks['alara'] / 1024:.0f} KiB, direct {peaks['direct'] / 1024:.0f} KiB",
         )
     )

@@ -8,7 +8,7 @@ spotting crashes, not for quoting.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["FULL", "QUICK", "Settings"]
 
@@ -58,22 +58,18 @@ FULL = Settings(
     restart_warmup=50,
 )
 
-QUICK = Settings(
+QUICK = replace(
+    FULL,
     name="quick",
     latency_calls={1: 3_000, 3: 3_000, 10: 2_000, 100: 300, 1000: 30},
     latency_rounds=2,
     latency_warmup=100,
-    uvloop_latency_workers=(1, 3, 10),
-    throughput_callers=500,
-    throughput_calls=100,
     throughput_rounds=1,
-    sweep_workers=(1, 10, 100, 1000),
     sweep_callers=100,
     sweep_asks=20_000,
-    large_sizes=(MIB, 16 * MIB),
     large_repeats={MIB: 5, 16 * MIB: 2},
-    scale_pools=(1000, 10_000),
     scale_repeats=1,
     restart_kills=200,
     restart_warmup=10,
 )
+"""The same scenarios and pool sizes as ``FULL``; only the sample and repeat counts shrink."""

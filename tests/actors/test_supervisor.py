@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
 
 import pytest
 
@@ -41,11 +41,23 @@ async def started(*specs: ChildSpec, **options: Any) -> OneForOneSupervisor:
     return supervisor
 
 
+class Supervise(Protocol):
+    """What the ``supervise`` fixture gives: ``started``, with the stop after the test done."""
+
+    def __call__(self, *specs: ChildSpec, **options: Any) -> Awaitable[OneForOneSupervisor]: ...
+
+
 @pytest.fixture
-async def cleanup() -> AsyncIterator[list[OneForOneSupervisor]]:
-    """Supervisors appended here are stopped after the test, whatever happened."""
+async def supervise() -> AsyncIterator[Supervise]:
+    """``started``, and every supervisor it started is stopped after the test, whatever happened."""
     supervisors: list[OneForOneSupervisor] = []
-    yield supervisors
+
+    async def start(*specs: ChildSpec, **options: Any) -> OneForOneSupervisor:
+        supervisor = await started(*specs, **options)
+        supervisors.append(supervisor)
+        return supervisor
+
+    yield start
     async with asyncio.timeout(BOUND):
         for supervisor in supervisors:
             await supervisor.stop()
@@ -110,10 +122,9 @@ async def processed_events(supervisor: OneForOneSupervisor, barrier_id: str) -> 
 @pytest.mark.parametrize("restart", [Restart.PERMANENT, Restart.TRANSIENT])
 @pytest.mark.parametrize("how", ["crash", "kill"])
 async def test_abnormal_exit_restarts_permanent_and_transient_children(
-    cleanup: list[OneForOneSupervisor], restart: Restart, how: str
+    supervise: Supervise, restart: Restart, how: str
 ) -> None:
-    supervisor = await started(spec("a", Crasher, restart=restart))
-    cleanup.append(supervisor)
+    supervisor = await supervise(spec("a", Crasher, restart=restart))
     old = supervisor.child_ref("a")
     assert old is not None
     async with asyncio.timeout(BOUND):
@@ -137,11 +148,8 @@ async def test_abnormal_exit_restarts_permanent_and_transient_children(
     assert child.restart is restart
 
 
-async def test_permanent_child_is_restarted_even_after_a_normal_stop(
-    cleanup: list[OneForOneSupervisor],
-) -> None:
-    supervisor = await started(spec("a"))
-    cleanup.append(supervisor)
+async def test_permanent_child_is_restarted_even_after_a_normal_stop(supervise: Supervise) -> None:
+    supervisor = await supervise(spec("a"))
     old = supervisor.child_ref("a")
     assert old is not None
     async with asyncio.timeout(BOUND):
@@ -151,10 +159,9 @@ async def test_permanent_child_is_restarted_even_after_a_normal_stop(
 
 
 async def test_transient_child_that_stops_normally_is_removed_not_restarted(
-    cleanup: list[OneForOneSupervisor],
+    supervise: Supervise,
 ) -> None:
-    supervisor = await started(spec("t", restart=Restart.TRANSIENT), spec("barrier"))
-    cleanup.append(supervisor)
+    supervisor = await supervise(spec("t", restart=Restart.TRANSIENT), spec("barrier"))
     ref = supervisor.child_ref("t")
     assert ref is not None
     async with asyncio.timeout(BOUND):
@@ -168,10 +175,9 @@ async def test_transient_child_that_stops_normally_is_removed_not_restarted(
 
 @pytest.mark.parametrize("how", ["crash", "kill", "stop"])
 async def test_temporary_child_is_never_restarted_and_leaves_the_registry(
-    cleanup: list[OneForOneSupervisor], how: str
+    supervise: Supervise, how: str
 ) -> None:
-    supervisor = await started(spec("tmp", Crasher, restart=Restart.TEMPORARY), spec("barrier"))
-    cleanup.append(supervisor)
+    supervisor = await supervise(spec("tmp", Crasher, restart=Restart.TEMPORARY), spec("barrier"))
     ref = supervisor.child_ref("tmp")
     assert ref is not None
     async with asyncio.timeout(BOUND):
@@ -189,17 +195,14 @@ async def test_temporary_child_is_never_restarted_and_leaves_the_registry(
         await ref.call("x")
 
 
-async def test_each_restart_gets_a_fresh_behaviour_from_the_factory(
-    cleanup: list[OneForOneSupervisor],
-) -> None:
+async def test_each_restart_gets_a_fresh_behaviour_from_the_factory(supervise: Supervise) -> None:
     built: list[Crasher] = []
 
     def factory() -> Crasher:
         built.append(Crasher())
         return built[-1]
 
-    supervisor = await started(spec("a", factory))
-    cleanup.append(supervisor)
+    supervisor = await supervise(spec("a", factory))
     async with asyncio.timeout(BOUND):
         for _ in range(3):
             ref = supervisor.child_ref("a")
@@ -211,11 +214,8 @@ async def test_each_restart_gets_a_fresh_behaviour_from_the_factory(
     assert supervisor.which_children()[0].restarts == 3
 
 
-async def test_a_sibling_is_left_alone_when_a_child_restarts(
-    cleanup: list[OneForOneSupervisor],
-) -> None:
-    supervisor = await started(spec("a", Crasher), spec("b"))
-    cleanup.append(supervisor)
+async def test_a_sibling_is_left_alone_when_a_child_restarts(supervise: Supervise) -> None:
+    supervisor = await supervise(spec("a", Crasher), spec("b"))
     a, b = supervisor.child_ref("a"), supervisor.child_ref("b")
     assert a is not None
     assert b is not None
@@ -229,9 +229,8 @@ async def test_a_sibling_is_left_alone_when_a_child_restarts(
 # -- the live registry -------------------------------------------------------------------------
 
 
-async def test_which_children_is_read_live(cleanup: list[OneForOneSupervisor]) -> None:
-    supervisor = await started(spec("a"), spec("b", restart=Restart.TRANSIENT))
-    cleanup.append(supervisor)
+async def test_which_children_is_read_live(supervise: Supervise) -> None:
+    supervisor = await supervise(spec("a"), spec("b", restart=Restart.TRANSIENT))
     first = supervisor.which_children()
     assert [(c.id, c.restart, c.restarts, c.alive) for c in first] == [
         ("a", Restart.PERMANENT, 0, True),
@@ -266,11 +265,8 @@ async def test_which_children_is_read_live(cleanup: list[OneForOneSupervisor]) -
     assert supervisor.child_ref("nope") is None
 
 
-async def test_changed_completes_at_the_next_registry_change(
-    cleanup: list[OneForOneSupervisor],
-) -> None:
-    supervisor = await started(spec("a"))
-    cleanup.append(supervisor)
+async def test_changed_completes_at_the_next_registry_change(supervise: Supervise) -> None:
+    supervisor = await supervise(spec("a"))
     waiter = supervisor.changed()
     assert not waiter.done()
     async with asyncio.timeout(BOUND):
@@ -283,9 +279,8 @@ async def test_changed_completes_at_the_next_registry_change(
 # -- add_child / terminate_child ---------------------------------------------------------------
 
 
-async def test_add_child_starts_a_supervised_child(cleanup: list[OneForOneSupervisor]) -> None:
-    supervisor = await started()
-    cleanup.append(supervisor)
+async def test_add_child_starts_a_supervised_child(supervise: Supervise) -> None:
+    supervisor = await supervise()
     assert supervisor.which_children() == []
     async with asyncio.timeout(BOUND):
         ref = await supervisor.add_child(spec("late", Crasher))
@@ -297,11 +292,8 @@ async def test_add_child_starts_a_supervised_child(cleanup: list[OneForOneSuperv
     assert new.is_alive()
 
 
-async def test_a_child_killed_before_its_first_step_is_restarted(
-    cleanup: list[OneForOneSupervisor],
-) -> None:
-    supervisor = await started()
-    cleanup.append(supervisor)
+async def test_a_child_killed_before_its_first_step_is_restarted(supervise: Supervise) -> None:
+    supervisor = await supervise()
     async with asyncio.timeout(BOUND):
         ref = await supervisor.add_child(spec("early"))
         ref.kill("before it ran")  # no await since spawn: its task has not started
@@ -311,9 +303,8 @@ async def test_a_child_killed_before_its_first_step_is_restarted(
     assert ref.exit.kind is ExitKind.KILLED
 
 
-async def test_add_child_rejects_a_duplicate_id(cleanup: list[OneForOneSupervisor]) -> None:
-    supervisor = await started(spec("a"))
-    cleanup.append(supervisor)
+async def test_add_child_rejects_a_duplicate_id(supervise: Supervise) -> None:
+    supervisor = await supervise(spec("a"))
     original = supervisor.child_ref("a")
     with pytest.raises(ValueError, match="'a'"):
         await supervisor.add_child(spec("a"))
@@ -322,13 +313,12 @@ async def test_add_child_rejects_a_duplicate_id(cleanup: list[OneForOneSuperviso
 
 
 async def test_add_child_whose_factory_fails_leaves_the_registry_unchanged(
-    cleanup: list[OneForOneSupervisor],
+    supervise: Supervise,
 ) -> None:
     def broken() -> Actor:
         raise RuntimeError("cannot build")
 
-    supervisor = await started(spec("a"))
-    cleanup.append(supervisor)
+    supervisor = await supervise(spec("a"))
     with pytest.raises(RuntimeError, match="cannot build"):
         await supervisor.add_child(spec("b", broken))
     assert [child.id for child in supervisor.which_children()] == ["a"]
@@ -337,21 +327,17 @@ async def test_add_child_whose_factory_fails_leaves_the_registry_unchanged(
     assert ref.is_alive()
 
 
-async def test_add_child_rejects_what_is_not_a_child_spec(
-    cleanup: list[OneForOneSupervisor],
-) -> None:
-    supervisor = await started()
-    cleanup.append(supervisor)
+async def test_add_child_rejects_what_is_not_a_child_spec(supervise: Supervise) -> None:
+    supervisor = await supervise()
     with pytest.raises(TypeError, match="spec"):
         await supervisor.add_child(Echo)  # type: ignore[arg-type]
 
 
 async def test_terminate_child_stops_it_gracefully_and_does_not_restart_it(
-    cleanup: list[OneForOneSupervisor],
+    supervise: Supervise,
 ) -> None:
     order: list[str] = []
-    supervisor = await started(spec("a", recorder("a", order)), spec("barrier"))
-    cleanup.append(supervisor)
+    supervisor = await supervise(spec("a", recorder("a", order)), spec("barrier"))
     ref = supervisor.child_ref("a")
     assert ref is not None
     queued = ref.ask("queued before terminate")
@@ -366,11 +352,8 @@ async def test_terminate_child_stops_it_gracefully_and_does_not_restart_it(
     assert [child.id for child in supervisor.which_children()] == ["barrier"]
 
 
-async def test_terminate_child_rejects_unknown_and_bad_ids(
-    cleanup: list[OneForOneSupervisor],
-) -> None:
-    supervisor = await started(spec("a"))
-    cleanup.append(supervisor)
+async def test_terminate_child_rejects_unknown_and_bad_ids(supervise: Supervise) -> None:
+    supervisor = await supervise(spec("a"))
     with pytest.raises(ValueError, match="'b'"):
         await supervisor.terminate_child("b")
     with pytest.raises(TypeError, match="child_id"):
@@ -378,12 +361,9 @@ async def test_terminate_child_rejects_unknown_and_bad_ids(
     assert supervisor.size == 1
 
 
-async def test_terminate_child_cancelled_still_ends_the_child(
-    cleanup: list[OneForOneSupervisor],
-) -> None:
+async def test_terminate_child_cancelled_still_ends_the_child(supervise: Supervise) -> None:
     gate = Gate()  # never released: the child can only end by cancellation
-    supervisor = await started(spec("stuck", lambda: Blocker(gate), shutdown_timeout=0.05))
-    cleanup.append(supervisor)
+    supervisor = await supervise(spec("stuck", lambda: Blocker(gate), shutdown_timeout=0.05))
     ref = supervisor.child_ref("stuck")
     assert ref is not None
     blocked = ref.ask("block")

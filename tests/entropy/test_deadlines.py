@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -24,19 +23,8 @@ BOUND = 2.0
 Replies = list[asyncio.Future[Any]]
 
 
-@pytest.fixture(autouse=True)
-async def no_loop_errors() -> AsyncIterator[None]:
-    """A ``ContributionTimeout`` nobody retrieves would only be logged; make it a failure."""
-    loop = asyncio.get_running_loop()
-    reported: list[dict[str, Any]] = []
-    previous = loop.get_exception_handler()
-    loop.set_exception_handler(lambda _loop, context: reported.append(context))
-    try:
-        yield
-        gc.collect()
-    finally:
-        loop.set_exception_handler(previous)
-    assert not reported, [context.get("message") for context in reported]
+pytestmark = pytest.mark.usefixtures("no_loop_errors")
+"""A ``ContributionTimeout`` nobody retrieves would only be logged; make it a failure."""
 
 
 class Round:

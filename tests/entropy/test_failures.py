@@ -22,6 +22,7 @@ from alara import (
 )
 from alara.entropy.mixing import MIN_CONTRIBUTION
 from tests.doubles.sources import HangingSource, RaisingSource
+from tests.entropy.bounded import bounded_network
 from tests.entropy.recording import GateSource, RecordingSource, warm_up
 
 Logs = list[MutableMapping[str, Any]]
@@ -116,14 +117,13 @@ async def test_a_hanging_worker_is_killed_and_left_out_of_the_round(logs: Logs) 
     round goes on without it instead of waiting for the whole deadline."""
     hanging = HangingSource()
     honest = RecordingSource()
-    net = await alara.create_network(
+    async with bounded_network(
         sources=[hanging, honest],
         timeout=5,
         contribution_timeout=0.05,
         max_restarts=1000,
         quarantine_after=None,
-    )
-    try:
+    ) as net:
         await warm_up_partial(net, honest)
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -142,18 +142,14 @@ async def test_a_hanging_worker_is_killed_and_left_out_of_the_round(logs: Logs) 
         assert len(hung) >= 1
         assert all(e["reason"] == "no contribution within 0.05s" for e in hung)
         assert any(e["event"] == "actor.restarted" and e["actor"] == "worker-0" for e in logs)
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
 
 
 async def test_a_hanging_worker_under_the_default_policy_is_retired(logs: Logs) -> None:
     """Default policy: killed, restarted, then quarantined; every caller is answered."""
     honest = RecordingSource()
-    net = await alara.create_network(
+    async with bounded_network(
         sources=[HangingSource(), honest], timeout=0.5, contribution_timeout=0.05
-    )
-    try:
+    ) as net:
         async with asyncio.timeout(5):
             for _ in range(5):  # each request meets one hang; the third one retires it
                 assert len(await net.random_bytes(32)) == 32
@@ -162,9 +158,6 @@ async def test_a_hanging_worker_under_the_default_policy_is_retired(logs: Logs) 
         assert any(e["event"] == "actor.restarted" and e["actor"] == "worker-0" for e in logs)
         assert "worker-0" in net.quarantined()
         assert [ref.name for ref in net.get_nodes()] == ["worker-1"]
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
 
 
 async def warm_up_partial(net: alara.Network, source: RecordingSource) -> None:
@@ -176,14 +169,13 @@ async def warm_up_partial(net: alara.Network, source: RecordingSource) -> None:
 
 
 async def test_all_workers_hanging_gives_a_clear_error_within_the_deadline() -> None:
-    net = await alara.create_network(
+    async with bounded_network(
         sources=[HangingSource(), HangingSource()],
         timeout=0.2,
         contribution_timeout=0.05,
         max_restarts=1000,
         quarantine_after=None,
-    )
-    try:
+    ) as net:
         async with asyncio.timeout(3):
             with pytest.raises(WorkerDiedError) as caught:
                 await net.random_bytes(32)
@@ -191,16 +183,12 @@ async def test_all_workers_hanging_gives_a_clear_error_within_the_deadline() -> 
         assert "worker-0" in message
         assert "worker-1" in message
         assert "contribution timeout" in message
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
 
 
 async def test_all_workers_hanging_under_the_default_policy_errors_then_no_workers() -> None:
-    net = await alara.create_network(
+    async with bounded_network(
         sources=[HangingSource(), HangingSource()], timeout=0.5, contribution_timeout=0.05
-    )
-    try:
+    ) as net:
         async with asyncio.timeout(3):
             with pytest.raises((WorkerDiedError, NoWorkersError)) as caught:
                 await net.random_bytes(32)
@@ -209,43 +197,32 @@ async def test_all_workers_hanging_under_the_default_policy_errors_then_no_worke
         async with asyncio.timeout(0.5):  # the empty pool answers at once, clearly
             with pytest.raises(NoWorkersError, match=r"0 live worker\(s\), at least 1 required"):
                 await net.random_bytes(32)
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
 
 
 async def test_too_few_contributions_for_min_sources_is_a_clear_error() -> None:
-    net = await alara.create_network(
+    async with bounded_network(
         sources=[HangingSource(), OsSource(), HangingSource()],
         min_sources=2,
         timeout=0.2,
         contribution_timeout=0.05,
         max_restarts=1000,
         quarantine_after=None,
-    )
-    try:
+    ) as net:
         async with asyncio.timeout(3):
             with pytest.raises(WorkerDiedError, match="worker-0, worker-2"):
                 await net.random_bytes(32)
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
 
 
 async def test_min_sources_met_despite_one_hanging_worker() -> None:
-    net = await alara.create_network(
+    async with bounded_network(
         sources=[HangingSource(), OsSource(), OsSource()],
         min_sources=2,
         timeout=0.2,
         contribution_timeout=0.05,
         max_restarts=1000,
-    )
-    try:
+    ) as net:
         async with asyncio.timeout(3):
             assert len(await net.random_bytes(32)) == 32
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
 
 
 def test_min_sources_above_the_pool_size_is_rejected_up_front() -> None:
@@ -264,8 +241,7 @@ async def test_a_pool_shrunk_below_min_sources_raises_no_workers_error() -> None
 
 
 async def test_supervisor_gave_up_is_raised_promptly(logs: Logs) -> None:
-    net = await alara.create_network(3, max_restarts=0)
-    try:
+    async with bounded_network(3, max_restarts=0) as net:
         net.get_nodes()[0].kill("chaos")
         async with asyncio.timeout(2):
             with pytest.raises(SupervisorGaveUpError, match="gave up"):
@@ -273,9 +249,6 @@ async def test_supervisor_gave_up_is_raised_promptly(logs: Logs) -> None:
             with pytest.raises(SupervisorGaveUpError):  # and every later request
                 await net.random_int(8)
         assert net.get_nodes() == []
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
     gave_up = [e for e in logs if e["event"] == "supervisor.gave_up"]
     assert len(gave_up) == 1
     stopped = [e for e in logs if e["event"] == "network.stopped"]
@@ -284,8 +257,7 @@ async def test_supervisor_gave_up_is_raised_promptly(logs: Logs) -> None:
 
 async def test_supervisor_gives_up_during_a_request_in_flight() -> None:
     gate = GateSource()
-    net = await alara.create_network(sources=[gate, OsSource()], max_restarts=0)
-    try:
+    async with bounded_network(sources=[gate, OsSource()], max_restarts=0) as net:
         await warm_up(net, gate)
         request = asyncio.ensure_future(net.random_bytes(32))
         async with asyncio.timeout(5):
@@ -294,52 +266,37 @@ async def test_supervisor_gives_up_during_a_request_in_flight() -> None:
         async with asyncio.timeout(2):
             with pytest.raises(SupervisorGaveUpError):
                 await request
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
 
 
 async def test_a_crash_looping_source_escalates_instead_of_spinning() -> None:
     """Restart-only policy: the restart intensity is exceeded and the failure is visible."""
-    net = await alara.create_network(
+    async with bounded_network(
         sources=[RaisingSource(), OsSource()], max_restarts=3, quarantine_after=None
-    )
-    try:
+    ) as net:
         async with asyncio.timeout(5):
             with pytest.raises(SupervisorGaveUpError, match="OSError: entropy device unplugged"):
                 await net.random_bytes(32)
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
 
 
 async def test_a_crash_looping_source_under_the_default_policy_is_retired() -> None:
-    net = await alara.create_network(sources=[RaisingSource(), OsSource()])
-    try:
+    async with bounded_network(sources=[RaisingSource(), OsSource()]) as net:
         async with asyncio.timeout(5):
             assert len(await net.random_bytes(32)) == 32
         assert net.quarantined() == ["worker-0"]
         assert net.supervisor.error is None
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
 
 
 async def test_a_hanging_pool_with_tight_intensity_escalates_within_the_deadline() -> None:
-    net = await alara.create_network(
+    async with bounded_network(
         sources=[HangingSource()],
         timeout=2.0,
         contribution_timeout=0.02,
         max_restarts=3,
         quarantine_after=None,
-    )
-    try:
+    ) as net:
         async with asyncio.timeout(3):
             with pytest.raises(SupervisorGaveUpError, match=r"no contribution within 0\.02s"):
                 await net.random_bytes(32)
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
 
 
 async def test_a_cancelled_caller_leaves_the_network_healthy() -> None:

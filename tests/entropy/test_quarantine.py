@@ -37,6 +37,7 @@ from tests.doubles.sources import (
     one_honest_attacker,
     one_honest_constant,
 )
+from tests.entropy.bounded import bounded_network
 from tests.entropy.recording import RecordingSource
 
 Logs = list[MutableMapping[str, Any]]
@@ -245,10 +246,9 @@ async def test_five_hostile_sources_fit_in_the_default_intensity() -> None:
 
 async def test_a_hanging_source_is_quarantined_and_the_request_completes(logs: Logs) -> None:
     hanging = HangingSource()
-    net = await alara.create_network(
+    async with bounded_network(
         sources=[hanging, OsSource(), OsSource()], timeout=2.0, contribution_timeout=0.05
-    )
-    try:
+    ) as net:
         loop = asyncio.get_running_loop()
         for _ in range(DEFAULT_QUARANTINE_AFTER):  # each request meets one hang, no more
             started = loop.time()
@@ -261,19 +261,15 @@ async def test_a_hanging_source_is_quarantined_and_the_request_completes(logs: L
         assert reason == "no contribution within 0.05s"
         async with asyncio.timeout(1):
             assert len(await net.random_bytes(32)) == 32  # no more waiting on it
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
     hung = [e for e in logs if e["event"] == "actor.crashed" and e["actor"] == "worker-0"]
     assert [e["kind"] for e in hung] == ["killed"] * DEFAULT_QUARANTINE_AFTER
 
 
 async def test_too_few_healthy_sources_is_a_clear_error_within_the_deadline() -> None:
-    net = await alara.create_network(
+    async with bounded_network(
         sources=[HangingSource(), OsSource()],
         min_sources=2, timeout=1.0, contribution_timeout=0.05,
-    )
-    try:
+    ) as net:
         loop = asyncio.get_running_loop()
         started = loop.time()
         async with asyncio.timeout(3):
@@ -287,9 +283,6 @@ async def test_too_few_healthy_sources_is_a_clear_error_within_the_deadline() ->
         await net.add_worker()  # an operator adds a healthy source: served again
         async with asyncio.timeout(5):
             assert len(await net.random_bytes(32)) == 32
-    finally:
-        async with asyncio.timeout(5):
-            await net.close()
 
 
 async def test_every_source_quarantined_is_no_workers_error() -> None:

@@ -110,6 +110,33 @@ def start(collector: Collector, count: int, n: int = 32) -> list[asyncio.Task[by
     return [asyncio.ensure_future(draw(collector, n)) for _ in range(count)]
 
 
+async def followers_behind_a_round(
+    collector: Collector,
+    sources: Sequence[HeldSource],
+    count: int,
+    *,
+    first_n: int = 32,
+    n: int = 32,
+) -> tuple[asyncio.Task[bytes], list[asyncio.Task[bytes]]]:
+    """The scene most tests start from: one caller's round held in flight, ``count`` parked.
+
+    Returns the first caller (the leader of the held round) and its followers, which are all
+    waiting in ``collector`` for the next round when this returns.
+    """
+    hold(sources)
+    first = start(collector, 1, first_n)[0]
+    await round_in_flight(sources)
+    followers = start(collector, count, n)
+    await parked(collector, count)
+    return first, followers
+
+
+async def hold_the_next_round(first: asyncio.Task[bytes], sources: Sequence[HeldSource]) -> None:
+    """End ``first``'s round and wait until the followers' round is held in its turn."""
+    release(sources, hold=True)
+    await until(lambda: first.done() and all(source.waiting() for source in sources))
+
+
 def trace(
     sources: Sequence[HeldSource],
     outputs: Sequence[tuple[int, bytes]],
@@ -152,27 +179,18 @@ def _other_tasks() -> set[asyncio.Task[Any]]:
 
 
 @pytest.fixture(autouse=True)
-async def no_leaks() -> AsyncIterator[None]:
-    """Fail a test that leaves a task behind or an error nobody retrieved.
+async def no_leaks(no_loop_errors: None) -> AsyncIterator[None]:
+    """Fail a test that leaves a task behind or an error nobody retrieved (``no_loop_errors``).
 
     A cancelled caller must not leave a parked future or a round running for nobody, and a
     round error set on a follower's future must reach that follower.
     """
-    loop = asyncio.get_running_loop()
-    reported: list[dict[str, Any]] = []
-    previous = loop.get_exception_handler()
-    loop.set_exception_handler(lambda _loop, context: reported.append(context))
     before = _other_tasks()
+    yield
     try:
-        yield
-        try:
-            await until(lambda: _other_tasks() <= before)
-        except TimeoutError:
-            pytest.fail(f"tasks left behind: {_other_tasks() - before}")
-        gc.collect()  # unretrieved errors are reported when their future is collected
-    finally:
-        loop.set_exception_handler(previous)
-    assert not reported, [context.get("message") for context in reported]
+        await until(lambda: _other_tasks() <= before)
+    except TimeoutError:
+        pytest.fail(f"tasks left behind: {_other_tasks() - before}")
 
 
 @asynccontextmanager
@@ -235,14 +253,12 @@ async def test_every_caller_gets_fresh_contributions_from_every_worker_in_every_
         for wave in range(3):
             async with asyncio.timeout(BOUND):
                 outputs.append((40, await draw(collector, 40)))  # a lone caller: one read each
-            hold(sources)
-            first = start(collector, 1, 8 + wave)
-            await round_in_flight(sources)
-            crowd = start(collector, 5 + wave, 64)
-            await parked(collector, 5 + wave)
+            first, crowd = await followers_behind_a_round(
+                collector, sources, 5 + wave, first_n=8 + wave, n=64
+            )
             release(sources)
             async with asyncio.timeout(BOUND):
-                results = await asyncio.gather(*first, *crowd)
+                results = await asyncio.gather(first, *crowd)
             outputs += [(len(result), result) for result in results]
         slots = trace(sources, outputs, size)
     reads = [len(block) // size for block in sources[0].blocks]
@@ -276,14 +292,10 @@ async def test_the_collector_keeps_no_contribution_once_its_callers_are_served()
     async with pool() as (net, collector, sources):
         async with asyncio.timeout(BOUND):
             await draw(collector, 32)  # a lone caller
-        hold(sources)
-        first = start(collector, 1)
-        await round_in_flight(sources)
-        crowd = start(collector, 4)
-        await parked(collector, 4)
+        first, crowd = await followers_behind_a_round(collector, sources, 4)
         release(sources)
         async with asyncio.timeout(BOUND):
-            await asyncio.gather(*first, *crowd)
+            await asyncio.gather(first, *crowd)
         contributions = {
             block[i : i + 32] for source in sources for block in source.blocks
             for i in range(0, len(block), 32)
@@ -299,14 +311,10 @@ async def test_the_collector_keeps_no_contribution_once_its_callers_are_served()
 @pytest.mark.parametrize("victim", [0, 3], ids=["next-in-line", "further-back"])
 async def test_a_follower_cancelled_while_waiting_leaves_the_others_served(victim: int) -> None:
     async with pool() as (_net, collector, sources):
-        hold(sources)
-        first = start(collector, 1)
-        await round_in_flight(sources)
-        followers = start(collector, 6)
-        await parked(collector, 6)
+        first, followers = await followers_behind_a_round(collector, sources, 6)
         followers[victim].cancel()
         release(sources)
-        served = first + [task for task in followers if task is not followers[victim]]
+        served = [first] + [task for task in followers if task is not followers[victim]]
         async with asyncio.timeout(BOUND):
             outputs = await asyncio.gather(*served)
             with pytest.raises(asyncio.CancelledError):
@@ -322,15 +330,10 @@ async def test_a_leader_cancelled_mid_round_hands_the_round_to_its_followers(
     promoted: bool,
 ) -> None:
     async with pool() as (_net, collector, sources):
-        hold(sources)
-        first = start(collector, 1)[0]
-        await round_in_flight(sources)
-        followers = start(collector, 5)
-        await parked(collector, 5)
+        first, followers = await followers_behind_a_round(collector, sources, 5)
         served: list[asyncio.Task[bytes]] = []
         if promoted:  # end round 1; the followers' round is then held in its turn
-            release(sources, hold=True)
-            await until(lambda: first.done() and all(source.waiting() for source in sources))
+            await hold_the_next_round(first, sources)
             served.append(first)
             leader, rest = followers[0], followers[1:]
         else:
@@ -394,11 +397,7 @@ async def test_a_caller_promoted_then_cancelled_before_it_runs_passes_the_lead_o
 async def test_a_round_short_of_workers_fails_all_its_callers_with_one_error_then_recovers(
 ) -> None:
     async with pool(min_sources=3) as (net, collector, sources):
-        hold(sources)
-        first = start(collector, 1)[0]
-        await round_in_flight(sources)
-        followers = start(collector, 5)
-        await parked(collector, 5)
+        first, followers = await followers_behind_a_round(collector, sources, 5)
         stopping = asyncio.ensure_future(net.supervisor.terminate_child("worker-2"))
         await until(lambda: net.supervisor.size == 2)
         release(sources)
@@ -419,13 +418,8 @@ async def test_a_round_short_of_workers_fails_all_its_callers_with_one_error_the
 
 async def test_a_round_whose_supervisor_gives_up_fails_all_its_callers_with_that_error() -> None:
     async with pool(max_restarts=0) as (net, collector, sources):
-        hold(sources)
-        first = start(collector, 1)[0]
-        await round_in_flight(sources)
-        followers = start(collector, 6)
-        await parked(collector, 6)
-        release(sources, hold=True)  # round 1 ends; the followers' round is held in its turn
-        await until(lambda: first.done() and all(source.waiting() for source in sources))
+        first, followers = await followers_behind_a_round(collector, sources, 6)
+        await hold_the_next_round(first, sources)  # round 1 ends; the followers' is held
         victim = net.supervisor.child_ref("worker-0")
         assert victim is not None
         victim.kill("chaos")
@@ -481,13 +475,8 @@ async def test_a_follower_cancelled_as_its_round_fails_ends_cancelled() -> None:
 
 async def test_a_worker_killed_mid_round_is_asked_again_for_the_whole_round() -> None:
     async with pool() as (net, collector, sources):
-        hold(sources)
-        first = start(collector, 1)[0]
-        await round_in_flight(sources)
-        followers = start(collector, 8)
-        await parked(collector, 8)
-        release(sources, hold=True)  # round 1 ends; the followers' round is held in its turn
-        await until(lambda: first.done() and all(source.waiting() for source in sources))
+        first, followers = await followers_behind_a_round(collector, sources, 8)
+        await hold_the_next_round(first, sources)  # round 1 ends; the followers' is held
         victim = net.supervisor.child_ref("worker-1")
         assert victim is not None
         victim.kill("chaos")
@@ -508,13 +497,8 @@ async def test_a_worker_killed_mid_round_is_asked_again_for_the_whole_round() ->
 async def test_a_hung_worker_in_a_round_is_left_out_at_the_deadline_and_every_caller_served(
 ) -> None:
     async with pool(contribution_timeout=0.02) as (net, collector, sources):
-        hold(sources)
-        first = start(collector, 1)[0]
-        await round_in_flight(sources)
-        followers = start(collector, 4)
-        await parked(collector, 4)
-        release(sources, hold=True)  # round 1 ends; the followers' round is held in its turn
-        await until(lambda: first.done() and all(source.waiting() for source in sources))
+        first, followers = await followers_behind_a_round(collector, sources, 4)
+        await hold_the_next_round(first, sources)  # round 1 ends; the followers' is held
         hung = net.supervisor.child_ref("worker-2")
         release(sources[:2])  # worker-0 and worker-1 answer; worker-2 never does
         async with asyncio.timeout(BOUND):
