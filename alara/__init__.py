@@ -22,7 +22,9 @@ from alara.actors import (
     ExitKind,
     OneForOneSupervisor,
     Restart,
+    SupervisorActor,
     spawn,
+    supervisor_spec,
 )
 from alara.entropy.health import HealthPolicy
 from alara.entropy.mixing import mix
@@ -75,6 +77,7 @@ __all__ = [
     "OsSource",
     "Restart",
     "SourceError",
+    "SupervisorActor",
     "SupervisorGaveUpError",
     "WorkerDiedError",
     "__version__",
@@ -83,4 +86,5 @@ __all__ = [
     "mix",
     "spawn",
     "start_worker",
+    "supervisor_spec",
 ]

@@ -62,6 +62,13 @@ class Actor:
     catch what you cannot handle.
     """
 
+    ref: ActorRef | None = None
+    """This actor's own ref, set by ``spawn`` before ``on_start`` runs.
+
+    Lets an actor hand itself to others, or crash itself from a helper task it started
+    (by casting itself a message whose handler raises), as an Erlang process uses ``self()``.
+    """
+
     async def on_start(self) -> None:
         """Run in the actor's task before the first message; raising here is a crash."""
 
@@ -89,6 +96,17 @@ class Actor:
 
     async def on_stop(self) -> None:
         """Run after a graceful ``stop()`` once the mailbox is drained (not after a crash)."""
+
+    def on_exit(self, exit: Exit) -> None:
+        """Run once when the actor ends, however it ends, just before its monitors hear.
+
+        ``on_stop`` only follows a graceful stop; this also follows a crash, a kill and a
+        cancellation, so an actor that owns resources outside its task (tasks, a nested
+        supervisor) can release them whatever happened. It is synchronous because a killed
+        or cancelled actor has nothing left to await with: start a task if release takes
+        time. It does not run if the task was cancelled before its first step (``on_start``
+        never ran either). An exception here is reported to the loop's exception handler.
+        """
 
 
 _RUNNING, _STOPPING, _DEAD = 0, 1, 2
@@ -283,6 +301,13 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
     except Exception as error:
         exit = Exit(ExitKind.CRASHED, _describe(error), error)
     finally:
+        try:
+            actor.on_exit(exit)
+        except Exception as error:
+            ref._loop.call_exception_handler({
+                "message": f"on_exit of actor {ref.name!r} raised",
+                "exception": error,
+            })
         ref._finish(exit, batch)
 
 
@@ -297,6 +322,7 @@ def spawn(actor: Actor, *, name: str | None = None) -> ActorRef:
         raise TypeError(f"name must be a str or None, got {type(name).__name__}")
     loop = asyncio.get_running_loop()
     ref = ActorRef(name or type(actor).__name__, loop)
+    actor.ref = ref
     ref._task = loop.create_task(_run(ref, actor), name=f"alara:{ref.name}#{ref.id}")
     ref._task.add_done_callback(ref._on_task_done)
     return ref
