@@ -27,7 +27,7 @@ from alara.actors import (
     supervisor_spec,
 )
 from alara.errors import ActorDiedError, SupervisorGaveUpError
-from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder
+from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder, replaced
 from tests.actors.conftest import FakeClock
 
 BOUND = 2.0
@@ -57,17 +57,6 @@ async def inner(supervisor: OneForOneSupervisor, child_id: str) -> OneForOneSupe
     nested = await ref_of(supervisor, child_id).call(SupervisorActor.SUPERVISOR)
     assert isinstance(nested, OneForOneSupervisor)
     return nested
-
-
-async def replaced(supervisor: OneForOneSupervisor, child_id: str, old: ActorRef) -> ActorRef:
-    """Wait for child ``child_id`` to have a ref other than ``old`` (``changed()`` first)."""
-    while True:
-        changed = supervisor.changed()
-        ref = supervisor.child_ref(child_id)
-        if ref is not None and ref is not old:
-            return ref
-        assert supervisor.running, f"supervisor stopped while waiting: {supervisor.error}"
-        await changed
 
 
 async def until(condition: Callable[[], bool]) -> None:

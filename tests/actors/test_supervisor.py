@@ -19,7 +19,7 @@ from alara.actors import (
     Restart,
 )
 from alara.errors import ActorDiedError, AlaraError, SupervisorGaveUpError
-from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder
+from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder, replaced
 from tests.actors.conftest import FakeClock
 
 BOUND = 2.0
@@ -61,20 +61,6 @@ async def supervise() -> AsyncIterator[Supervise]:
     async with asyncio.timeout(BOUND):
         for supervisor in supervisors:
             await supervisor.stop()
-
-
-async def replaced(supervisor: OneForOneSupervisor, child_id: str, old: ActorRef) -> ActorRef:
-    """Wait for child ``child_id`` to have a ref other than ``old``; no polling sleep.
-
-    ``changed()`` is taken before the check, so a change between the two is not missed.
-    """
-    while True:
-        changed = supervisor.changed()
-        ref = supervisor.child_ref(child_id)
-        if ref is not None and ref is not old:
-            return ref
-        assert supervisor.running, f"supervisor stopped while waiting: {supervisor.error}"
-        await changed
 
 
 async def removed(supervisor: OneForOneSupervisor, child_id: str) -> None:
