@@ -8,7 +8,7 @@ rejected call leaves the network exactly as it was.
 
 from __future__ import annotations
 
-__all__ = ["check_int", "check_positive_float"]
+__all__ = ["check_int", "check_positive_float", "check_real"]
 
 
 def check_int(name: str, value: object, low: int, high: int) -> int:
@@ -40,17 +40,28 @@ def _show(number: int) -> str:
     return f"{'a negative' if sign else 'an'} int of {magnitude.bit_length()} bits"
 
 
+def check_real(name: str, value: object, low: float, high: float, shown: str, *,
+               open_low: bool = False) -> float:
+    """Return ``value`` as a float if it is a real number (not ``bool``) in the interval.
+
+    The interval is ``[low, high]``, or ``(low, high]`` with ``open_low``; ``shown`` is how
+    messages write it. NaN is never inside, and neither is infinity unless ``high`` is.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number in {shown}, got {type(value).__name__}")
+    try:
+        result = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be in {shown}, got a number too large") from None
+    inside = low < result <= high if open_low else low <= result <= high
+    if not inside:
+        raise ValueError(f"{name} must be in {shown}, got {value!r}")
+    return result
+
+
 def check_positive_float(name: str, value: object, high: float = 1e9) -> float:
     """Return ``value`` as a float if it is a finite real number in ``(0, high]``.
 
     Infinity is refused: "wait forever" is spelled ``None`` where an API allows it.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number in (0, {high:g}], got {type(value).__name__}")
-    try:
-        result = float(value)
-    except OverflowError:
-        raise ValueError(f"{name} must be in (0, {high:g}], got a number too large") from None
-    if not 0 < result <= high:  # also false for nan and inf beyond high
-        raise ValueError(f"{name} must be in (0, {high:g}], got {value!r}")
-    return result
+    return check_real(name, value, 0.0, high, f"(0, {high:g}]", open_low=True)

@@ -15,23 +15,22 @@ code did before the optimisation (commit ``5d2e16e``), with everything else left
 * ``log_always_formatted``: structlog builds every event, whether or not anything listens.
 
 ``no_rounds`` (which replaces ``collect``) and ``timeout_per_request`` (which replaces
-``_round``, the gather every caller ends in) compose: held together, every caller gathers alone
-under its own ``asyncio.timeout``, as in ``5d2e16e``. The replacements are copies of alara's
-code with one change each, so they must follow alara: ``tests/test_ablation.py`` checks each
+``_ask``, the gather every caller ends in) compose: held together, every caller gathers alone
+under its own ``asyncio.timeout``, as in ``5d2e16e``. The replacements stand in for one
+method each, so they must follow alara: ``tests/test_ablation.py`` checks each
 switch against a live network (the old path runs, the new one does not, callers are served).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import replace
 from typing import Any
 
 import alara.actors.actor as actor_module
-from alara.actors.actor import Envelope
-from alara.entropy.collect import _DEAD, Collector, _gather, _raise_too_few, _recover
+from alara.actors.actor import ActorRef, Envelope
+from alara.entropy.collect import Collector, _gather
 from alara.entropy.worker import EntropyWorker
 from alara.log import EventLogger
 
@@ -69,30 +68,9 @@ async def _collect_without_rounds(self: Collector) -> list[bytes]:
     return await self._round(1)
 
 
-async def _round_with_timeouts(self: Collector, callers: int) -> list[bytes]:
-    """``Collector._round`` with ``asyncio.timeout`` per gather instead of ``DeadlineWatch``."""
-    supervisor, policy = self._supervisor, self._policy
-    if supervisor.size < policy.min_sources:
-        _raise_too_few(supervisor, supervisor.size, policy)
-    size = policy.size * callers
-    refs = supervisor.live_refs()
-    if refs and len(refs) == supervisor.size:
-        results = await _gather([ref.ask(size) for ref in refs], policy.contribution_timeout)
-        for result in results:
-            if type(result) is not bytes:
-                break
-        else:
-            return results  # type: ignore[return-value]
-    else:
-        refs = [child.ref for child in supervisor.which_children()]
-        if not refs:
-            _raise_too_few(supervisor, 0, policy)
-        alive = [ref for ref in refs if ref.is_alive()]
-        answers = iter(await _gather([ref.ask(size) for ref in alive],
-                                     policy.contribution_timeout))
-        asked = {id(ref) for ref in alive}
-        results = [next(answers) if id(ref) in asked else _DEAD for ref in refs]
-    return await _recover(supervisor, replace(policy, size=size), refs, results)
+def _ask_with_timeouts(self: Collector, refs: list[ActorRef], size: int) -> Awaitable[list[object]]:
+    """``Collector._ask`` with ``asyncio.timeout`` per gather instead of ``DeadlineWatch``."""
+    return _gather([ref.ask(size) for ref in refs], self._policy.contribution_timeout)
 
 
 @contextmanager
@@ -105,7 +83,7 @@ def no_rounds() -> Iterator[None]:
 @contextmanager
 def timeout_per_request() -> Iterator[None]:
     """An ``asyncio.timeout`` (a ``Timeout`` and a ``TimerHandle``) around every gather."""
-    with _swapped(Collector, "_round", _round_with_timeouts):
+    with _swapped(Collector, "_ask", _ask_with_timeouts):
         yield
 
 

@@ -44,7 +44,7 @@ BOUND = 5.0
 
 PATCHED: list[tuple[Any, str]] = [
     (Collector, "collect"),
-    (Collector, "_round"),
+    (Collector, "_ask"),
     (actor_module, "Mailbox"),
     (EntropyWorker, "handle_batch"),
     (EventLogger, "_emit"),

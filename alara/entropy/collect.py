@@ -21,6 +21,7 @@ arrived if that is at least ``min_sources`` contributions, or a clear error.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 
 from alara.actors.actor import ActorRef
@@ -145,34 +146,45 @@ class Collector:
         self._leading = False
 
     async def _round(self, callers: int) -> list[bytes]:
+        """One gather of ``callers x size`` bytes from every child (the slow path if needed)."""
         supervisor, policy = self._supervisor, self._policy
         if supervisor.size < policy.min_sources:  # e.g. a child terminated: never serve from fewer
             _raise_too_few(supervisor, supervisor.size, policy)
         size = policy.size * callers
         refs = supervisor.live_refs()
-        if refs and len(refs) == supervisor.size:
-            replies = [ref.ask(size) for ref in refs]
-            gathered = asyncio.gather(*replies, return_exceptions=True)
-            self._watch.watch(gathered, replies)
-            try:
-                results: list[object] = await gathered
-            finally:
-                self._watch.forget()
+        everyone = len(refs) == supervisor.size
+        if not everyone:  # some child is restarting: ask the others, wait for it in _recover
+            children = [child.ref for child in supervisor.which_children()]
+            if not children:
+                _raise_too_few(supervisor, 0, policy)
+        try:
+            results: list[object] = await self._ask(refs, size)
+        finally:
+            self._watch.forget()
+        if everyone:
             for result in results:
                 if type(result) is not bytes:
                     break
             else:
                 return results  # type: ignore[return-value]
         else:
-            refs = [child.ref for child in supervisor.which_children()]
-            if not refs:
-                _raise_too_few(supervisor, 0, policy)
-            alive = [ref for ref in refs if ref.is_alive()]
-            answers = iter(await _gather([ref.ask(size) for ref in alive],
-                                         policy.contribution_timeout))
-            asked = {id(ref) for ref in alive}
-            results = [next(answers) if id(ref) in asked else _DEAD for ref in refs]
+            answers = iter(results)
+            asked = {id(ref) for ref in refs}
+            results = [next(answers) if id(ref) in asked else _DEAD for ref in children]
+            refs = children
         return await _recover(supervisor, replace(policy, size=size), refs, results)
+
+    def _ask(self, refs: list[ActorRef], size: int) -> Awaitable[list[object]]:
+        """Ask every ref for ``size`` bytes; their replies, gathered, under the deadline watch.
+
+        Replies that miss the contribution deadline come back as ``ContributionTimeout``,
+        errors as values: ``_recover`` sorts them out. Not a coroutine, to keep the hot path
+        one frame shorter.
+        """
+        replies = [ref.ask(size) for ref in refs]
+        gathered = asyncio.gather(*replies, return_exceptions=True)
+        self._watch.watch(gathered, replies)
+        return gathered
 
 
 async def collect(supervisor: OneForOneSupervisor, policy: CollectPolicy) -> list[bytes]:

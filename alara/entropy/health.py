@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from alara.errors import HealthTestError
-from alara.validation import check_int
+from alara.validation import check_int, check_real
 
 __all__ = [
     "APT_WINDOW",
@@ -113,9 +113,9 @@ class HealthPolicy:
     apt_cutoff: int = field(init=False)
 
     def __post_init__(self) -> None:
-        min_entropy = _real("min_entropy", self.min_entropy, MIN_ENTROPY_FLOOR, 8.0,
+        min_entropy = check_real("min_entropy", self.min_entropy, MIN_ENTROPY_FLOOR, 8.0,
                             f"[{MIN_ENTROPY_FLOOR}, 8] bits per byte")
-        alpha = _real("alpha", self.alpha, 2.0**-256, 2.0**-10, "[2**-256, 2**-10]")
+        alpha = check_real("alpha", self.alpha, 2.0**-256, 2.0**-10, "[2**-256, 2**-10]")
         startup = check_int("startup_samples", self.startup_samples, 0, 1 << 20)
         object.__setattr__(self, "min_entropy", min_entropy)
         object.__setattr__(self, "alpha", alpha)
@@ -126,19 +126,6 @@ class HealthPolicy:
     def __call__(self) -> HealthTests:
         """Fresh test state for one worker."""
         return HealthTests(self.rct_cutoff, self.apt_cutoff)
-
-
-def _real(name: str, value: object, low: float, high: float, shown: str) -> float:
-    """``value`` as a float in ``[low, high]``, or a ``TypeError``/``ValueError`` naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number in {shown}, got {type(value).__name__}")
-    try:
-        result = float(value)
-    except OverflowError:
-        raise ValueError(f"{name} must be in {shown}, got a number too large") from None
-    if not low <= result <= high:  # also false for nan
-        raise ValueError(f"{name} must be in {shown}, got {result!r}")
-    return result
 
 
 DEFAULT_HEALTH = HealthPolicy()

@@ -22,7 +22,7 @@ from alara.entropy.quarantine import (
     DEFAULT_QUARANTINE_PERIOD,
     Quarantine,
 )
-from alara.entropy.sources import EntropySource
+from alara.entropy.sources import EntropySource, check_source, has_read
 from alara.entropy.worker import EntropyWorker, HealthCheck
 from alara.errors import AlaraError, NetworkClosedError
 from alara.log import get_logger
@@ -50,6 +50,7 @@ _log = get_logger("network")
 _BIT_VALUES = bytes.maketrans(b"01", b"\x00\x01")
 
 _IDLE, _OPEN, _CLOSED = range(3)
+_STATE_NAMES = ("idle", "open", "closed")
 
 
 class Network:
@@ -100,7 +101,7 @@ class Network:
                 raise TypeError("sources must be a sequence of EntropySource objects")
             check_int("len(sources)", len(sources), 1, MAX_WORKERS)
             for source in sources:
-                if not callable(getattr(source, "read", None)):
+                if not has_read(source):
                     raise TypeError(f"sources: {type(source).__name__} has no read(n) method")
             if workers is not None and workers != len(sources):
                 raise ValueError(f"workers ({workers}) must equal len(sources) ({len(sources)})")
@@ -131,7 +132,7 @@ class Network:
         self._state = _IDLE
 
     def __repr__(self) -> str:
-        state = ("idle", "open", "closed")[self._state]
+        state = _STATE_NAMES[self._state]
         size = len(self._sources) if self._state == _IDLE else self._supervisor.size
         return f"<Network {state} workers={size}>"
 
@@ -208,7 +209,7 @@ class Network:
         policy = self._policy
         health = self._health
         return {
-            "state": ("idle", "open", "closed")[self._state],
+            "state": _STATE_NAMES[self._state],
             "workers": len(children),
             "running": [child.id for child in children if child.alive],
             "restarting": [child.id for child in children if not child.alive],
@@ -233,8 +234,8 @@ class Network:
 
     async def add_worker(self, source: EntropySource | None = None) -> ActorRef:
         """Grow the pool by one supervised worker (with ``source``, default the OS CSPRNG)."""
-        if source is not None and not callable(getattr(source, "read", None)):
-            raise TypeError(f"source must have a read(n) method, got {type(source).__name__}")
+        if source is not None:
+            check_source("source", source)
         self._ensure_open()
         check_int("workers", len(self._sources) + 1, 1, MAX_WORKERS)
         self._sources.append(source)
@@ -246,9 +247,7 @@ class Network:
         """``n`` bytes (0..``MAX_BYTES``), mixed from a fresh contribution of every worker."""
         n = check_int("n", n, 0, MAX_BYTES)
         self._ensure_open()
-        if n == 0:
-            return b""
-        return mix(await self._collector.collect(), n)
+        return await self._draw(n) if n else b""
 
     async def random_bits(self, n: int) -> list[int]:
         """``n`` random bits (0..``MAX_BITS``) as a list of 0/1 ints, like ALARA."""
@@ -256,7 +255,7 @@ class Network:
         self._ensure_open()
         if n == 0:
             return []
-        data = await self.random_bytes((n + 7) // 8)
+        data = await self._draw((n + 7) // 8)
         text = format(int.from_bytes(data, "big"), f"0{8 * len(data)}b")[:n]
         return list(text.encode("ascii").translate(_BIT_VALUES))
 
@@ -264,8 +263,7 @@ class Network:
         """A uniform integer in ``[0, 2**bits)``, ``bits`` in 1..``MAX_INT_BITS``."""
         bits = check_int("bits", bits, 1, MAX_INT_BITS)
         self._ensure_open()
-        size = (bits + 7) // 8
-        return int.from_bytes(await self.random_bytes(size), "big") >> (8 * size - bits)
+        return await self._draw_int(bits)
 
     async def random_below(self, upper: int) -> int:
         """A uniform integer in ``[0, upper)`` (like ``secrets.randbelow``), by rejection.
@@ -278,11 +276,20 @@ class Network:
             return 0
         bits = (upper - 1).bit_length()
         while True:  # each draw is accepted with probability > 1/2
-            value = await self.random_int(bits)
+            value = await self._draw_int(bits)
             if value < upper:
                 return value
 
     # -- internals -------------------------------------------------------------------------
+
+    async def _draw(self, n: int) -> bytes:
+        """``n`` (already checked, > 0) mixed bytes: the one path every request takes."""
+        return mix(await self._collector.collect(), n)
+
+    async def _draw_int(self, bits: int) -> int:
+        """A uniform int in ``[0, 2**bits)``, ``bits`` already checked."""
+        size = (bits + 7) // 8
+        return int.from_bytes(await self._draw(size), "big") >> (8 * size - bits)
 
     def _ensure_open(self) -> None:
         if self._state != _OPEN:

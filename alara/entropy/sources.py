@@ -11,7 +11,7 @@ import os
 from collections.abc import Awaitable
 from typing import Protocol, runtime_checkable
 
-__all__ = ["EntropySource", "OsSource"]
+__all__ = ["EntropySource", "OsSource", "check_source", "has_read"]
 
 
 @runtime_checkable
@@ -37,3 +37,15 @@ class OsSource:
 
     def __repr__(self) -> str:
         return "OsSource()"
+
+
+def has_read(source: object) -> bool:
+    """Whether ``source`` can serve as an ``EntropySource`` (it has a callable ``read``)."""
+    return callable(getattr(source, "read", None))
+
+
+def check_source(name: str, source: object) -> EntropySource:
+    """``source`` if ``has_read(source)``; a ``TypeError`` naming ``name`` otherwise."""
+    if not has_read(source):
+        raise TypeError(f"{name} must have a read(n) method, got {type(source).__name__}")
+    return source  # type: ignore[return-value]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from alara.actors.actor import Actor, ActorRef, Envelope, spawn
-from alara.entropy.sources import EntropySource, OsSource
+from alara.entropy.sources import EntropySource, OsSource, check_source
 from alara.errors import SourceError
 from alara.validation import check_int, check_positive_float
 
@@ -44,9 +44,9 @@ class EntropyWorker(Actor):
         health: HealthCheck | None = None,
         startup: int = 0,
     ):
-        if source is not None and not callable(getattr(source, "read", None)):
-            raise TypeError(f"source must have a read(n) method, got {type(source).__name__}")
-        self.source: EntropySource = _OS_SOURCE if source is None else source
+        self.source: EntropySource = (
+            _OS_SOURCE if source is None else check_source("source", source)
+        )
         self._health = health
         self._startup = check_int("startup", startup, 0, MAX_READ)
 
