@@ -36,12 +36,10 @@ class DeadlineWatch:
 
     def watch(self, done: asyncio.Future[Any], replies: Sequence[asyncio.Future[Any]]) -> None:
         """Watch one round: ``done`` completes when all of ``replies`` have."""
-        rounds = self._rounds
-        while rounds and rounds[0][1].done():
-            rounds.popleft()
+        self.forget()  # normally done already, by the owner of the round before this one
         loop = done.get_loop()
         deadline = loop.time() + self._timeout
-        rounds.append((deadline, done, replies))
+        self._rounds.append((deadline, done, replies))
         if self._timer is None:
             self._timer = loop.call_at(deadline, self._fire, loop)
 

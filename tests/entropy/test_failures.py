@@ -21,7 +21,7 @@ from alara import (
     WorkerDiedError,
 )
 from alara.entropy.mixing import MIN_CONTRIBUTION
-from tests.doubles.sources import HangingSource, RaisingSource
+from tests.doubles.sources import HangingSource, RaisingSource, SlowSource
 from tests.entropy.bounded import bounded_network
 from tests.entropy.recording import GateSource, RecordingSource, warm_up
 
@@ -319,3 +319,34 @@ async def test_a_cancelled_caller_leaves_the_network_healthy() -> None:
 async def test_every_failure_is_an_alara_error() -> None:
     for error in (WorkerDiedError, NoWorkersError, SupervisorGaveUpError):
         assert issubclass(error, AlaraError)
+
+
+async def test_a_slow_source_within_its_deadline_is_waited_for(logs: Logs) -> None:
+    """Slow is not hung: a source answering inside ``contribution_timeout`` contributes."""
+    fast = RecordingSource()
+    async with alara.create_network(
+        sources=[SlowSource(delay=0.02), fast], contribution_timeout=2.0
+    ) as net:
+        async with asyncio.timeout(5):
+            outputs = [await net.random_bytes(32) for _ in range(3)]
+        assert len(set(outputs)) == 3
+        fast_only = [alara.mix([block], 32) for block in fast.blocks]
+        assert all(out != alone for out, alone in zip(outputs, fast_only, strict=True))
+        assert [child.restarts for child in net.which_children()] == [0, 0]
+    assert not [e for e in logs if e["event"] == "actor.crashed"]
+
+
+async def test_a_source_slower_than_its_deadline_is_treated_as_hung(logs: Logs) -> None:
+    fast = RecordingSource()
+    async with alara.create_network(
+        sources=[SlowSource(delay=1.0), fast], contribution_timeout=0.05, quarantine_after=None
+    ) as net:
+        await warm_up_partial(net, fast)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with asyncio.timeout(5):
+            out = await net.random_bytes(32)
+        assert loop.time() - started < 0.9  # served without waiting for the slow read
+        assert out == alara.mix(fast.blocks, 32)
+    hung = [e for e in logs if e["event"] == "actor.crashed" and e["actor"] == "worker-0"]
+    assert [e["reason"] for e in hung][:1] == ["no contribution within 0.05s"]
