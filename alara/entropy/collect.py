@@ -30,7 +30,7 @@ from alara.entropy.deadlines import ContributionTimeout, DeadlineWatch
 from alara.entropy.quarantine import HANG_REASON
 from alara.errors import ActorDiedError, NoWorkersError, WorkerDiedError
 
-__all__ = ["CollectPolicy", "Collector", "collect"]
+__all__ = ["CollectPolicy", "Collector"]
 
 _HUNG = object()  # marks a reply that did not arrive within the contribution timeout
 _DEAD = object()  # marks a child that was not running when the round started
@@ -185,11 +185,6 @@ class Collector:
         gathered = asyncio.gather(*replies, return_exceptions=True)
         self._watch.watch(gathered, replies)
         return gathered
-
-
-async def collect(supervisor: OneForOneSupervisor, policy: CollectPolicy) -> list[bytes]:
-    """One round for one caller, without a ``Collector`` (no batching across callers)."""
-    return await Collector(supervisor, policy).collect()
 
 
 async def _gather(replies: list[asyncio.Future[bytes]], timeout: float) -> list[object]:
