@@ -1,9 +1,18 @@
 """One exception hierarchy, so callers can catch everything alara raises with one clause.
 
+The framework's errors (and the root, ``AlaraError``) are defined in ``alara.actors.errors``
+and re-exported here; the entropy network's own errors are defined below.
 Messages name actors, children and reasons; they never carry entropy bytes.
 """
 
 from __future__ import annotations
+
+from alara.actors.errors import (
+    ActorDiedError,
+    AlaraError,
+    CallTimeoutError,
+    SupervisorGaveUpError,
+)
 
 __all__ = [
     "ActorDiedError",
@@ -18,36 +27,8 @@ __all__ = [
 ]
 
 
-class AlaraError(Exception):
-    """Root of every error alara raises on purpose."""
-
-
-class ActorDiedError(AlaraError):
-    """The actor stopped or crashed before it could answer.
-
-    Raised at once to every caller waiting on the actor (queued or in flight) and to
-    every later call on its ref: a dead actor never leaves a caller hanging.
-    """
-
-    def __init__(self, actor: str, reason: str) -> None:
-        super().__init__(f"actor {actor!r} is not running: {reason}")
-        self.actor = actor
-        self.reason = reason
-
-
 class WorkerDiedError(ActorDiedError):
     """An entropy worker died and no replacement answered within the request deadline."""
-
-
-class CallTimeoutError(AlaraError, TimeoutError):
-    """A call got no reply within its timeout (the actor itself may still be alive)."""
-
-
-class SupervisorGaveUpError(AlaraError):
-    """Children crashed more often than the restart intensity allows; the supervisor stopped.
-
-    This is OTP's escalation: the pool is not silently dead, its owner is told.
-    """
 
 
 class NoWorkersError(AlaraError):

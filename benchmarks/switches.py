@@ -30,9 +30,9 @@ from typing import Any
 
 import alara.actors.actor as actor_module
 from alara.actors.actor import ActorRef, Envelope
+from alara.actors.log import EventLogger
 from alara.entropy.collect import Collector, _gather
 from alara.entropy.worker import EntropyWorker
-from alara.log import EventLogger
 
 __all__ = [
     "SWITCHES",

@@ -21,11 +21,11 @@ import pytest
 
 import alara
 import alara.actors.actor as actor_module
+from alara.actors.log import EventLogger
 from alara.actors.mailbox import Mailbox
 from alara.entropy.collect import Collector
 from alara.entropy.deadlines import DeadlineWatch
 from alara.entropy.worker import EntropyWorker
-from alara.log import EventLogger
 from benchmarks.ablation import TINY_ABLATION, VARIANTS, main, run_ablation
 from benchmarks.measure import loop_available
 from benchmarks.switches import (

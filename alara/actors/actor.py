@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
+from alara.actors.errors import ActorDiedError, CallTimeoutError
+from alara.actors.log import get_logger
 from alara.actors.mailbox import Mailbox
-from alara.errors import ActorDiedError, CallTimeoutError
-from alara.log import get_logger
-from alara.validation import check_positive_float
+from alara.actors.validation import check_positive_float
 
 __all__ = ["Actor", "ActorRef", "Envelope", "Exit", "ExitKind", "spawn"]
 

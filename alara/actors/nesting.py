@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from alara.actors.actor import Actor, Exit
+from alara.actors.errors import SupervisorGaveUpError
 from alara.actors.supervisor import ChildSpec, OneForOneSupervisor, Restart
-from alara.errors import SupervisorGaveUpError
 
 __all__ = ["SupervisorActor", "supervisor_spec"]
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from alara.actors.actor import Actor, ActorRef, Exit, spawn
-from alara.errors import AlaraError, SupervisorGaveUpError
-from alara.log import get_logger
-from alara.validation import check_int, check_positive_float
+from alara.actors.errors import AlaraError, SupervisorGaveUpError
+from alara.actors.log import get_logger
+from alara.actors.validation import check_int, check_positive_float
 
 __all__ = ["Child", "ChildSpec", "OneForOneSupervisor", "Restart"]
 

@@ -25,8 +25,8 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from alara.actors.validation import check_int, check_real
 from alara.errors import HealthTestError
-from alara.validation import check_int, check_real
 
 __all__ = [
     "APT_WINDOW",

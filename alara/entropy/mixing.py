@@ -25,7 +25,7 @@ import hashlib
 from collections.abc import Sequence
 from struct import Struct
 
-from alara.validation import check_int
+from alara.actors.validation import check_int
 
 __all__ = [
     "EXPAND_TAG",

@@ -13,7 +13,9 @@ from types import TracebackType
 from typing import Any
 
 from alara.actors.actor import ActorRef
+from alara.actors.log import get_logger
 from alara.actors.supervisor import Child, ChildSpec, OneForOneSupervisor
+from alara.actors.validation import check_int, check_positive_float
 from alara.entropy.collect import Collector, CollectPolicy
 from alara.entropy.health import DEFAULT_HEALTH, HealthPolicy
 from alara.entropy.mixing import MIN_CONTRIBUTION, mix
@@ -25,8 +27,6 @@ from alara.entropy.quarantine import (
 from alara.entropy.sources import EntropySource, check_source, has_read
 from alara.entropy.worker import EntropyWorker, HealthCheck
 from alara.errors import AlaraError, NetworkClosedError
-from alara.log import get_logger
-from alara.validation import check_int, check_positive_float
 
 __all__ = [
     "MAX_BITS",

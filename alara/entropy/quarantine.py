@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from alara.actors.actor import Exit, ExitKind
-from alara.log import get_logger
-from alara.validation import check_int, check_positive_float
+from alara.actors.log import get_logger
+from alara.actors.validation import check_int, check_positive_float
 
 __all__ = [
     "DEFAULT_QUARANTINE_AFTER",

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from alara.actors.actor import Actor, ActorRef, Envelope, spawn
+from alara.actors.validation import check_int, check_positive_float
 from alara.entropy.sources import EntropySource, OsSource, check_source
 from alara.errors import SourceError
-from alara.validation import check_int, check_positive_float
 
 __all__ = ["MAX_READ", "EntropyWorker", "get_random_bytes", "start_worker"]
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from alara.actors import Actor, ActorRef, Exit, ExitKind, spawn
-from alara.errors import ActorDiedError, AlaraError, CallTimeoutError
+from alara.actors.errors import ActorDiedError, AlaraError, CallTimeoutError
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, Recorder
 
 BOUND = 2.0

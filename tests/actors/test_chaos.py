@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alara.actors import ActorRef, ChildSpec, OneForOneSupervisor, spawn
-from alara.errors import ActorDiedError, CallTimeoutError
+from alara.actors.errors import ActorDiedError, CallTimeoutError
 from tests.actors.behaviours import Crasher
 
 BOUND = 5.0

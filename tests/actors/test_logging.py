@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from alara.actors import ChildSpec, OneForOneSupervisor, spawn
-from alara.errors import ActorDiedError, SupervisorGaveUpError
+from alara.actors.errors import ActorDiedError, SupervisorGaveUpError
 from tests.actors.behaviours import Crasher, Echo
 from tests.actors.conftest import FakeClock
 
@@ -160,7 +160,7 @@ SCENARIO = textwrap.dedent(
     import asyncio
 
     from alara.actors import ChildSpec, OneForOneSupervisor, spawn
-    from alara.errors import ActorDiedError, SupervisorGaveUpError
+    from alara.actors.errors import ActorDiedError, SupervisorGaveUpError
     from tests.actors.behaviours import Crasher, Echo
 
 

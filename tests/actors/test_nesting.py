@@ -26,7 +26,7 @@ from alara.actors import (
     spawn,
     supervisor_spec,
 )
-from alara.errors import ActorDiedError, SupervisorGaveUpError
+from alara.actors.errors import ActorDiedError, SupervisorGaveUpError
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder, replaced
 from tests.actors.conftest import FakeClock
 

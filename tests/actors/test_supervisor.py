@@ -18,7 +18,7 @@ from alara.actors import (
     OneForOneSupervisor,
     Restart,
 )
-from alara.errors import ActorDiedError, AlaraError, SupervisorGaveUpError
+from alara.actors.errors import ActorDiedError, AlaraError, SupervisorGaveUpError
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder, replaced
 from tests.actors.conftest import FakeClock
 

@@ -8,18 +8,23 @@ rejected call leaves the network exactly as it was.
 
 from __future__ import annotations
 
+import operator
+
 __all__ = ["check_int", "check_positive_float", "check_real"]
 
 
 def check_int(name: str, value: object, low: int, high: int) -> int:
-    """Return ``value`` if it is an ``int`` (not ``bool``) in ``[low, high]``."""
+    """``value`` as an ``int`` if it is an integer (``__index__``, not ``bool``) in range."""
     if type(value) is not int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        # Integer-like objects (``__index__``: numpy ints, IntEnum) are accepted as
+        # ``os.urandom`` accepts them; ``bool`` is refused although it is an ``int``.
+        index = getattr(type(value), "__index__", None)
+        if isinstance(value, bool) or index is None:
             raise TypeError(
                 f"{name} must be an int in [{_show(low)}, {_show(high)}], "
                 f"got {type(value).__name__}"
             )
-        value = int(value)  # an int subclass such as IntEnum: keep only its value
+        value = operator.index(value)  # keep only the integer value
     if not low <= value <= high:
         raise ValueError(f"{name} must be in [{_show(low)}, {_show(high)}], got {_show(value)}")
     return value
