@@ -40,7 +40,9 @@ def test_importing_the_framework_loads_no_entropy_module() -> None:
     # own imports by loading them without the package initialiser.
     code = (
         "import importlib.util, sys, types\n"
-        f"root = types.ModuleType('alara'); root.__path__ = [{str(FRAMEWORK.parent)!r}]; sys.modules['alara'] = root\n"
+        "root = types.ModuleType('alara')\n"
+        f"root.__path__ = [{str(FRAMEWORK.parent)!r}]\n"
+        "sys.modules['alara'] = root\n"
         "import alara.actors\n"
         "print(','.join(sorted(m for m in sys.modules if m.startswith('alara.') "
         "and not m.startswith('alara.actors'))))"
