@@ -24,7 +24,7 @@ def check_int(name: str, value: object, low: int, high: int) -> int:
                 f"{name} must be an int in [{_show(low)}, {_show(high)}], "
                 f"got {type(value).__name__}"
             )
-        value = operator.index(value)  # keep only the integer value
+        value = operator.index(value)  # type: ignore[arg-type]  # checked: has __index__
     if not low <= value <= high:
         raise ValueError(f"{name} must be in [{_show(low)}, {_show(high)}], got {_show(value)}")
     return value
