@@ -9,6 +9,7 @@ rejected call leaves the network exactly as it was.
 from __future__ import annotations
 
 import operator
+from typing import SupportsIndex
 
 __all__ = ["check_int", "check_positive_float", "check_real"]
 
@@ -18,13 +19,12 @@ def check_int(name: str, value: object, low: int, high: int) -> int:
     if type(value) is not int:
         # Integer-like objects (``__index__``: numpy ints, IntEnum) are accepted as
         # ``os.urandom`` accepts them; ``bool`` is refused although it is an ``int``.
-        index = getattr(type(value), "__index__", None)
-        if isinstance(value, bool) or index is None:
+        if isinstance(value, bool) or not isinstance(value, SupportsIndex):
             raise TypeError(
                 f"{name} must be an int in [{_show(low)}, {_show(high)}], "
                 f"got {type(value).__name__}"
             )
-        value = operator.index(value)  # type: ignore[arg-type]  # checked: has __index__
+        value = operator.index(value)  # keep only the integer value
     if not low <= value <= high:
         raise ValueError(f"{name} must be in [{_show(low)}, {_show(high)}], got {_show(value)}")
     return value
