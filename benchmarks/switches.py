@@ -91,11 +91,35 @@ def timeout_per_request() -> Iterator[None]:
 
 
 class QueueMailbox(asyncio.Queue[Any]):
-    """The mailbox before ``Mailbox``: a general ``asyncio.Queue``, drained the way ``_run`` did."""
+    """The mailbox before ``Mailbox``: a general ``asyncio.Queue`` behind ``Mailbox``'s methods,
+    its batch taken with one ``get`` then ``get_nowait`` until empty, as ``_run`` did."""
 
-    async def get_all(self) -> list[Any]:
+    def __init__(self, capacity: int) -> None:
+        super().__init__()
+        self.capacity = capacity
+
+    def __len__(self) -> int:
+        return self.qsize()
+
+    def offer(self, item: Any) -> bool:
+        """``put_nowait`` unless ``capacity`` items wait already."""
+        if self.qsize() >= self.capacity:
+            return False
+        self.put_nowait(item)
+        return True
+
+    def append(self, item: Any) -> None:
+        """``put_nowait`` whatever the bound."""
+        self.put_nowait(item)
+
+    async def take(self) -> list[Any]:
         """One ``get`` (waiting if empty), then ``get_nowait`` until the queue is empty."""
         batch = [await self.get()]
+        return batch + self.drain()
+
+    def drain(self) -> list[Any]:
+        """``get_nowait`` until the queue is empty."""
+        batch = []
         while not self.empty():
             batch.append(self.get_nowait())
         return batch
