@@ -22,10 +22,13 @@ from alara.actors import (
     ExitKind,
     OneForOneSupervisor,
     Restart,
+    Strategy,
+    Supervisor,
     SupervisorActor,
     spawn,
     supervisor_spec,
 )
+from alara.actors.errors import MailboxFullError
 from alara.entropy.health import HealthPolicy
 from alara.entropy.mixing import mix
 from alara.entropy.network import (
@@ -70,6 +73,7 @@ __all__ = [
     "ExitKind",
     "HealthPolicy",
     "HealthTestError",
+    "MailboxFullError",
     "Network",
     "NetworkClosedError",
     "NoWorkersError",
@@ -77,6 +81,8 @@ __all__ = [
     "OsSource",
     "Restart",
     "SourceError",
+    "Strategy",
+    "Supervisor",
     "SupervisorActor",
     "SupervisorGaveUpError",
     "WorkerDiedError",

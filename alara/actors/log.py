@@ -27,7 +27,11 @@ _ROOT.addHandler(logging.NullHandler())
 
 
 def _capturing() -> bool:
-    """Whether ``structlog.testing.capture_logs`` is active (it appends its capture last)."""
+    """Whether ``structlog.testing.capture_logs`` is active (it appends its capture last).
+
+    Callers first ask ``structlog.is_configured()`` (``capture_logs`` configures structlog):
+    an application that leaves structlog alone pays that one cheap check, nothing more.
+    """
     processors = structlog.get_config()["processors"]
     return bool(processors) and isinstance(processors[-1], LogCapture)
 
@@ -61,7 +65,9 @@ class EventLogger:
         (silent) logging, an event then costs one cheap check and nothing else.
         """
         stdlib = self._stdlib
-        return (stdlib.isEnabledFor(level) and _handled(stdlib, level)) or _capturing()
+        if stdlib.isEnabledFor(level) and _handled(stdlib, level):
+            return True
+        return structlog.is_configured() and _capturing()
 
     def _emit(self, level: int, method: str, event: str, fields: dict[str, Any]) -> None:
         if self.enabled_for(level):

@@ -46,8 +46,9 @@ def sweep_delay(timeout: float) -> float:
     return min(grain(timeout), math.ldexp(1.0, _MAX_SWEEP_EXPONENT))
 
 
-_Bucket = list[tuple[Callable[..., object], tuple[Any, ...]]]
-"""The callbacks (and their arguments) due at the same instant."""
+_Bucket = list[Any]
+"""The callbacks due at the same instant, each followed by its arguments (a tuple): flat, so
+that adding one allocates nothing but the arguments."""
 
 
 class Deadlines:
@@ -85,12 +86,17 @@ class Deadlines:
                    callback: Callable[..., object], *args: Any) -> None:
         """Run ``callback(*args)`` about ``timeout`` seconds from now (never sooner).
 
-        There is no cancelling: the callback checks whether it still has work to do.
+        There is no cancelling: the callback checks whether it still has work to do. Pass a
+        plain function and its object as an argument rather than a bound method, on hot
+        paths: one allocation less.
         """
-        self._bucket(loop, timeout).append((callback, args))
+        bucket = self._bucket(loop, timeout)
+        bucket.append(callback)
+        bucket.append(args)
 
     def _fire(self, due: float) -> None:
-        for callback, args in self._buckets.pop(due):
+        entries = iter(self._buckets.pop(due))
+        for callback, args in zip(entries, entries, strict=True):
             try:
                 callback(*args)
             except Exception as error:
