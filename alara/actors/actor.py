@@ -9,20 +9,18 @@ once, later calls fail fast, and the monitors (the supervisor) hear the exit rea
 from __future__ import annotations
 
 import asyncio
-import inspect
 import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable
 from enum import Enum, StrEnum
-from typing import Any, Final, cast
+from typing import Any, Final, NamedTuple
 
 from alara.actors.errors import ActorDiedError, CallTimeoutError, MailboxFullError
 from alara.actors.log import get_logger
 from alara.actors.mailbox import DEFAULT_CAPACITY, MAX_CAPACITY, Mailbox
-from alara.actors.timers import Deadlines, deadlines_of, sweep_delay
+from alara.actors.timers import deadlines_of, sweep_delay
 from alara.actors.validation import check_int, check_positive_float
 
 __all__ = ["Actor", "ActorRef", "Envelope", "Exit", "ExitKind", "spawn"]
@@ -49,15 +47,15 @@ class ExitKind(StrEnum):
     KILLED = "killed"  # ActorRef.kill(): a crash imposed from outside
 
 
-_Body = Coroutine[Any, Any, None]
-"""The coroutine an actor's task runs (``_run``)."""
+_UNSTARTED: Final[list[Any]] = []
+"""``ActorRef._inflight`` until the task's first step: a task cancelled before it never runs
+its body, so its end must be told from outside."""
 
 _ABNORMAL: Final = frozenset({ExitKind.CRASHED, ExitKind.KILLED})
 
 
-@dataclass(frozen=True, slots=True)
-class Exit:
-    """The exit reason an actor's monitors receive."""
+class Exit(NamedTuple):
+    """The exit reason an actor's monitors receive (immutable; a tuple, cheap to make)."""
 
     kind: ExitKind
     reason: str
@@ -143,7 +141,6 @@ class ActorRef:
         "_actor",
         "_cancel_exit",
         "_check_at",
-        "_deadlines",
         "_exit",
         "_inflight",
         "_loop",
@@ -166,13 +163,12 @@ class ActorRef:
         self.id = next(_ids)
         self.shutdown_timeout = shutdown_timeout
         self._loop = loop
-        self._deadlines: Deadlines = deadlines_of(loop)
         self._actor = actor
         self._mailbox = Mailbox(mailbox_capacity)
         self._state = _ALIVE
         self._exit: Exit | None = None
         self._cancel_exit: Exit | None = None
-        self._inflight: list[Envelope] = []
+        self._inflight: list[Envelope] = _UNSTARTED  # the batch in hand, once the task runs
         # Made on first use: most actors never have a waiter, many never a monitor.
         self._waiters: asyncio.Future[Exit] | list[asyncio.Future[Exit]] | None = None
         self._monitors: list[Callable[[ActorRef, Exit], None]] | None = None
@@ -262,7 +258,7 @@ class ActorRef:
         recent.append((reply, timeout))
         if timeout < self._sweep_floor:
             self._sweep_floor = timeout
-            self._deadlines.call_after(self._loop, sweep_delay(timeout), ActorRef._sweep, self)
+            self._after(sweep_delay(timeout), ActorRef._sweep, self)
         return reply
 
     def cast(self, message: Any) -> None:
@@ -301,7 +297,7 @@ class ActorRef:
                              and type(self._actor).on_stop is _DEFAULT_ON_STOP)
         if self._exit is None and self._cancel_exit is None and not surely_prompt:
             grace = self.shutdown_timeout if timeout is None else timeout
-            self._deadlines.call_after(self._loop, grace, ActorRef._stop_overdue, self, grace)
+            self._after(grace, ActorRef._stop_overdue, self, grace)
         return waiter
 
     def kill(self, reason: str = "killed") -> None:
@@ -379,7 +375,7 @@ class ActorRef:
                     first_due = due
         if first_due < self._check_at:
             self._check_at = first_due
-            self._deadlines.call_after(self._loop, first_due - now, ActorRef._expire_calls, self)
+            self._after(first_due - now, ActorRef._expire_calls, self)
 
     def _expire_calls(self) -> None:
         """Fail the slow calls whose deadline passed; forget the ones answered since."""
@@ -404,7 +400,11 @@ class ActorRef:
             del slow[reply]
         if next_due < self._check_at:
             self._check_at = next_due
-            self._deadlines.call_after(self._loop, next_due - now, ActorRef._expire_calls, self)
+            self._after(next_due - now, ActorRef._expire_calls, self)
+
+    def _after(self, delay: float, callback: Callable[..., object], *args: Any) -> None:
+        """Run ``callback(*args)`` about ``delay`` seconds from now, on the shared deadlines."""
+        deadlines_of(self._loop).call_after(self._loop, delay, callback, *args)
 
     def _why_not_running(self) -> str:
         if self._exit is not None:
@@ -426,12 +426,12 @@ class ActorRef:
         if self._cancel_exit is None and task is not None:
             self._cancel_exit = exit
             task.cancel()
-            if inspect.getcoroutinestate(cast(_Body, task.get_coro())) == inspect.CORO_CREATED:
+            if self._inflight is _UNSTARTED:
                 # Cancelled before its first step: the body (and its ``finally``) never runs.
                 # Its end is still told later, never inside ``kill()``, as for any actor.
                 self._loop.call_soon(self._finish, exit, [], False)
                 return
-            self._deadlines.call_after(self._loop, grace, ActorRef._abandon, self, grace)
+            self._after(grace, ActorRef._abandon, self, grace)
 
     def _abandon(self, grace: float) -> None:
         """Give up on a task that ignored its cancellation: the ref dies without it."""
@@ -514,6 +514,7 @@ def _describe(error: BaseException) -> str:
 
 async def _run(ref: ActorRef, actor: Actor) -> None:
     batch: list[Envelope] = []
+    ref._inflight = batch  # the task has begun: from now on its ``finally`` tells its end
     exit = _STOPPED
     try:
         behaviour = type(actor)

@@ -22,6 +22,7 @@ from structlog.testing import LogCapture
 
 __all__ = ["EventLogger", "get_logger"]
 
+_is_configured = structlog.is_configured
 _ROOT = logging.getLogger("alara")
 _ROOT.addHandler(logging.NullHandler())
 
@@ -34,19 +35,6 @@ def _capturing() -> bool:
     """
     processors = structlog.get_config()["processors"]
     return bool(processors) and isinstance(processors[-1], LogCapture)
-
-
-def _handled(logger: logging.Logger, level: int) -> bool:
-    """Whether a record at ``level`` would reach a handler that is not a ``NullHandler``."""
-    current: logging.Logger | None = logger
-    while current is not None:
-        for handler in current.handlers:
-            if level >= handler.level and not isinstance(handler, logging.NullHandler):
-                return True
-        if not current.propagate:
-            return False
-        current = current.parent
-    return False
 
 
 class EventLogger:
@@ -64,10 +52,17 @@ class EventLogger:
         Hot paths check this before building an event's fields: with the library's default
         (silent) logging, an event then costs one cheap check and nothing else.
         """
-        stdlib = self._stdlib
-        if stdlib.isEnabledFor(level) and _handled(stdlib, level):
-            return True
-        return structlog.is_configured() and _capturing()
+        stdlib: logging.Logger | None = self._stdlib
+        if self._stdlib.isEnabledFor(level):
+            # Enabled is not heard: would a handler other than a ``NullHandler`` get it?
+            while stdlib is not None:
+                for handler in stdlib.handlers:
+                    if level >= handler.level and type(handler) is not logging.NullHandler:
+                        return True
+                if not stdlib.propagate:
+                    break
+                stdlib = stdlib.parent
+        return _is_configured() and _capturing()
 
     def _emit(self, level: int, method: str, event: str, fields: dict[str, Any]) -> None:
         if self.enabled_for(level):

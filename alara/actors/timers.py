@@ -18,7 +18,7 @@ import asyncio
 import math
 from collections.abc import Callable
 from typing import Any, Final
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, ref
 
 __all__ = ["Deadlines", "deadlines_of", "grain", "sweep_delay"]
 
@@ -108,9 +108,18 @@ class Deadlines:
 _per_loop: WeakKeyDictionary[asyncio.AbstractEventLoop, Deadlines] = WeakKeyDictionary()
 
 
+_last: tuple[ref[asyncio.AbstractEventLoop], Deadlines] | None = None
+"""The last loop asked about and its deadlines: nearly always the one asked about next."""
+
+
 def deadlines_of(loop: asyncio.AbstractEventLoop) -> Deadlines:
     """The ``Deadlines`` of ``loop``, made on first use and forgotten with the loop."""
+    global _last
+    last = _last
+    if last is not None and last[0]() is loop:
+        return last[1]
     deadlines = _per_loop.get(loop)
     if deadlines is None:
         deadlines = _per_loop[loop] = Deadlines()
+    _last = (ref(loop), deadlines)
     return deadlines
