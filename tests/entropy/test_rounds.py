@@ -215,6 +215,9 @@ async def pool(
             net.supervisor,
             CollectPolicy(size=size, timeout=BOUND, contribution_timeout=contribution_timeout,
                           min_sources=min_sources),
+            configured=workers,
+            busy_since=net._busy_since,
+            missing=net._missing,
         )
         try:
             yield net, collector, sources
