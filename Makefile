@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
-.PHONY: install test lint demo bench bench-quick soak randtest randtest-quick clean
+.PHONY: install test lint demo bench bench-quick bench-looplag soak randtest randtest-quick clean
 
 install: $(STAMP)
 
@@ -32,6 +32,9 @@ bench: install
 bench-quick: install
 	$(BIN)/python -m benchmarks --quick --json benchmarks/results/quick.json \
 		--markdown benchmarks/results/quick.md --plot benchmarks/results/quick.png
+
+bench-looplag: install
+	$(BIN)/python -m benchmarks.looplag
 
 soak: install
 	$(BIN)/python -m tests.reliability.soak --seconds $(SOAK_SECONDS)

@@ -265,7 +265,8 @@ class Collector:
         timeout = self._policy.contribution_timeout
         got: dict[str, bytes] = {}
         failed: dict[str, ActorRef] = {}
-        lost: list[str] = []  # hung, late, or gone for good (quarantined, terminated)
+        lost: list[str] = []  # hung while enough arrived, or gone (quarantined, terminated)
+        late: list[str] = []  # still missing at the request deadline
         hung: list[str] = []
         last_error = "no reply"
         while True:
@@ -279,7 +280,7 @@ class Collector:
                     hung.append(ref.name)
                 elif isinstance(result, RequestExpired):
                     last_error = "no contribution before the request deadline"
-                    lost.append(ref.name)
+                    late.append(ref.name)
                 elif isinstance(result, ActorDiedError):
                     last_error = result.reason
                     failed[ref.name] = ref
@@ -305,7 +306,7 @@ class Collector:
         if supervisor.error is not None:
             raise supervisor.error
         if len(got) < required:
-            names = sorted(failed) + [f"{name} (lost)" for name in lost]
+            names = sorted({*failed, *late}) + [f"{name} (lost)" for name in lost]
             raise WorkerDiedError(", ".join(names) or "all workers", last_error)
         return [got[name] for name in _order(supervisor, got)]
 

@@ -15,6 +15,8 @@ from enum import Enum
 from types import TracebackType
 from typing import Any
 
+import anyio
+
 from alara.actors.actor import ActorRef
 from alara.actors.log import get_logger
 from alara.actors.supervisor import Child, ChildSpec, OneForOneSupervisor
@@ -234,6 +236,9 @@ class Network:
             raise AlaraError("network is already started")
         self._state = _State.OPEN
         self._loop = asyncio.get_running_loop()
+        # Loads anyio's asyncio backend now (a one-off import of tens of milliseconds) rather
+        # than inside the first request that needs a worker thread.
+        await anyio.sleep(0)
         await self._supervisor.start()
         _log.info("network.started", workers=self._supervisor.size,
                   max_restarts=self._supervisor.max_restarts, period=self._supervisor.period)

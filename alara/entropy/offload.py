@@ -22,8 +22,8 @@ __all__ = ["BITS_SLICE", "INLINE_MIX", "THREAD_JOIN", "bits_inline", "bits_slice
 
 INLINE_MIX = EXPAND_BLOCK
 """Largest output, and largest total of contributions, mixed in one go on the loop (256 KiB)."""
-BITS_SLICE = 1 << 15
-"""Bytes converted to bits per loop step by ``bits_sliced`` (32 KiB: 256 Ki bits)."""
+BITS_SLICE = 1 << 13
+"""Bytes converted to bits per loop step by ``bits_sliced`` (8 KiB: 64 Ki bits, ~1 ms)."""
 THREAD_JOIN = 1 << 20
 """Outputs above this (1 MiB) are joined in a worker thread (``bytes.join`` drops the GIL)."""
 

@@ -85,7 +85,8 @@ async def test_a_round_answered_in_time_is_dropped_untouched() -> None:
     assert await answered.outcome() == [b"in time"] * 3
     watch.forget()  # what the collector does once its round is gathered
     assert not watch._rounds  # nothing of an answered round (its contributions) is kept
-    witness = Round(DeadlineWatch(2 * TIMEOUT, busy_from_the_start))  # fires well after the first watch's timer
+    # fires well after the first watch's timer
+    witness = Round(DeadlineWatch(2 * TIMEOUT, busy_from_the_start))
     assert timed_out(await witness.outcome()) == [True] * 3
     assert watch._timer is None  # the first timer fired, found nothing, and went idle
     assert all(reply.result() == b"in time" for reply in answered.replies)
@@ -158,7 +159,8 @@ async def test_close_cancels_the_timer_and_leaves_pending_replies_to_their_owner
     assert timer.cancelled()
     assert watch._timer is None
     assert not watch._rounds
-    witness = Round(DeadlineWatch(2 * TIMEOUT, busy_from_the_start))  # fires well after the closed timer would have
+    # fires well after the closed timer would have
+    witness = Round(DeadlineWatch(2 * TIMEOUT, busy_from_the_start))
     assert timed_out(await witness.outcome()) == [True] * 3
     assert not any(reply.done() for reply in orphan.replies)
     orphan.gathered.cancel()

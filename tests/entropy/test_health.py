@@ -392,7 +392,7 @@ async def _wait_until(net: Network, condition: Any) -> None:
 
 
 async def test_health_tests_are_on_by_default(logs: Logs) -> None:
-    net = Network(sources=[ConstantSource(), OsSource()])
+    net = Network(sources=[ConstantSource(), OsSource()], min_sources=1)
     assert net.status().to_dict()["health"] == {
         "min_entropy": 4.0, "alpha": 2.0**-40, "rct_cutoff": 11, "apt_cutoff": 78,
         "startup_samples": 0,
