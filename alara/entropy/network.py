@@ -15,7 +15,7 @@ from enum import Enum
 from types import TracebackType
 from typing import Any
 
-import anyio
+import anyio.lowlevel
 
 from alara.actors.actor import ActorRef
 from alara.actors.log import get_logger
@@ -64,6 +64,9 @@ class _State(Enum):
     IDLE = "idle"
     OPEN = "open"
     CLOSED = "closed"
+
+
+_OPEN = _State.OPEN  # read on every request: a module global is the cheapest lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +241,7 @@ class Network:
         self._loop = asyncio.get_running_loop()
         # Loads anyio's asyncio backend now (a one-off import of tens of milliseconds) rather
         # than inside the first request that needs a worker thread.
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         await self._supervisor.start()
         _log.info("network.started", workers=self._supervisor.size,
                   max_restarts=self._supervisor.max_restarts, period=self._supervisor.period)
@@ -477,8 +480,8 @@ class Network:
         return int.from_bytes(await self._draw(size), "big") >> (8 * size - bits)
 
     def _ensure_open(self) -> None:
-        if self._state is not _State.OPEN or asyncio.get_running_loop() is not self._loop:
-            if self._state is not _State.OPEN:
+        if self._state is not _OPEN or asyncio.get_running_loop() is not self._loop:
+            if self._state is not _OPEN:
                 raise NetworkClosedError(
                     "network is closed" if self._state is _State.CLOSED
                     else "network is not started"
