@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
-.PHONY: install test lint demo bench bench-quick bench-ablation soak randtest randtest-quick clean
+.PHONY: install test lint demo bench bench-quick bench-looplag soak randtest randtest-quick clean
 
 install: $(STAMP)
 
@@ -33,9 +33,8 @@ bench-quick: install
 	$(BIN)/python -m benchmarks --quick --json benchmarks/results/quick.json \
 		--markdown benchmarks/results/quick.md --plot benchmarks/results/quick.png
 
-bench-ablation: install
-	$(BIN)/python -m benchmarks.ablation --json benchmarks/results/ablation.json \
-		--markdown benchmarks/results/ablation.md
+bench-looplag: install
+	$(BIN)/python -m benchmarks.looplag
 
 soak: install
 	$(BIN)/python -m tests.reliability.soak --seconds $(SOAK_SECONDS)

@@ -34,6 +34,7 @@ from alara.entropy.network import (
     MAX_INT_BITS,
     MAX_WORKERS,
     Network,
+    NetworkStatus,
     create_network,
 )
 from alara.entropy.sources import EntropySource, OsSource
@@ -45,9 +46,12 @@ from alara.errors import (
     HealthTestError,
     NetworkClosedError,
     NoWorkersError,
+    PoolDegradedError,
     SourceError,
     SupervisorGaveUpError,
+    TooManyRequestsError,
     WorkerDiedError,
+    WrongLoopError,
 )
 
 __version__ = "0.1.0"
@@ -72,14 +76,18 @@ __all__ = [
     "HealthTestError",
     "Network",
     "NetworkClosedError",
+    "NetworkStatus",
     "NoWorkersError",
     "OneForOneSupervisor",
     "OsSource",
+    "PoolDegradedError",
     "Restart",
     "SourceError",
     "SupervisorActor",
     "SupervisorGaveUpError",
+    "TooManyRequestsError",
     "WorkerDiedError",
+    "WrongLoopError",
     "__version__",
     "create_network",
     "get_random_bytes",

@@ -91,9 +91,9 @@ async def test_add_worker_rejects_a_non_source() -> None:
 
 def test_sources_are_validated() -> None:
     with pytest.raises(TypeError, match="sources"):
-        alara.create_network(sources=[OsSource(), 42])
+        alara.create_network(sources=[OsSource(), 42])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="sources"):
-        alara.create_network(sources=OsSource())
+        alara.create_network(sources=OsSource())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
