@@ -23,6 +23,7 @@ __all__ = [
     "NoWorkersError",
     "SourceError",
     "SupervisorGaveUpError",
+    "SyncCallInLoopError",
     "WorkerDiedError",
 ]
 
@@ -37,6 +38,14 @@ class NoWorkersError(AlaraError):
 
 class NetworkClosedError(AlaraError):
     """The network was used before ``start()`` or after ``close()``."""
+
+
+class SyncCallInLoopError(AlaraError, RuntimeError):
+    """A blocking (sync) call was made from a running event loop: await the async API.
+
+    Blocking there would stall every task of the loop, and deadlock if the loop is the one
+    serving the call, so the sync API refuses at once instead.
+    """
 
 
 class SourceError(AlaraError):

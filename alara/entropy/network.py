@@ -25,6 +25,7 @@ from alara.entropy.quarantine import (
     Quarantine,
 )
 from alara.entropy.sources import EntropySource, check_source, has_read
+from alara.entropy.vocabulary import SecretsVocabulary
 from alara.entropy.worker import EntropyWorker, HealthCheck
 from alara.errors import AlaraError, NetworkClosedError
 
@@ -53,7 +54,7 @@ _IDLE, _OPEN, _CLOSED = range(3)
 _STATE_NAMES = ("idle", "open", "closed")
 
 
-class Network:
+class Network(SecretsVocabulary):
     """A supervised pool of entropy workers and the façade that mixes their output.
 
     Parameters (all keyword-only but ``workers``):
