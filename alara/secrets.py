@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from hmac import compare_digest
 from typing import TypeVar
 
+from alara.blocking import BlockingNetwork, refuse_in_loop
 from alara.entropy.vocabulary import DEFAULT_ENTROPY
 from alara.sync_default import blocking_network
 from alara.sysrandom import Random as SystemRandom
@@ -43,7 +44,7 @@ def token_bytes(nbytes: int | None = None) -> bytes:
     Raises:
         TypeError: ``nbytes`` is not an int. ValueError: it is negative or too large.
     """
-    return blocking_network().token_bytes(nbytes)
+    return _network("token_bytes").token_bytes(nbytes)
 
 
 def token_hex(nbytes: int | None = None) -> str:
@@ -52,7 +53,7 @@ def token_hex(nbytes: int | None = None) -> str:
     Raises:
         TypeError, ValueError: as ``token_bytes``.
     """
-    return blocking_network().token_hex(nbytes)
+    return _network("token_hex").token_hex(nbytes)
 
 
 def token_urlsafe(nbytes: int | None = None) -> str:
@@ -61,7 +62,7 @@ def token_urlsafe(nbytes: int | None = None) -> str:
     Raises:
         TypeError, ValueError: as ``token_bytes``.
     """
-    return blocking_network().token_urlsafe(nbytes)
+    return _network("token_urlsafe").token_urlsafe(nbytes)
 
 
 def randbelow(exclusive_upper_bound: int) -> int:
@@ -70,7 +71,7 @@ def randbelow(exclusive_upper_bound: int) -> int:
     Raises:
         ValueError: the bound is not positive. TypeError: it is not an int.
     """
-    return blocking_network().randbelow(exclusive_upper_bound)
+    return _network("randbelow").randbelow(exclusive_upper_bound)
 
 
 def randbits(k: int) -> int:
@@ -79,7 +80,7 @@ def randbits(k: int) -> int:
     Raises:
         ValueError: ``k`` is negative. TypeError: it is not an int.
     """
-    return blocking_network().randbits(k)
+    return _network("randbits").randbits(k)
 
 
 def choice(seq: Sequence[_T]) -> _T:
@@ -88,4 +89,10 @@ def choice(seq: Sequence[_T]) -> _T:
     Raises:
         IndexError: ``seq`` is empty.
     """
-    return blocking_network().choice(seq)
+    return _network("choice").choice(seq)
+
+
+def _network(name: str) -> BlockingNetwork:
+    """The network to call, after refusing a call from a running loop (naming ``name``)."""
+    refuse_in_loop(f"alara.secrets.{name}()", f"await alara.{name}()")
+    return blocking_network()

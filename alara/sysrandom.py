@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from alara.actors.validation import check_int
-from alara.blocking import BlockingNetwork
+from alara.blocking import BlockingNetwork, refuse_in_loop
 from alara.entropy.network import MAX_BYTES, MAX_INT_BITS
 from alara.sync_default import blocking_network
 
@@ -148,6 +148,8 @@ class Random(random.Random):
         return data
 
     def _source(self) -> BlockingNetwork:
+        refuse_in_loop("alara.Random", "await alara.randbelow(), alara.token_bytes() and "
+                       "friends, or a Network's methods")
         return self._network if self._network is not None else blocking_network()
 
 
