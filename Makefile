@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
 .PHONY: install test lint demo bench bench-quick bench-ablation soak randtest randtest-quick clean
+.PHONY: bench-sync
 
 install: $(STAMP)
 
@@ -36,6 +37,9 @@ bench-quick: install
 bench-ablation: install
 	$(BIN)/python -m benchmarks.ablation --json benchmarks/results/ablation.json \
 		--markdown benchmarks/results/ablation.md
+
+bench-sync: install
+	$(BIN)/python -m benchmarks.sync_secrets --json benchmarks/results/sync_secrets.json
 
 soak: install
 	$(BIN)/python -m tests.reliability.soak --seconds $(SOAK_SECONDS)

@@ -82,6 +82,14 @@ def test_loop_shutdown_closes_the_default_without_a_warning() -> None:
     assert result.stderr == ""
 
 
+def test_uvloop_shutdown_closes_the_default_without_a_warning() -> None:
+    result = run_python(CLEAN_RUN.replace("asyncio.run(main())", "uvloop.run(main())")
+                        .replace("import asyncio, alara", "import asyncio, alara, uvloop"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "closed"
+    assert result.stderr == ""
+
+
 def test_pytest_asyncio_loop_shutdown_closes_the_default_without_a_warning(
     tmp_path: Path,
 ) -> None:
