@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
 .PHONY: install test lint demo bench bench-quick bench-looplag soak randtest randtest-quick clean
+.PHONY: bench-sync
 
 install: $(STAMP)
 
@@ -35,6 +36,9 @@ bench-quick: install
 
 bench-looplag: install
 	$(BIN)/python -m benchmarks.looplag
+
+bench-sync: install
+	$(BIN)/python -m benchmarks.sync_secrets --json benchmarks/results/sync_secrets.json
 
 soak: install
 	$(BIN)/python -m tests.reliability.soak --seconds $(SOAK_SECONDS)
