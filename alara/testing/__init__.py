@@ -1,0 +1,34 @@
+"""Testing support: deterministic and hostile entropy sources, and a pytest plugin.
+
+Nothing here is imported by ``import alara``, and this package does not import pytest: the
+plugin (``alara.testing.plugin``, loaded by pytest through the ``pytest11`` entry point)
+is the only module that does.
+"""
+
+from __future__ import annotations
+
+from alara.testing.sources import (
+    AsyncSource,
+    AttackerSource,
+    BiasedSource,
+    ConstantSource,
+    GlitchSource,
+    HangingSource,
+    PatternSource,
+    RaisingSource,
+    SlowSource,
+    WrongLengthSource,
+)
+
+__all__ = [
+    "AsyncSource",
+    "AttackerSource",
+    "BiasedSource",
+    "ConstantSource",
+    "GlitchSource",
+    "HangingSource",
+    "PatternSource",
+    "RaisingSource",
+    "SlowSource",
+    "WrongLengthSource",
+]
