@@ -7,6 +7,8 @@ is the only module that does.
 
 from __future__ import annotations
 
+from alara.testing.insecure import ENV_VAR, InsecureSourceError
+from alara.testing.seeded import InsecureSeededSource, SeededSource, seeded_sources
 from alara.testing.sources import (
     AsyncSource,
     AttackerSource,
@@ -21,14 +23,19 @@ from alara.testing.sources import (
 )
 
 __all__ = [
+    "ENV_VAR",
     "AsyncSource",
     "AttackerSource",
     "BiasedSource",
     "ConstantSource",
     "GlitchSource",
     "HangingSource",
+    "InsecureSeededSource",
+    "InsecureSourceError",
     "PatternSource",
     "RaisingSource",
+    "SeededSource",
     "SlowSource",
     "WrongLengthSource",
+    "seeded_sources",
 ]
