@@ -202,9 +202,6 @@ def pytest_runtest_setup(item: pytest.Item) -> Any:
                 if id(value) in _bindings]
     if not networks or not inspect.iscoroutinefunction(getattr(item, "obj", None)):
         return result
-    if item.get_closest_marker("anyio") is not None:
-        pytest.fail(f"{item.nodeid}: the alara fixtures run on pytest-asyncio's loops, not "
-                    f"anyio's; mark the test with pytest.mark.asyncio instead", pytrace=False)
     scope = loop_scope_of(item)
     for name, network in networks:
         binding = _bindings[id(network)]

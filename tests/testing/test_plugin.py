@@ -70,6 +70,41 @@ def test_marker_options_merge_from_module_class_and_test(inner: pytest.Pytester)
     inner.runpytest("--strict-markers").assert_outcomes(passed=3)
 
 
+def test_hostile_sources_by_marker_and_strict_mode(inner: pytest.Pytester) -> None:
+    inner.makeini(INI.replace("auto", "strict"))
+    inner.makepyfile("""
+        import alara
+        import pytest
+        from alara.testing import HangingSource
+
+        @pytest.mark.asyncio
+        @pytest.mark.alara(sources=[HangingSource()], timeout=0.5, contribution_timeout=0.1)
+        async def test_a_hung_pool_refuses_to_serve(alara_network):
+            with pytest.raises(alara.AlaraError):
+                await alara_network.random_bytes(32)
+    """)
+    inner.runpytest().assert_outcomes(passed=1)
+
+
+def test_without_pytest_asyncio_the_fixture_says_what_is_missing(
+        inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = inner.mkdir("blocker")
+    (blocker / "pytest_asyncio.py").write_text("raise ImportError('not installed')\n")
+    monkeypatch.setenv("PYTHONPATH", str(blocker))
+    inner.makepyfile("""
+        from alara.testing import SeededSource
+
+        def test_wants_a_network(alara_network):
+            raise AssertionError("must not run")
+
+        def test_seeded_sources_still_allowed():
+            assert SeededSource(1).read(8) == SeededSource(1).read(8)
+    """)
+    result = inner.runpytest_subprocess("-p", "no:asyncio", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*alara_network needs pytest-asyncio*"])
+
+
 def test_the_marker_is_registered(inner: pytest.Pytester) -> None:
     result = inner.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.alara(**options): *workers=5*seed=N*"])
