@@ -16,7 +16,6 @@ Loaded by pytest through the ``pytest11`` entry point (disable with ``-p no:alar
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -53,11 +52,10 @@ _asyncio_plugin = _load_pytest_asyncio()
 
 @dataclass(frozen=True)
 class _Binding:
-    """Which fixture made a network, and the loop (and loop scope) it started on."""
+    """Which fixture made a network, and the loop scope it started on."""
 
     fixture: str
     loop_scope: str
-    loop: asyncio.AbstractEventLoop
 
 
 _bindings: dict[int, _Binding] = {}  # id(network) -> binding, while the fixture holds it
@@ -113,7 +111,7 @@ async def _serve(options: Mapping[str, Any], fixture: str, loop_scope: str,
         pytest.fail(f"{where}: {error}", pytrace=False)
     key = id(network)
     async with network:
-        _bindings[key] = _Binding(fixture, loop_scope, asyncio.get_running_loop())
+        _bindings[key] = _Binding(fixture, loop_scope)
         try:
             yield network
         finally:
@@ -198,20 +196,16 @@ def network_fixture(name: str, *, scope: str = "module", loop_scope: str | None 
 def pytest_runtest_setup(item: pytest.Item) -> Any:
     """After the fixtures are set up: every network given to the test is on its loop."""
     result = yield
-    networks = [(name, value) for name, value in getattr(item, "funcargs", {}).items()
-                if id(value) in _bindings]
-    if not networks or not inspect.iscoroutinefunction(getattr(item, "obj", None)):
+    bound = {id(value) for value in getattr(item, "funcargs", {}).values()} & set(_bindings)
+    if not bound or not inspect.iscoroutinefunction(getattr(item, "obj", None)):
         return result
     scope = loop_scope_of(item)
-    for name, network in networks:
-        binding = _bindings[id(network)]
-        if binding.loop.is_closed():
-            pytest.fail(f"{item.nodeid}: the event loop of network fixture {name!r} is "
-                        f"closed", pytrace=False)
+    for key in sorted(bound):
+        binding = _bindings[key]
         if binding.loop_scope != scope:
             pytest.fail(
                 f"{item.nodeid} runs on the {scope}-scoped event loop, but network fixture "
-                f"{name!r} ({binding.fixture}) started on the {binding.loop_scope}-scoped "
+                f"{binding.fixture!r} started on the {binding.loop_scope}-scoped "
                 f"loop, and a network serves only the loop it started on. Run the test on "
                 f"the {binding.loop_scope} loop (@pytest.mark.asyncio(loop_scope="
                 f"{binding.loop_scope!r})) or use the per-test alara_network fixture.",

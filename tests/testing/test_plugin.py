@@ -244,7 +244,7 @@ def test_a_wider_network_on_another_loop_is_a_clear_error_not_a_hang(
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines([
         "*test_on_a_function_loop runs on the function-scoped event loop, but network "
-        "fixture 'shared' (shared) started on the module-scoped loop*"
+        "fixture 'shared' started on the module-scoped loop*"
         "loop_scope='module'*",
     ])
     result.stdout.no_fnmatch_line("*must not run*")
