@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
-.PHONY: install test lint demo bench bench-quick bench-ablation soak randtest randtest-quick clean
+.PHONY: install test lint demo bench bench-quick bench-ablation bench-peers bench-erlang soak randtest randtest-quick clean
 
 install: $(STAMP)
 
@@ -36,6 +36,18 @@ bench-quick: install
 bench-ablation: install
 	$(BIN)/python -m benchmarks.ablation --json benchmarks/results/ablation.json \
 		--markdown benchmarks/results/ablation.md
+
+# The peer frameworks are an extra of their own (`peers`), installed only for this target.
+$(VENV)/.peers-stamp: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[peers]'
+	touch $@
+
+bench-peers: install $(VENV)/.peers-stamp
+	$(BIN)/python -m benchmarks.peers
+
+# Needs erl, erlc and rebar3 (Debian: erlang-nox rebar3); skipped with a message without them.
+bench-erlang: install
+	$(BIN)/python -m benchmarks.erlang
 
 soak: install
 	$(BIN)/python -m tests.reliability.soak --seconds $(SOAK_SECONDS)

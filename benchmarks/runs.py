@@ -1,15 +1,18 @@
-"""The frame of a command-line run, shared by ``python -m benchmarks`` and the ablation.
+"""The frame of a command-line run, shared by the suite, the peer table and the Erlang table.
 
-Both runs must say the same things about where their figures came from (so two result files
+Every run must say the same things about where its figures came from (so two result files
 can be compared), report progress the same way (stderr, so stdout carries only the tables),
-and write their files the same way; keeping that here means the two cannot drift apart.
+repeat its sides the same way, and write its files the same way; keeping that here means the
+runs cannot drift apart.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import os
 import platform
+import statistics
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,7 +22,7 @@ from typing import Any
 import alara
 from benchmarks.measure import clock
 
-__all__ = ["Progress", "git", "provenance", "write_files"]
+__all__ = ["Progress", "cell", "git", "interleaved", "provenance", "publish", "write_files"]
 
 
 class Progress:
@@ -50,6 +53,7 @@ def provenance() -> dict[str, Any]:
         "commit": git("rev-parse", "--short", "HEAD") or None,
         "alara_tree_modified": bool(git("status", "--porcelain", "--", "alara")),
         "python": platform.python_version(),
+        "load_before": os.getloadavg(),
     }
 
 
@@ -63,3 +67,39 @@ def write_files(json_path: Path, data: Any, markdown_path: Path | None,
         markdown_path.parent.mkdir(parents=True, exist_ok=True)
         markdown_path.write_text(markdown(), encoding="utf-8")
         print(f"Markdown: {markdown_path}")
+
+
+def interleaved(sides: dict[str, Callable[[], dict[str, float]]], repetitions: int,
+                say: Callable[[str], None]) -> dict[str, dict[str, float]]:
+    """Run every side ``repetitions`` times, in alternating order; each figure's median.
+
+    Alternating the order means a neighbour that slows the machine for a while slows every
+    side alike instead of the one that happened to run then.
+    """
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
+    for repetition in range(repetitions):
+        for name in list(sides) if repetition % 2 == 0 else list(sides)[::-1]:
+            say(f"repetition {repetition + 1}/{repetitions}: {name}")
+            runs[name].append(sides[name]())
+    return {name: {key: statistics.median(run[key] for run in done) for key in done[0]}
+            for name, done in runs.items()}
+
+
+def cell(value: float | None, unit: str) -> str:
+    """A figure for a table cell: rates in thousands, three significant digits or so."""
+    if value is None:
+        return "n/a"
+    if unit.endswith("/s") and unit != "MB/s":
+        return f"{value / 1e3:,.0f}k/s"
+    return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
+
+
+def publish(meta: dict[str, Any], repetitions: int, table: str, data: dict[str, Any],
+            json_path: Path, markdown_path: Path) -> None:
+    """Print ``table`` under a line saying when, on what and under which load; write files."""
+    meta["load_after"] = os.getloadavg()
+    header = (f"{meta['when']}, alara {meta['commit']}, Python {meta['python']}, load average "
+              f"{meta['load_before'][0]:.1f} before / {meta['load_after'][0]:.1f} after, "
+              f"median of {repetitions} repetitions\n\n")
+    print("\n" + header + table)
+    write_files(json_path, {"meta": meta, **data}, markdown_path, lambda: header + table)
