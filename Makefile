@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
-.PHONY: install test lint demo bench bench-quick bench-ablation bench-peers bench-erlang soak randtest randtest-quick clean
+.PHONY: install test lint demo bench bench-quick bench-peers bench-erlang soak randtest randtest-quick clean
 
 install: $(STAMP)
 
@@ -32,10 +32,10 @@ bench: install
 bench-quick: install
 	$(BIN)/python -m benchmarks --quick --json benchmarks/results/quick.json \
 		--markdown benchmarks/results/quick.md --plot benchmarks/results/quick.png
-
-bench-ablation: install
-	$(BIN)/python -m benchmarks.ablation --json benchmarks/results/ablation.json \
-		--markdown benchmarks/results/ablation.md
+	$(BIN)/python -m benchmarks.peers --quick --repetitions 1 --only \
+		--json benchmarks/results/peers-quick.json --markdown benchmarks/results/peers-quick.md
+	$(BIN)/python -m benchmarks.erlang --quick --repetitions 1 \
+		--json benchmarks/results/erlang-quick.json --markdown benchmarks/results/erlang-quick.md
 
 # The peer frameworks are an extra of their own (`peers`), installed only for this target.
 $(VENV)/.peers-stamp: $(STAMP)

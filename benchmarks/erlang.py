@@ -11,7 +11,6 @@ the source are missing (Debian: ``apt-get install erlang-nox rebar3``).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import os
 import shutil
@@ -25,7 +24,7 @@ from benchmarks.large import measure_large
 from benchmarks.latency import measure_latency
 from benchmarks.measure import LoopKind, loop_available, run_on
 from benchmarks.restart import measure_restart
-from benchmarks.runs import Progress, cell, interleaved, provenance, publish
+from benchmarks.runs import Progress, cell, compare, comparison_arguments, provenance
 from benchmarks.scale import start_once
 from benchmarks.throughput import measure_throughput
 
@@ -116,7 +115,7 @@ def run_alara(loop: LoopKind, quick: bool) -> dict[str, float]:
     }
 
 
-def markdown(medians: dict[str, dict[str, float]], skipped: list[str]) -> str:
+def markdown(medians: dict[str, dict[str, float]]) -> str:
     """One row per measure; the verdicts compare alara with ALARA (default loop against the
     default schedulers, uvloop against ``+S 1``)."""
     names = list(medians)
@@ -136,17 +135,12 @@ def markdown(medians: dict[str, dict[str, float]], skipped: list[str]) -> str:
         lines.append(f"| {label} | " + " | ".join(cell(values[n], unit) for n in names)
                      + f" | {versus('alara', 'Erlang')} | "
                      + f"{versus('alara uvloop', 'Erlang +S 1')} |")
-    return "\n".join([*lines, "", *(f"- skipped: {reason}" for reason in skipped)]) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Build ALARA, run both sides in interleaved repetitions, print and write the table."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.erlang", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smoke run: few samples")
-    parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--json", type=Path, default=Path("benchmarks/results/erlang.json"))
-    parser.add_argument("--markdown", type=Path, default=Path("benchmarks/results/erlang.md"))
-    args = parser.parse_args(argv)
+    args = comparison_arguments("python -m benchmarks.erlang", __doc__, "erlang").parse_args(argv)
     say = Progress()
     meta = provenance()
     skipped: list[str] = []
@@ -165,9 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         sides["alara uvloop"] = functools.partial(run_alara, "uvloop", args.quick)
     else:
         skipped.append("uvloop: not installed (pip install 'alara[uvloop]')")
-    medians = interleaved(sides, args.repetitions, say)
-    publish(meta, args.repetitions, markdown(medians, skipped),
-            {"medians": medians, "skipped": skipped}, args.json, args.markdown)
+    compare(sides, args, meta, skipped, markdown, say)
     return 0
 
 

@@ -16,22 +16,20 @@ flight at once (futures, or messages told and then listened for) per window.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime
 import functools
 import importlib
 import importlib.metadata
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from alara.actors import Actor, ActorRef, ChildSpec, OneForOneSupervisor, spawn
 from benchmarks.measure import MemoryProbe, clock, percentile, run_on, settle
 from benchmarks.restart import replacement
-from benchmarks.runs import Progress, cell, interleaved, provenance, publish
+from benchmarks.runs import Progress, cell, compare, comparison_arguments, provenance
 
 __all__ = ["main"]
 
@@ -465,7 +463,7 @@ async def _measure(peer: Peer, sizes: Sizes) -> dict[str, float]:
 # -- the table ------------------------------------------------------------------------------
 
 
-def markdown(medians: dict[str, dict[str, float]], skipped: Iterable[str]) -> str:
+def markdown(medians: dict[str, dict[str, float]]) -> str:
     """One row per measure, one column per framework; alara's figure over bare asyncio's and
     over the best peer's (below 1 is better for times and memory, above 1 for rates)."""
     names = list(medians)
@@ -486,18 +484,14 @@ def markdown(medians: dict[str, dict[str, float]], skipped: Iterable[str]) -> st
         else:
             cells += ["", ""]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join([*lines, "", *(f"- skipped: {reason}" for reason in skipped)]) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the peer comparison, print the table, write JSON and Markdown."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.peers", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smoke run: few samples")
-    parser.add_argument("--repetitions", type=int, default=3)
+    parser = comparison_arguments("python -m benchmarks.peers", __doc__, "peers")
     parser.add_argument("--only", nargs="*", default=None, metavar="PEER",
                         help="the peers to run (alara and bare asyncio always run)")
-    parser.add_argument("--json", type=Path, default=Path("benchmarks/results/peers.json"))
-    parser.add_argument("--markdown", type=Path, default=Path("benchmarks/results/peers.md"))
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     say = Progress()
@@ -517,9 +511,7 @@ def main(argv: list[str] | None = None) -> int:
             meta[f"{peer.name}_version"] = importlib.metadata.version(peer.name)
         sides[peer.name] = functools.partial(run_on, "default",
                                              functools.partial(_measure, peer, sizes))
-    medians = interleaved(sides, args.repetitions, say)
-    publish(meta, args.repetitions, markdown(medians, skipped),
-            {"medians": medians, "skipped": skipped}, args.json, args.markdown)
+    compare(sides, args, meta, skipped, markdown, say)
     return 0
 
 

@@ -8,6 +8,7 @@ runs cannot drift apart.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -22,7 +23,15 @@ from typing import Any
 import alara
 from benchmarks.measure import clock
 
-__all__ = ["Progress", "cell", "git", "interleaved", "provenance", "publish", "write_files"]
+__all__ = [
+    "Progress",
+    "cell",
+    "compare",
+    "comparison_arguments",
+    "git",
+    "provenance",
+    "write_files",
+]
 
 
 class Progress:
@@ -69,8 +78,19 @@ def write_files(json_path: Path, data: Any, markdown_path: Path | None,
         print(f"Markdown: {markdown_path}")
 
 
-def interleaved(sides: dict[str, Callable[[], dict[str, float]]], repetitions: int,
-                say: Callable[[str], None]) -> dict[str, dict[str, float]]:
+def comparison_arguments(prog: str, description: str | None,
+                         name: str) -> argparse.ArgumentParser:
+    """The options of a side-by-side comparison run (``peers``, ``erlang``)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--quick", action="store_true", help="smoke run: few samples")
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=Path(f"benchmarks/results/{name}.json"))
+    parser.add_argument("--markdown", type=Path, default=Path(f"benchmarks/results/{name}.md"))
+    return parser
+
+
+def _interleaved(sides: dict[str, Callable[[], dict[str, float]]], repetitions: int,
+                 say: Callable[[str], None]) -> dict[str, dict[str, float]]:
     """Run every side ``repetitions`` times, in alternating order; each figure's median.
 
     Alternating the order means a neighbour that slows the machine for a while slows every
@@ -94,12 +114,20 @@ def cell(value: float | None, unit: str) -> str:
     return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
 
 
-def publish(meta: dict[str, Any], repetitions: int, table: str, data: dict[str, Any],
-            json_path: Path, markdown_path: Path) -> None:
-    """Print ``table`` under a line saying when, on what and under which load; write files."""
+Table = Callable[[dict[str, dict[str, float]]], str]
+
+
+def compare(sides: dict[str, Callable[[], dict[str, float]]], args: argparse.Namespace,
+            meta: dict[str, Any], skipped: list[str], table: Table,
+            say: Callable[[str], None]) -> None:
+    """Run the sides interleaved; print the table of their medians under a line saying when,
+    on what and under which load; write it (Markdown) and the medians (JSON)."""
+    medians = _interleaved(sides, args.repetitions, say)
     meta["load_after"] = os.getloadavg()
     header = (f"{meta['when']}, alara {meta['commit']}, Python {meta['python']}, load average "
               f"{meta['load_before'][0]:.1f} before / {meta['load_after'][0]:.1f} after, "
-              f"median of {repetitions} repetitions\n\n")
-    print("\n" + header + table)
-    write_files(json_path, {"meta": meta, **data}, markdown_path, lambda: header + table)
+              f"median of {args.repetitions} repetitions\n\n")
+    text = header + table(medians) + "".join(f"\n- skipped: {reason}" for reason in skipped)
+    print("\n" + text)
+    write_files(args.json, {"meta": meta, "medians": medians, "skipped": skipped},
+                args.markdown, lambda: text + "\n")
