@@ -12,7 +12,7 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any, Final
 
 from alara.actors.errors import ActorDiedError, CallTimeoutError
@@ -109,7 +109,15 @@ class Actor:
         """
 
 
-_RUNNING, _STOPPING, _DEAD = 0, 1, 2
+class _State(Enum):
+    """Where a ref is in its life; only ever moves forward."""
+
+    ALIVE = "alive"  # takes messages
+    STOPPING = "stopping"  # asked to stop or killed; refuses new messages
+    DEAD = "dead"  # ended (or abandoned); ``exit`` says why
+
+
+_ALIVE, _STOPPING, _DEAD = _State.ALIVE, _State.STOPPING, _State.DEAD
 
 
 class ActorRef:
@@ -117,9 +125,12 @@ class ActorRef:
 
     __slots__ = (
         "__weakref__",
+        "_abandon_timer",
+        "_actor",
         "_cancel_exit",
         "_exit",
         "_exit_future",
+        "_inflight",
         "_loop",
         "_mailbox",
         "_monitors",
@@ -127,27 +138,33 @@ class ActorRef:
         "_task",
         "id",
         "name",
+        "shutdown_timeout",
     )
 
-    def __init__(self, name: str, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, name: str, loop: asyncio.AbstractEventLoop, actor: Actor,
+                 shutdown_timeout: float) -> None:
         self.name = name
         self.id = next(_ids)
+        self.shutdown_timeout = shutdown_timeout
+        """How long a cancelled task may take to end before it is abandoned (see ``kill``)."""
         self._loop = loop
+        self._actor = actor
         self._mailbox = Mailbox()
-        self._state = _RUNNING
+        self._state = _ALIVE
         self._exit: Exit | None = None
         self._exit_future: asyncio.Future[Exit] = loop.create_future()
         self._cancel_exit: Exit | None = None
+        self._abandon_timer: asyncio.TimerHandle | None = None
+        self._inflight: list[Envelope] = []
         self._monitors: list[Callable[[ActorRef, Exit], None]] = []
         self._task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
-        state = ("alive", "stopping", "dead")[self._state]
-        return f"<ActorRef {self.name}#{self.id} {state}>"
+        return f"<ActorRef {self.name}#{self.id} {self._state.value}>"
 
     def is_alive(self) -> bool:
         """True until the actor is asked to stop, is killed, or crashes."""
-        return self._state == _RUNNING
+        return self._state is _ALIVE
 
     @property
     def exit(self) -> Exit | None:
@@ -160,7 +177,7 @@ class ActorRef:
         The building block of fan-out: ask many actors, then ``asyncio.gather`` the futures.
         Cancelling the future withdraws the request; the actor skips it.
         """
-        if self._state != _RUNNING:
+        if self._state is not _ALIVE:
             raise ActorDiedError(self.name, self._why_not_running())
         reply: asyncio.Future[Any] = self._loop.create_future()
         self._mailbox.put_nowait((message, reply))
@@ -181,37 +198,54 @@ class ActorRef:
 
     def cast(self, message: Any) -> None:
         """Enqueue ``message`` with no reply; fails fast if the actor is not running."""
-        if self._state != _RUNNING:
+        if self._state is not _ALIVE:
             raise ActorDiedError(self.name, self._why_not_running())
         self._mailbox.put_nowait((message, None))
 
-    async def stop(self, timeout: float = 5.0) -> Exit:
+    async def stop(self, timeout: float | None = None) -> Exit:
         """Stop gracefully: messages already queued are handled, new ones are refused.
 
-        If the actor has not ended after ``timeout`` seconds its task is cancelled.
+        If the actor has not ended after ``timeout`` seconds (default: the ref's
+        ``shutdown_timeout``) its task is cancelled, and a task that ignores the cancellation
+        is abandoned ``timeout`` seconds later (see ``kill``). So ``stop`` always returns,
+        within about twice ``timeout``.
+
+        Raises:
+            TypeError, ValueError: ``timeout`` is not a positive number of seconds.
         """
-        timeout = check_positive_float("timeout", timeout)
-        if self._state == _RUNNING:
+        timeout = self.shutdown_timeout if timeout is None else check_positive_float(
+            "timeout", timeout)
+        if self._state is _ALIVE:
             self._state = _STOPPING
             self._mailbox.put_nowait(_STOP)
         try:
             async with asyncio.timeout(timeout):
                 return await asyncio.shield(self._exit_future)
         except TimeoutError:
-            self._cancel(Exit(ExitKind.SHUTDOWN, f"did not stop within {timeout}s"))
+            self._cancel(Exit(ExitKind.SHUTDOWN, f"did not stop within {timeout:g}s"), timeout)
             return await asyncio.shield(self._exit_future)
 
     def kill(self, reason: str = "killed") -> None:
         """Crash the actor from outside, like Erlang's ``exit(Pid, kill)``.
 
         Supervisors treat it as a crash. Meant for tests, demos, chaos runs, and for callers
-        that judge an actor hung. Killing a dead actor does nothing.
+        that judge an actor hung. The task is cancelled at once; an honest actor ends at its
+        next step. A task that swallows the ``CancelledError`` (a driver wrapper catching it)
+        cannot defeat the kill: if it has not ended ``shutdown_timeout`` seconds later, it is
+        *abandoned*. The ref then dies with ``ExitKind.KILLED`` and a reason that says so,
+        every waiting caller gets ``ActorDiedError``, the monitors hear the exit (a supervisor
+        restarts a fresh child) and an ``actor.abandoned`` event is logged; the abandoned task
+        is left to end on its own, cut off from the ref and its mailbox. Killing an actor that
+        is already dying or dead does nothing.
+
+        Raises:
+            TypeError: ``reason`` is not a str.
         """
         if not isinstance(reason, str):
             raise TypeError(f"reason must be a str, got {type(reason).__name__}")
-        if self._state != _DEAD:
+        if self._state is not _DEAD:
             self._state = _STOPPING
-            self._cancel(Exit(ExitKind.KILLED, reason))
+            self._cancel(Exit(ExitKind.KILLED, reason), self.shutdown_timeout)
 
     async def wait(self) -> Exit:
         """Wait for the actor to end and return why."""
@@ -229,10 +263,35 @@ class ActorRef:
             return f"{self._exit.kind.value}: {self._exit.reason}"
         return "stopping"
 
-    def _cancel(self, exit: Exit) -> None:
+    def _cancel(self, exit: Exit, grace: float) -> None:
+        """Cancel the task once; abandon it if it is still running ``grace`` seconds later."""
         if self._cancel_exit is None and self._task is not None and not self._task.done():
             self._cancel_exit = exit
             self._task.cancel()
+            self._abandon_timer = self._loop.call_later(grace, self._abandon, grace)
+
+    def _abandon(self, grace: float) -> None:
+        """Give up on a task that ignored its cancellation: the ref dies without it."""
+        cancelled = self._cancel_exit
+        assert cancelled is not None
+        reason = (f"abandoned: ignored cancellation for {grace:g}s "
+                  f"({cancelled.kind.value}: {cancelled.reason})")
+        _log.warning("actor.abandoned", actor=self.name, ref_id=self.id, grace=grace,
+                     reason=cancelled.reason)
+        self._end(Exit(ExitKind.KILLED, reason), list(self._inflight))
+
+    def _end(self, exit: Exit, pending: list[Envelope]) -> None:
+        """The actor's ``on_exit`` then ``_finish``; only the first end counts."""
+        if self._exit is not None:
+            return  # already ended: an abandoned task finishing late changes nothing
+        try:
+            self._actor.on_exit(exit)
+        except Exception as error:
+            self._loop.call_exception_handler({
+                "message": f"on_exit of actor {self.name!r} raised",
+                "exception": error,
+            })
+        self._finish(exit, pending)
 
     def _finish(self, exit: Exit, pending: list[Envelope]) -> None:
         """Record the exit, fail every waiting caller, tell the monitors. Idempotent."""
@@ -240,6 +299,9 @@ class ActorRef:
             return
         self._state = _DEAD
         self._exit = exit
+        if self._abandon_timer is not None:
+            self._abandon_timer.cancel()
+            self._abandon_timer = None
         mailbox = self._mailbox
         while not mailbox.empty():
             pending.append(mailbox.get_nowait())
@@ -283,16 +345,19 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
         await actor.on_start()
         _log.info("actor.started", actor=ref.name, ref_id=ref.id, behaviour=type(actor).__name__)
         take = ref._mailbox.get_all
-        while True:
-            batch = await take()
+        # A task that swallowed its cancellation leaves the loop at the next batch boundary.
+        while ref._cancel_exit is None:
+            batch = ref._inflight = await take()
             if batch[-1] is _STOP:
                 batch.pop()
                 await actor.handle_batch(batch)
-                batch = []
+                batch = ref._inflight = []
                 await actor.on_stop()
-                return
+                break
             await actor.handle_batch(batch)
             batch.clear()  # hold no reply (no contribution) while waiting for the next batch
+        if ref._cancel_exit is not None:
+            exit = ref._cancel_exit
     except asyncio.CancelledError:
         if ref._cancel_exit is None:
             exit = Exit(ExitKind.SHUTDOWN, "cancelled")
@@ -301,27 +366,28 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
     except Exception as error:
         exit = Exit(ExitKind.CRASHED, _describe(error), error)
     finally:
-        try:
-            actor.on_exit(exit)
-        except Exception as error:
-            ref._loop.call_exception_handler({
-                "message": f"on_exit of actor {ref.name!r} raised",
-                "exception": error,
-            })
-        ref._finish(exit, batch)
+        ref._end(exit, batch)
 
 
-def spawn(actor: Actor, *, name: str | None = None) -> ActorRef:
+def spawn(actor: Actor, *, name: str | None = None, shutdown_timeout: float = 5.0) -> ActorRef:
     """Start ``actor`` in its own task on the running loop and return its ref.
 
     Messages may be sent at once; they wait in the mailbox until ``on_start`` has run.
+    ``shutdown_timeout`` is the default of ``stop()`` and the time a killed task has to end
+    before it is abandoned (supervisors pass their ``ChildSpec.shutdown_timeout``).
+
+    Raises:
+        TypeError: ``actor`` is not an ``Actor``, ``name`` not a str.
+        ValueError: ``shutdown_timeout`` is not a positive number of seconds.
+        RuntimeError: no event loop is running.
     """
     if not isinstance(actor, Actor):
         raise TypeError(f"actor must be an Actor instance, got {type(actor).__name__}")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a str or None, got {type(name).__name__}")
+    shutdown_timeout = check_positive_float("shutdown_timeout", shutdown_timeout)
     loop = asyncio.get_running_loop()
-    ref = ActorRef(name or type(actor).__name__, loop)
+    ref = ActorRef(name or type(actor).__name__, loop, actor, shutdown_timeout)
     actor.ref = ref
     ref._task = loop.create_task(_run(ref, actor), name=f"alara:{ref.name}#{ref.id}")
     ref._task.add_done_callback(ref._on_task_done)
