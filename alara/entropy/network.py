@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from alara.actors.actor import ActorRef
 from alara.actors.log import get_logger
@@ -239,7 +240,7 @@ class Network(SecretsVocabulary):
         self._loop = asyncio.get_running_loop()
         # Loads anyio's asyncio backend now (a one-off import of tens of milliseconds) rather
         # than inside the first request that needs a worker thread.
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         await self._supervisor.start()
         _log.info("network.started", workers=self._supervisor.size,
                   max_restarts=self._supervisor.max_restarts, period=self._supervisor.period)
