@@ -24,6 +24,7 @@ __all__ = [
     "PoolDegradedError",
     "SourceError",
     "SupervisorGaveUpError",
+    "SyncCallInLoopError",
     "TooManyRequestsError",
     "WorkerDiedError",
     "WrongLoopError",
@@ -40,6 +41,14 @@ class NoWorkersError(AlaraError):
 
 class NetworkClosedError(AlaraError):
     """The network was used before ``start()`` or after ``close()``."""
+
+
+class SyncCallInLoopError(AlaraError, RuntimeError):
+    """A blocking (sync) call was made from a running event loop: await the async API.
+
+    Blocking there would stall every task of the loop, and deadlock if the loop is the one
+    serving the call, so the sync API refuses at once instead.
+    """
 
 
 class SourceError(AlaraError):

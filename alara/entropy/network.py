@@ -31,6 +31,7 @@ from alara.entropy.quarantine import (
     Quarantine,
 )
 from alara.entropy.sources import EntropySource, check_source, has_read
+from alara.entropy.vocabulary import SecretsVocabulary
 from alara.entropy.worker import EntropyWorker, HealthCheck
 from alara.errors import AlaraError, NetworkClosedError, WrongLoopError
 
@@ -114,7 +115,7 @@ class NetworkStatus:
         return data
 
 
-class Network:
+class Network(SecretsVocabulary):
     """A supervised pool of entropy workers and the façade that mixes their output.
 
     Parameters (all keyword-only but ``workers``):

@@ -37,7 +37,7 @@ from alara.entropy.health import (
     critbinom,
     rct_cutoff,
 )
-from tests.doubles.sources import (
+from alara.testing.sources import (
     AttackerSource,
     BiasedSource,
     ConstantSource,

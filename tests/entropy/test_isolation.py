@@ -26,6 +26,7 @@ from alara.errors import (
     WorkerDiedError,
     WrongLoopError,
 )
+from alara.testing.sources import AsyncSource, HangingSource, RaisingSource
 from tests.doubles.blocking import (
     ATTACKER_BYTES,
     BlockingSource,
@@ -33,7 +34,6 @@ from tests.doubles.blocking import (
     HostileStaller,
     ThreadBlocker,
 )
-from tests.doubles.sources import AsyncSource, HangingSource, RaisingSource
 from tests.entropy.bounded import bounded_network
 from tests.entropy.recording import RecordingSource
 

@@ -25,7 +25,7 @@ from alara.entropy.mixing import (
     extract,
     extract_pieces,
 )
-from tests.doubles.sources import AttackerSource, ConstantSource, PatternSource
+from alara.testing.sources import AttackerSource, ConstantSource, PatternSource
 from tests.entropy.reference import decode, reference_extract, reference_mix
 from tests.entropy.stats import chi_square, looks_uniform
 

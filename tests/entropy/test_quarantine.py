@@ -31,7 +31,7 @@ from alara.entropy.quarantine import (
     QuarantineRecord,
     is_source_failure,
 )
-from tests.doubles.sources import (
+from alara.testing.sources import (
     ConstantSource,
     HangingSource,
     one_honest_attacker,

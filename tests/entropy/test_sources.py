@@ -14,7 +14,7 @@ import pytest
 
 import alara
 from alara import EntropySource, EntropyWorker, OsSource, get_random_bytes, start_worker
-from tests.doubles.sources import AsyncSource, GlitchSource
+from alara.testing.sources import AsyncSource, GlitchSource
 from tests.entropy.recording import RecordingSource
 
 Logs = list[MutableMapping[str, Any]]

@@ -36,8 +36,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alara import AlaraError, Network, OsSource, SupervisorGaveUpError, create_network
+from alara.testing.sources import AsyncSource
 from tests.doubles.blocking import BlockingSource, HostileStaller
-from tests.doubles.sources import AsyncSource
 
 __all__ = ["HangingSometimes", "PhaseReport", "SoakReport", "isolation_phase", "main", "run_soak"]
 

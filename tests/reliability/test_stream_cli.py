@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAM = [sys.executable, "-m", "alara", "stream"]
-HOSTILE = "tests.doubles.sources:one_honest_constant"
+HOSTILE = "alara.testing.sources:one_honest_constant"
 WAIT = 30  # seconds; a generous bound for a process that should take well under one
 
 
@@ -96,7 +96,7 @@ def test_ctrl_c_stops_the_stream_without_a_traceback(chunk: str) -> None:
     [
         ["--workers", "3", "--sources-from", HOSTILE],  # 5 sources for 3 workers
         ["--sources-from", "tests.doubles.no_such_module:x"],
-        ["--sources-from", "tests.doubles.sources:no_such_factory"],
+        ["--sources-from", "alara.testing.sources:no_such_factory"],
         ["--sources-from", "no-colon"],
     ],
 )
