@@ -65,7 +65,7 @@ def test_marker_options_merge_from_module_class_and_test(inner: pytest.Pytester)
             @pytest.mark.alara(workers=5)
             async def test_closest_wins(self, alara_network):
                 assert len(alara_network.get_nodes()) == 5
-                assert alara_network.status()["timeout"] == 2.0
+                assert alara_network.status().timeout == 2.0
     """)
     inner.runpytest("--strict-markers").assert_outcomes(passed=3)
 
