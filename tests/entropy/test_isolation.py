@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import json
 import time
 from collections.abc import MutableMapping
 from typing import Any
 
-import numpy as np
 import pytest
 
 import alara
@@ -405,9 +405,24 @@ async def test_close_after_a_cancelled_close_waits_for_the_shutdown() -> None:
 # -- 8. small input gaps ----------------------------------------------------------------------
 
 
+class IntegerLike:
+    """What numpy's integer scalars are to Python: not ``int``, but ``__index__``-able."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+class Size(enum.IntEnum):
+    KEY = 40
+
+
 async def test_integer_like_sizes_are_accepted(network: Network) -> None:
-    assert len(await network.random_bytes(np.int64(40))) == 40  # type: ignore[arg-type]
-    assert len(await network.random_bits(np.uint16(9))) == 9  # type: ignore[arg-type]
+    assert len(await network.random_bytes(IntegerLike(40))) == 40  # type: ignore[arg-type]
+    assert len(await network.random_bits(IntegerLike(9))) == 9  # type: ignore[arg-type]
+    assert len(await network.random_bytes(Size.KEY)) == 40
     with pytest.raises(TypeError):
         await network.random_bytes(True)
     with pytest.raises(TypeError):
