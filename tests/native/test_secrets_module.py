@@ -79,7 +79,7 @@ def test_the_default_is_shared_and_can_be_closed_and_restarted() -> None:
 
 def test_interpreter_exit_closes_the_default_network_quietly() -> None:
     result = subprocess.run(
-        [sys.executable, "-W", "error", "-X", "dev", "-c", textwrap.dedent(EXIT_CHECK)],
+        [sys.executable, "-W", "error", "-c", textwrap.dedent(EXIT_CHECK)],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr
