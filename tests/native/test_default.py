@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,15 @@ async def test_a_caller_cancelled_during_start_up_does_not_cancel_it_for_others(
     network = await asyncio.wait_for(second, 5)
     assert not network.closed
     assert first.cancelled()
+
+
+@pytest.fixture
+async def chosen() -> AsyncIterator[Network]:
+    async with alara.create_network(2) as net:
+        with alara.use_network(net):
+            yield net
+
+
+async def test_a_fixture_can_choose_the_network_of_the_test(chosen: Network) -> None:
+    assert await alara.default_network() is chosen
+    assert len(await alara.token_bytes(8)) == 8
