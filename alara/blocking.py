@@ -38,11 +38,13 @@ from alara.actors.supervisor import Child
 from alara.entropy.network import Network
 from alara.entropy.sources import EntropySource
 from alara.errors import AlaraError, NetworkClosedError, SyncCallInLoopError
+from alara.functions import __all__ as _module_level_names
 
 __all__ = ["BlockingNetwork", "refuse_in_loop"]
 
 _T = TypeVar("_T")
 _IDLE, _OPEN, _CLOSED = range(3)
+_MODULE_LEVEL = frozenset(_module_level_names)  # calls that ``alara`` offers to await
 
 
 def refuse_in_loop(call: str, instead: str) -> None:
@@ -55,7 +57,7 @@ def refuse_in_loop(call: str, instead: str) -> None:
     if asyncio._get_running_loop() is not None:
         raise SyncCallInLoopError(
             f"{call} blocks its thread, and was called from a running event loop, which it "
-            f"would stall; await the async API instead: {instead}"
+            f"would stall; use the async API instead: {instead}"
         )
 
 
@@ -107,7 +109,7 @@ class BlockingNetwork:
             AlaraError: it is already started, or the network could not start.
             SyncCallInLoopError: called from a running event loop.
         """
-        refuse_in_loop(f"{self._name}.start()", "use alara.create_network()")
+        refuse_in_loop(f"{self._name}.start()", "async with alara.create_network() as net")
         with self._lock:
             if self._state == _CLOSED:
                 raise NetworkClosedError("network is closed; create a new one")
@@ -239,7 +241,9 @@ class BlockingNetwork:
 
     def _call(self, name: str, method: Callable[..., Coroutine[Any, Any, _T]], *args: Any) -> _T:
         """Run ``method(*args)`` on the network's loop and wait for it: one hand-off."""
-        refuse_in_loop(f"{self._name}.{name}()", f"await alara.{name}() or a Network's {name}()")
+        instead = f"a Network's {name}()"
+        refuse_in_loop(f"{self._name}.{name}()",
+                       f"await alara.{name}() or {instead}" if name in _MODULE_LEVEL else instead)
         loop = self._loop
         if self._state != _OPEN or loop is None:
             raise NetworkClosedError(
