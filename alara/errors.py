@@ -21,10 +21,13 @@ __all__ = [
     "HealthTestError",
     "NetworkClosedError",
     "NoWorkersError",
+    "PoolDegradedError",
     "SourceError",
     "SupervisorGaveUpError",
     "SyncCallInLoopError",
+    "TooManyRequestsError",
     "WorkerDiedError",
+    "WrongLoopError",
 ]
 
 
@@ -54,3 +57,20 @@ class SourceError(AlaraError):
 
 class HealthTestError(SourceError):
     """A continuous health test (NIST SP 800-90B 4.4) rejected a source's output."""
+
+
+class PoolDegradedError(NoWorkersError):
+    """A configured worker is gone (quarantined, terminated) and the policy fails closed.
+
+    By default every configured worker must contribute to every output; the message names
+    the missing workers and why. ``min_sources`` below the pool size opts in to serving
+    from fewer (see ``docs/security.md``).
+    """
+
+
+class TooManyRequestsError(AlaraError):
+    """Too many requests are already waiting for the network (``max_waiting``): retry later."""
+
+
+class WrongLoopError(AlaraError):
+    """The network was used from an event loop other than the one it was started on."""

@@ -126,8 +126,7 @@ async def test_the_environment_sizes_the_default(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("ALARA_TIMEOUT", "2.5")
     network = await alara.default_network()
     assert len(network.which_children()) == 5
-    status = network.status()
-    shown = status.to_dict() if hasattr(status, "to_dict") else status  # dict or dataclass
+    shown = network.status().to_dict()
     assert shown["min_sources"] == 2
     assert shown["timeout"] == 2.5
 
