@@ -35,7 +35,7 @@ import anyio
 from anyio.from_thread import BlockingPortal
 
 from alara.actors.supervisor import Child
-from alara.entropy.network import Network
+from alara.entropy.network import Network, NetworkStatus
 from alara.entropy.sources import EntropySource
 from alara.errors import AlaraError, NetworkClosedError, SyncCallInLoopError
 from alara.functions import __all__ as _module_level_names
@@ -233,9 +233,10 @@ class BlockingNetwork:
         """Ids of the quarantined workers (``Network.quarantined``)."""
         return self._call("quarantined", _now, self._network.quarantined)
 
-    def status(self) -> Any:
+    def status(self) -> NetworkStatus:
         """``Network.status()``, read on the network's thread."""
-        return self._call("status", _now, self._network.status)
+        status: NetworkStatus = self._call("status", _now, self._network.status)
+        return status
 
     # -- the hand-off ----------------------------------------------------------------------
 
