@@ -7,7 +7,8 @@ Loaded by pytest through the ``pytest11`` entry point (disable with ``-p no:alar
   class, module, package or session loop, from the test's ``asyncio`` marker or the
   ``asyncio_default_test_loop_scope`` setting);
 * the ``alara`` marker: ``@pytest.mark.alara(workers=5, seed=7, ...)`` sets its options
-  (``create_network`` keywords, and ``seed`` for one ``SeededSource`` per worker);
+  (``create_network`` keywords, ``seed`` for one ``SeededSource`` per worker, and
+  ``default=True`` to make it the module-level default network during the test);
 * ``network_fixture(name, scope=...)``: a shared network for a module, package or session;
 * a check before each test that every network it was given lives on the test's own loop, so
   a mismatch is a clear error instead of a request that waits on a loop nobody runs;
@@ -36,7 +37,8 @@ LOOP_SCOPES = ("function", "class", "module", "package", "session")
 
 _MARKER_HELP = (
     "alara(**options): options of the alara_network fixture: create_network keywords "
-    "(workers=5, min_sources=..., timeout=...) and seed=N for one SeededSource per worker"
+    "(workers=5, min_sources=..., timeout=...), seed=N for one SeededSource per worker, "
+    "default=True to serve the module-level functions (await alara.token_hex()) from it"
 )
 
 
@@ -113,7 +115,11 @@ async def _serve(options: Mapping[str, Any], fixture: str, loop_scope: str,
     async with network:
         _bindings[key] = _Binding(fixture, loop_scope)
         try:
-            yield network
+            if options.get("default", False):
+                with alara.use_network(network):
+                    yield network
+            else:
+                yield network
         finally:
             del _bindings[key]
 

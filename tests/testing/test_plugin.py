@@ -65,9 +65,39 @@ def test_marker_options_merge_from_module_class_and_test(inner: pytest.Pytester)
             @pytest.mark.alara(workers=5)
             async def test_closest_wins(self, alara_network):
                 assert len(alara_network.get_nodes()) == 5
-                assert alara_network.status()["timeout"] == 2.0
+                assert alara_network.status().timeout == 2.0
     """)
     inner.runpytest("--strict-markers").assert_outcomes(passed=3)
+
+
+def test_default_option_serves_the_module_level_functions(inner: pytest.Pytester) -> None:
+    inner.makepyfile("""
+        import alara
+        import pytest
+
+        tokens = {}
+
+        @pytest.mark.alara(seed=3, default=True)
+        async def test_first(alara_network):
+            assert await alara.default_network() is alara_network
+            tokens["first"] = await alara.token_hex()
+
+        @pytest.mark.alara(seed=3, default=True)
+        async def test_again(alara_network):
+            assert await alara.token_hex() == tokens["first"]
+
+        @pytest.mark.alara(seed=3)
+        async def test_not_without_the_option(alara_network):
+            assert await alara.default_network() is not alara_network
+            assert await alara.token_hex() != tokens["first"]
+
+        @pytest.mark.alara(default=1)
+        async def test_bad_flag(alara_network):
+            raise AssertionError("must not run")
+    """)
+    result = inner.runpytest()
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*default must be a bool, got int*"])
 
 
 def test_hostile_sources_by_marker_and_strict_mode(inner: pytest.Pytester) -> None:
@@ -107,7 +137,7 @@ def test_without_pytest_asyncio_the_fixture_says_what_is_missing(
 
 def test_the_marker_is_registered(inner: pytest.Pytester) -> None:
     result = inner.runpytest("--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.alara(**options): *workers=5*seed=N*"])
+    result.stdout.fnmatch_lines(["@pytest.mark.alara(**options): *workers=5*seed=N*default=True*"])
 
 
 BAD_MARKERS = {
