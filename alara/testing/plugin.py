@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -104,6 +105,7 @@ def _marker_options(item: pytest.Item) -> dict[str, Any]:
         pytest.fail(str(error), pytrace=False)
 
 
+@asynccontextmanager
 async def _serve(options: Mapping[str, Any], fixture: str, loop_scope: str,
                  where: str) -> AsyncIterator[alara.Network]:
     """Start a network from ``options``, bind it to this loop, close it whatever happens."""
@@ -130,8 +132,8 @@ def _per_test_variant(loop_scope: str) -> Any:
 
     async def variant(request: pytest.FixtureRequest) -> AsyncIterator[alara.Network]:
         options = _marker_options(request.node)
-        async for network in _serve(options, "alara_network", loop_scope,
-                                    f"{request.node.nodeid}: @pytest.mark.alara{options}"):
+        async with _serve(options, "alara_network", loop_scope,
+                          f"{request.node.nodeid}: @pytest.mark.alara{options}") as network:
             yield network
 
     return _asyncio_plugin.fixture(variant, loop_scope=loop_scope,
@@ -190,7 +192,7 @@ def network_fixture(name: str, *, scope: str = "module", loop_scope: str | None 
     checked = check_options(options, f"network_fixture({name!r})")
 
     async def shared() -> AsyncIterator[alara.Network]:
-        async for network in _serve(checked, name, loop_scope, f"network_fixture({name!r})"):
+        async with _serve(checked, name, loop_scope, f"network_fixture({name!r})") as network:
             yield network
 
     fixture: Callable[..., Any] = _asyncio_plugin.fixture(
