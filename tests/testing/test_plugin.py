@@ -257,21 +257,33 @@ def test_session_loop_scope_across_modules(inner: pytest.Pytester) -> None:
 def test_a_wider_network_on_another_loop_is_a_clear_error_not_a_hang(
         inner: pytest.Pytester) -> None:
     inner.makepyfile("""
+        import alara
         import pytest
+        import pytest_asyncio
         from alara.testing.plugin import network_fixture
 
         shared = network_fixture("shared", scope="module")
 
+        @pytest_asyncio.fixture(scope="module", loop_scope="module")
+        async def own():
+            async with alara.create_network(2) as network:
+                yield network
+
         @pytest.mark.asyncio(loop_scope="module")
-        async def test_on_the_module_loop(shared):
+        async def test_on_the_module_loop(shared, own):
             assert len(await shared.random_bytes(32)) == 32
+            assert len(await own.random_bytes(32)) == 32
 
         async def test_on_a_function_loop(shared):
             await shared.random_bytes(32)
             raise AssertionError("must not run")
+
+        async def test_a_hand_made_fixture_on_another_loop_raises_at_once(own):
+            with pytest.raises(alara.WrongLoopError, match="another event loop"):
+                await own.random_bytes(32)
     """)
     result = inner.runpytest()
-    result.assert_outcomes(passed=1, errors=1)
+    result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines([
         "*test_on_a_function_loop runs on the function-scoped event loop, but network "
         "fixture 'shared' started on the module-scoped loop*"
