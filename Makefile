@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
 .PHONY: install test lint demo bench bench-quick bench-peers bench-erlang soak randtest randtest-quick clean
+.PHONY: bench-looplag bench-sync
 
 install: $(STAMP)
 
@@ -36,6 +37,12 @@ bench-quick: install
 		--json benchmarks/results/peers-quick.json --markdown benchmarks/results/peers-quick.md
 	$(BIN)/python -m benchmarks.erlang --quick --repetitions 1 \
 		--json benchmarks/results/erlang-quick.json --markdown benchmarks/results/erlang-quick.md
+
+bench-looplag: install
+	$(BIN)/python -m benchmarks.looplag
+
+bench-sync: install
+	$(BIN)/python -m benchmarks.sync_secrets --json benchmarks/results/sync_secrets.json
 
 # The peer frameworks are an extra of their own (`peers`), installed only for this target.
 $(VENV)/.peers-stamp: $(STAMP)
