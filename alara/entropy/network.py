@@ -12,10 +12,11 @@ from collections.abc import Callable, Generator, Sequence
 from types import TracebackType
 from typing import Any
 
-from alara.actors.actor import ActorRef
+from alara.actors.actor import ActorRef, Exit
 from alara.actors.log import get_logger
 from alara.actors.supervisor import Child, ChildSpec, OneForOneSupervisor
 from alara.actors.validation import check_int, check_positive_float
+from alara.entropy.cluster import Cluster, ClusterNode, ClusterPool, NodeDownError
 from alara.entropy.collect import Collector, CollectPolicy
 from alara.entropy.health import DEFAULT_HEALTH, HealthPolicy
 from alara.entropy.mixing import MIN_CONTRIBUTION, mix
@@ -77,6 +78,11 @@ class Network:
     * ``quarantine_after`` / ``quarantine_period``: a worker whose source fails (crash,
       health test, hang) this many times within this many seconds is not restarted but
       quarantined (default 3 in 60 s; ``None``: never). See ``quarantined()``, ``status()``.
+    * ``cluster``: remote workers, one per chosen machine of a cluster (e.g.
+      ``alara.ray.RayCluster(...)``), added to the ``workers`` local ones (which may then be 0).
+      ``min_sources`` counts them too and is checked against the pool at ``start()``; a hung
+      worker is judged after ``max(contribution_timeout, cluster.remote_timeout)``. See
+      ``get_cluster_nodes()`` and ``docs/distributed.md``.
     """
 
     def __init__(
@@ -93,9 +99,15 @@ class Network:
         health: Callable[[], HealthCheck] | None = DEFAULT_HEALTH,
         quarantine_after: int | None = DEFAULT_QUARANTINE_AFTER,
         quarantine_period: float = DEFAULT_QUARANTINE_PERIOD,
+        cluster: Cluster | None = None,
     ) -> None:
+        # cluster hook (1/6): a network of remote workers only may have no local one
+        if cluster is not None and not callable(getattr(cluster, "on_child_exit", None)):
+            raise TypeError(f"cluster must be a Cluster (e.g. alara.ray.RayCluster), "
+                            f"got {type(cluster).__name__}")
+        self._cluster = cluster
         if workers is not None:
-            workers = check_int("workers", workers, 1, MAX_WORKERS)
+            workers = check_int("workers", workers, 0 if cluster else 1, MAX_WORKERS)
         if sources is not None:
             if isinstance(sources, (str, bytes)) or not isinstance(sources, Sequence):
                 raise TypeError("sources must be a sequence of EntropySource objects")
@@ -105,13 +117,17 @@ class Network:
                     raise TypeError(f"sources: {type(source).__name__} has no read(n) method")
             if workers is not None and workers != len(sources):
                 raise ValueError(f"workers ({workers}) must equal len(sources) ({len(sources)})")
-        size = len(sources) if sources is not None else workers or 3
+        size = len(sources) if sources is not None else 3 if workers is None else workers
+        contribution_timeout = check_positive_float("contribution_timeout",
+                                                    contribution_timeout, 3600.0)
+        if cluster is not None:  # cluster hook (2/6): a remote call has its own deadline
+            contribution_timeout = max(contribution_timeout, cluster.remote_timeout)
         self._policy = CollectPolicy(
             size=check_int("contribution_size", contribution_size, MIN_CONTRIBUTION, 1 << 20),
             timeout=check_positive_float("timeout", timeout, 3600.0),
-            contribution_timeout=check_positive_float("contribution_timeout",
-                                                      contribution_timeout, 3600.0),
-            min_sources=check_int("min_sources", min_sources, 1, size),
+            contribution_timeout=contribution_timeout,
+            min_sources=check_int("min_sources", min_sources, 1,
+                                  MAX_WORKERS if cluster is not None else size),
         )
         if health is not None and not callable(health):
             raise TypeError("health must be a callable returning a health check")
@@ -126,7 +142,7 @@ class Network:
             max_restarts=max_restarts,
             period=period,
             name="alara.network",
-            on_child_exit=None if quarantine_after is None else self._quarantine.on_exit,
+            on_child_exit=self._on_child_exit,
         )
         self._collector = Collector(self._supervisor, self._policy)
         self._state = _IDLE
@@ -146,6 +162,12 @@ class Network:
             raise AlaraError("network is already started")
         self._state = _OPEN
         await self._supervisor.start()
+        if self._cluster is not None:  # cluster hook (3/6): remote workers join the pool
+            try:
+                await self._start_cluster(self._cluster)
+            except BaseException:
+                await self.close()
+                raise
         _log.info("network.started", workers=self._supervisor.size,
                   max_restarts=self._supervisor.max_restarts, period=self._supervisor.period)
         return self
@@ -172,6 +194,8 @@ class Network:
             return
         self._state = _CLOSED
         self._collector.close()
+        if self._cluster is not None:  # cluster hook (4/6): stop following membership first
+            await self._cluster.stop()
         await self._supervisor.stop()
         _log.info("network.stopped", gave_up=self._supervisor.error is not None)
 
@@ -199,11 +223,20 @@ class Network:
         """Ids of the workers retired for source failures, in the order they were retired."""
         return self._quarantine.quarantined()
 
+    def get_cluster_nodes(self) -> list[ClusterNode]:
+        """The cluster's machines (ALARA's ``get_cluster_nodes()``), read live; ``[]`` without one.
+
+        Each row has ``node_id``, ``address``, ``state`` (``"up"``/``"down"``), ``since`` and
+        ``worker`` (the pool child id of that machine's remote worker).
+        """
+        return [] if self._cluster is None else self._cluster.nodes()
+
     def status(self) -> dict[str, Any]:
         """A snapshot of the pool for operators and health checks (JSON-friendly).
 
         ``running``/``restarting`` are read live from the supervisor's registry;
-        ``quarantined`` maps each retired worker to its failure count and last reason.
+        ``quarantined`` maps each retired worker to its failure count and last reason;
+        ``cluster`` is the cluster's summary and its machines (``None`` without a cluster).
         """
         children = self._supervisor.which_children()
         policy = self._policy
@@ -230,6 +263,11 @@ class Network:
                 if isinstance(health, HealthPolicy)
                 else None if health is None else "custom"
             ),
+            # cluster hook (5/6): the machines behind the remote workers
+            "cluster": None if self._cluster is None else {
+                **self._cluster.describe(),
+                "nodes": [node.to_dict() for node in self._cluster.nodes()],
+            },
         }
 
     async def add_worker(self, source: EntropySource | None = None) -> ActorRef:
@@ -284,12 +322,52 @@ class Network:
 
     async def _draw(self, n: int) -> bytes:
         """``n`` (already checked, > 0) mixed bytes: the one path every request takes."""
+        if self._cluster is not None and self._supervisor.size < self._policy.min_sources:
+            self._raise_nodes_down()  # cluster hook (6/6): name the machines that are missing
         return mix(await self._collector.collect(), n)
 
     async def _draw_int(self, bits: int) -> int:
         """A uniform int in ``[0, 2**bits)``, ``bits`` already checked."""
         size = (bits + 7) // 8
         return int.from_bytes(await self._draw(size), "big") >> (8 * size - bits)
+
+    def _on_child_exit(self, child_id: str, exit: Exit) -> bool:
+        """The supervisor's exit listener: the cluster judges its own workers, then quarantine."""
+        if self._cluster is not None:
+            verdict = self._cluster.on_child_exit(child_id, exit)
+            if verdict is not None:
+                return verdict
+        return self._quarantine.on_exit(child_id, exit)
+
+    async def _start_cluster(self, cluster: Cluster) -> None:
+        supervisor = self._supervisor
+
+        async def remove_worker(child_id: str) -> None:
+            if supervisor.running and supervisor.child_ref(child_id) is not None:
+                await supervisor.terminate_child(child_id)
+
+        await cluster.start(ClusterPool(
+            add_worker=supervisor.add_child,
+            remove_worker=remove_worker,
+            has_worker=lambda child_id: supervisor.child_ref(child_id) is not None,
+            health=self._health,
+            startup=self._startup,
+            contribution_size=self._policy.size,
+        ))
+        pool = len(self._sources) + len(cluster.nodes())
+        if self._policy.min_sources > pool:
+            raise ValueError(f"min_sources must be at most the pool size ({len(self._sources)} "
+                             f"local + {pool - len(self._sources)} remote workers), "
+                             f"got {self._policy.min_sources}")
+
+    def _raise_nodes_down(self) -> None:
+        assert self._cluster is not None
+        down = [f"{node.worker} ({node.address}: {node.reason or 'down'})"
+                for node in self._cluster.nodes() if node.state == "down"]
+        if down:
+            raise NodeDownError(
+                f"{self._supervisor.size} worker(s) in the pool, min_sources="
+                f"{self._policy.min_sources} required; down: {', '.join(down)}")
 
     def _ensure_open(self) -> None:
         if self._state != _OPEN:
