@@ -76,7 +76,7 @@ def local_cluster() -> Iterator[LocalCluster]:
     finally:
         head = cluster.head_node
         ray.shutdown()
-        cluster.shutdown()
+        cluster.shutdown()  # type: ignore[no-untyped-call]
         leftovers = [node for node in [head, *local.nodes.values(), *local.removed]
                      if node is not None and node.any_processes_alive()]
         assert not leftovers, "Ray processes survived the test session"

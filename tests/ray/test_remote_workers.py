@@ -29,7 +29,7 @@ def record(net: alara.Network) -> list[list[bytes]]:
 
 
 def live_node_tags() -> set[bytes]:
-    return {node_tag(row["NodeID"]) for row in ray.nodes() if row["Alive"]}
+    return {node_tag(row["NodeID"]) for row in ray.nodes() if row["Alive"]}  # type: ignore[no-untyped-call]
 
 
 async def test_every_contribution_comes_from_a_distinct_node(local_cluster: LocalCluster) -> None:
