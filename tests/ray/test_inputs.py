@@ -63,12 +63,13 @@ async def test_min_sources_above_the_pool(local_cluster: LocalCluster) -> None:
     with pytest.raises(ValueError, match=r"min_sources must be at most the pool size \(1 local "
                                          r"\+ 1 remote"):
         await net.start()
-    assert net.closed and not any(child.alive for child in net.which_children())
+    assert net.closed
+    assert not any(child.alive for child in net.which_children())
 
 
 async def test_unreachable_cluster(local_cluster: LocalCluster) -> None:
     net = alara.create_network(cluster=insecure(address="127.0.0.9:9", connect_timeout=2.0))
-    with pytest.raises(ClusterError, match="127.0.0.9:9' is not reachable"):
+    with pytest.raises(ClusterError, match=r"127\.0\.0\.9:9' is not reachable"):
         await net.start()
     assert net.closed
 
@@ -78,7 +79,7 @@ async def test_another_cluster_while_connected(local_cluster: LocalCluster) -> N
     port = listener.extra(anyio.abc.SocketAttribute.local_port)
     try:  # something answers there, but this process is connected to another cluster
         net = alara.create_network(cluster=insecure(address=f"127.0.0.5:{port}"))
-        with pytest.raises(ClusterError, match="Ray is already connected to '127.0.0.2:"):
+        with pytest.raises(ClusterError, match=r"Ray is already connected to '127\.0\.0\.2:"):
             await net.start()
     finally:
         await listener.aclose()
