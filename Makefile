@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
-.PHONY: install test lint demo bench bench-quick bench-ablation soak randtest randtest-quick clean
+.PHONY: install test lint demo demo-ray bench-ray bench bench-quick bench-ablation soak randtest randtest-quick clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m pip install -q -e '.[dev,bench,ray]'
 	touch $(STAMP)
 
 lint: install
@@ -25,6 +25,9 @@ test: lint
 demo: install
 	$(BIN)/python -m alara demo
 
+demo-ray: install
+	$(BIN)/python -m alara demo --ray
+
 bench: install
 	$(BIN)/python -m benchmarks --json benchmarks/results/latest.json \
 		--markdown benchmarks/results/latest.md --plot docs/benchmarks.png
@@ -36,6 +39,9 @@ bench-quick: install
 bench-ablation: install
 	$(BIN)/python -m benchmarks.ablation --json benchmarks/results/ablation.json \
 		--markdown benchmarks/results/ablation.md
+
+bench-ray: install
+	$(BIN)/python -m benchmarks.ray_remote
 
 soak: install
 	$(BIN)/python -m tests.reliability.soak --seconds $(SOAK_SECONDS)
