@@ -10,9 +10,11 @@ Run: ``make bench-ray`` (``python -m benchmarks.ray_remote``). Starts a local 3-
 * **alara local**: ``create_network(workers=3)`` on this machine.
 
 Latency: ``--requests`` sequential 32-byte requests, p50/p99. Throughput: ``--callers``
-concurrent callers, each making one request per wave, for ``--waves`` waves. Direct callers
-each make their own 3 remote calls; alara batches every caller waiting into one remote call
-per node per round. Ratios are within this run; the machine's load is printed with them.
+concurrent callers, each making one request per wave. The cases take turns, in ``--blocks``
+interleaved blocks, so that the drifting load of a shared machine falls on all of them
+alike. Direct callers each make their own 3 remote calls; alara batches every caller waiting
+into one remote call per node per round. Ratios are within this run; the machine's load is
+printed with them.
 """
 
 from __future__ import annotations
@@ -39,9 +41,7 @@ Request = Callable[[], Awaitable[bytes]]
 
 
 async def latencies(request: Request, count: int) -> list[float]:
-    """Seconds per request, ``count`` requests one after the other (after a warm-up)."""
-    for _ in range(20):
-        await request()
+    """Seconds per request, ``count`` requests one after the other."""
     times = []
     for _ in range(count):
         start = time.perf_counter()
@@ -50,13 +50,11 @@ async def latencies(request: Request, count: int) -> list[float]:
     return times
 
 
-async def throughput(request: Request, callers: int, waves: int) -> float:
-    """Requests per second with ``callers`` concurrent callers, ``waves`` times."""
-    await asyncio.gather(*(request() for _ in range(callers)))  # warm-up wave
+async def wave(request: Request, callers: int) -> float:
+    """Seconds for ``callers`` concurrent callers to get one request each."""
     start = time.perf_counter()
-    for _ in range(waves):
-        await asyncio.gather(*(request() for _ in range(callers)))
-    return callers * waves / (time.perf_counter() - start)
+    await asyncio.gather(*(request() for _ in range(callers)))
+    return time.perf_counter() - start
 
 
 def percentile(times: list[float], q: float) -> float:
@@ -88,13 +86,23 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "alara remote (3 Ray nodes)": lambda: remote.random_bytes(32),
             "alara local (3 workers)": lambda: local.random_bytes(32),
         }
-        for name, request in cases.items():
-            times = await latencies(request, args.requests)
-            rate = await throughput(request, args.callers, args.waves)
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        waves: dict[str, float] = dict.fromkeys(cases, 0.0)
+        for request in cases.values():  # warm-up
+            await latencies(request, 20)
+            await wave(request, args.callers)
+        # Interleaved blocks: the machine's load drifts, and every case should see the same.
+        for _ in range(args.blocks):
+            for name, request in cases.items():
+                times[name] += await latencies(request, args.requests // args.blocks)
+            for _ in range(args.waves):
+                for name, request in cases.items():
+                    waves[name] += await wave(request, args.callers)
+        for name in cases:
             results[name] = {
-                "p50_ms": percentile(times, 50) * 1e3,
-                "p99_ms": percentile(times, 99) * 1e3,
-                "throughput_rps": rate,
+                "p50_ms": percentile(times[name], 50) * 1e3,
+                "p99_ms": percentile(times[name], 99) * 1e3,
+                "throughput_rps": args.callers * args.waves * args.blocks / waves[name],
             }
     for host in hosts:
         ray.kill(host)
@@ -106,7 +114,7 @@ def report(results: dict[str, Any], args: argparse.Namespace, load: tuple[float,
     when = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M}"
     lines = [
         f"`python -m benchmarks.ray_remote --requests {args.requests} --callers "
-        f"{args.callers} --waves {args.waves}`, {when} UTC, "
+        f"{args.callers} --waves {args.waves} --blocks {args.blocks}`, {when} UTC, "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
         f"({os.cpu_count()} cores), Ray {ray.__version__}, no TLS.",
         "",
@@ -127,7 +135,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--callers", type=int, default=500)
-    parser.add_argument("--waves", type=int, default=5)
+    parser.add_argument("--waves", type=int, default=2, help="waves per block")
+    parser.add_argument("--blocks", type=int, default=5,
+                        help="interleaved blocks (each case in turn, every block)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     cluster = Cluster(initialize_head=True, head_node_args={
