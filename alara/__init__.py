@@ -26,6 +26,13 @@ from alara.actors import (
     spawn,
     supervisor_spec,
 )
+from alara.entropy.cluster import (
+    Cluster,
+    ClusterError,
+    ClusterNode,
+    ClusterPool,
+    NodeDownError,
+)
 from alara.entropy.health import HealthPolicy
 from alara.entropy.mixing import mix
 from alara.entropy.network import (
@@ -64,6 +71,10 @@ __all__ = [
     "CallTimeoutError",
     "Child",
     "ChildSpec",
+    "Cluster",
+    "ClusterError",
+    "ClusterNode",
+    "ClusterPool",
     "EntropySource",
     "EntropyWorker",
     "Exit",
@@ -73,6 +84,7 @@ __all__ = [
     "Network",
     "NetworkClosedError",
     "NoWorkersError",
+    "NodeDownError",
     "OneForOneSupervisor",
     "OsSource",
     "Restart",

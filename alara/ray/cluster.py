@@ -29,12 +29,19 @@ from typing import Any
 import anyio
 import ray
 
-from alara.actors.actor import Exit
+from alara import (
+    ChildSpec,
+    ClusterError,
+    ClusterNode,
+    ClusterPool,
+    EntropySource,
+    Exit,
+    OneForOneSupervisor,
+)
 from alara.actors.log import get_logger
-from alara.actors.supervisor import ChildSpec, OneForOneSupervisor
 from alara.actors.validation import check_positive_float
-from alara.entropy.cluster import ClusterError, ClusterNode, ClusterPool, NodeState
-from alara.entropy.sources import EntropySource, check_source
+from alara.entropy.cluster import NodeState
+from alara.entropy.sources import check_source
 from alara.ray.monitor import POLL, ClusterMonitor
 from alara.ray.remote import NodeLink, NodeUnreachableError, RemoteCallError, RemoteWorker
 

@@ -16,8 +16,7 @@ from typing import Any
 import ray
 from ray.cluster_utils import Cluster
 
-from alara.entropy.cluster import ClusterNode, NodeDownError
-from alara.entropy.network import Network, create_network
+from alara import ClusterNode, Network, NodeDownError, create_network
 from alara.ray.cluster import RayCluster
 
 __all__ = ["run_ray_demo"]

@@ -12,8 +12,7 @@ from typing import Any
 
 import ray
 
-from alara.entropy.sources import EntropySource, OsSource
-from alara.errors import SourceError
+from alara import EntropySource, OsSource, SourceError
 
 __all__ = ["EntropyHost", "host_class"]
 

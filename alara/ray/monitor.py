@@ -16,7 +16,8 @@ from typing import Any
 import anyio
 import ray
 
-from alara.actors.actor import Actor, Envelope
+from alara import Actor
+from alara.actors import Envelope
 
 __all__ = ["POLL", "ClusterMonitor"]
 

@@ -21,10 +21,7 @@ import ray
 from ray.exceptions import RayError, RayTaskError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from alara.entropy.cluster import ClusterError
-from alara.entropy.sources import EntropySource
-from alara.entropy.worker import EntropyWorker
-from alara.errors import SourceError
+from alara import ClusterError, EntropySource, EntropyWorker, SourceError
 from alara.ray.host import host_class
 
 __all__ = ["NodeLink", "NodeUnreachableError", "RemoteCallError", "RemoteSource", "RemoteWorker"]
