@@ -303,16 +303,20 @@ class RayCluster:
                 if address not in self._machines:
                     self._add(_Machine(address, node_id, _WORKER_PREFIX + address))
         now = time.time()
+        gone = []
+        for machine in self._machines.values():
+            current = alive.get(machine.address)
+            if machine.state == "up" and current != machine.node_id:
+                self._mark_down(machine, "node died" if current is None else "node replaced")
+                gone.append(self._pool.remove_worker(machine.worker))
+            elif machine.state == "up" and not self._pool.has_worker(machine.worker):
+                machine.retired = True  # quarantined by the network: its source kept failing
+                self._mark_down(machine, "worker quarantined")
+        await asyncio.gather(*gone)  # several machines lost at once are removed together
         for machine in list(self._machines.values()):
             if self._stopped:
                 return
             current = alive.get(machine.address)
-            if machine.state == "up" and current != machine.node_id:
-                self._mark_down(machine, "node died" if current is None else "node replaced")
-                await self._pool.remove_worker(machine.worker)
-            elif machine.state == "up" and not self._pool.has_worker(machine.worker):
-                machine.retired = True  # quarantined by the network: its source kept failing
-                self._mark_down(machine, "worker quarantined")
             if (machine.state == "down" and current is not None and not machine.retired
                     and not self._pool.has_worker(machine.worker)
                     and (current != machine.node_id or machine.reason == "starting"

@@ -31,3 +31,10 @@ class NodeTaggedSource:
         tag = node_tag(ray.get_runtime_context().get_node_id())
         blocks = [tag + os.urandom(32 - TAG) for _ in range((n + 31) // 32)]
         return b"".join(blocks)[:n]
+
+
+class StuckSource:
+    """A broken generator: always zeros (fails the repetition count test on the node)."""
+
+    def read(self, n: int) -> bytes:
+        return bytes(n)

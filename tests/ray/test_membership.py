@@ -64,3 +64,26 @@ async def test_node_down_then_back(
         assert node_tag(back.node_id) in {c[:TAG] for c in seen[-1]}
         assert len(seen[-1]) == 3
         assert {e["address"] for e in logs if e["event"] == "cluster.node_up"} >= {victim}
+
+
+async def test_a_joining_node_gets_a_worker(local_cluster: LocalCluster) -> None:
+    newcomer = "127.0.0.5"
+    cluster = insecure(source=NodeTaggedSource())  # nodes="alive": newcomers included
+    async with alara.create_network(workers=0, cluster=cluster, health=None,
+                                    min_sources=3) as net:
+        seen = record(net)
+        local_cluster.add(newcomer)
+        try:
+            nodes = await wait_nodes(cluster, lambda nodes: any(
+                n.address == newcomer and n.state == "up" for n in nodes), timeout=60)
+            assert len(nodes) == 4
+            assert f"ray@{newcomer}" in {child.id for child in net.which_children()}
+            await net.random_bytes(32)
+            assert len(seen[-1]) == 4
+            new_id = next(n.node_id for n in nodes if n.address == newcomer)
+            assert node_tag(new_id) in {c[:TAG] for c in seen[-1]}
+        finally:
+            local_cluster.remove(newcomer)
+        await wait_nodes(cluster, lambda nodes: state_of(nodes, newcomer) == "down",
+                         timeout=2 * DETECTION_BOUND)
+        assert len(await net.random_bytes(32)) == 32  # min_sources=3 of the 4: still served

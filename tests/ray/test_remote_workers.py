@@ -10,8 +10,8 @@ import ray
 
 import alara
 from alara.ray import RemoteCallError
-from tests.ray.conftest import HEAD, NODES, LocalCluster, insecure
-from tests.ray.sources import DIE, TAG, NodeTaggedSource, node_tag
+from tests.ray.conftest import HEAD, NODES, LocalCluster, insecure, wait_nodes
+from tests.ray.sources import DIE, TAG, NodeTaggedSource, StuckSource, node_tag
 
 
 def record(net: alara.Network) -> list[list[bytes]]:
@@ -96,3 +96,21 @@ async def test_killed_entropy_actor_is_restarted_on_its_node(local_cluster: Loca
         assert net.get_cluster_nodes()[0].state == "up"
         assert [child.restarts for child in net.which_children() if child.id == worker] == [1]
         assert net.quarantined() == []
+
+
+async def test_a_node_whose_source_fails_its_health_tests_is_quarantined(
+    local_cluster: LocalCluster,
+) -> None:
+    address = NODES[0]
+    cluster = insecure(nodes=[address], source=StuckSource())
+    async with alara.create_network(workers=1, cluster=cluster, min_sources=1) as net:
+        worker = f"ray@{address}"
+        for _ in range(10):  # each request meets the stuck source once more, on its node
+            assert len(await net.random_bytes(32)) == 32  # min_sources=1: the local one serves
+            if net.quarantined():
+                break
+        assert net.quarantined() == [worker]
+        assert "HealthTestError" in net.status()["quarantined"][worker]["reason"]
+        assert address in net.status()["quarantined"][worker]["reason"]
+        [node] = await wait_nodes(cluster, lambda nodes: nodes[0].state == "down", timeout=10)
+        assert node.reason == "worker quarantined"
