@@ -13,6 +13,7 @@ with SHA3, so the output stays unpredictable as long as one worker's source is h
 
 from __future__ import annotations
 
+from alara import secrets
 from alara.actors import (
     Actor,
     ActorRef,
@@ -26,12 +27,13 @@ from alara.actors import (
     spawn,
     supervisor_spec,
 )
+from alara.blocking import BlockingNetwork
+from alara.default import close_default_network, default_network, use_network
 from alara.entropy.cluster import (
     Cluster,
     ClusterError,
     ClusterNode,
     ClusterPool,
-    NodeDownError,
 )
 from alara.entropy.health import HealthPolicy
 from alara.entropy.mixing import mix
@@ -41,9 +43,11 @@ from alara.entropy.network import (
     MAX_INT_BITS,
     MAX_WORKERS,
     Network,
+    NetworkStatus,
     create_network,
 )
 from alara.entropy.sources import EntropySource, OsSource
+from alara.entropy.vocabulary import DEFAULT_ENTROPY
 from alara.entropy.worker import EntropyWorker, get_random_bytes, start_worker
 from alara.errors import (
     ActorDiedError,
@@ -52,14 +56,35 @@ from alara.errors import (
     HealthTestError,
     NetworkClosedError,
     NoWorkersError,
+    PoolDegradedError,
     SourceError,
     SupervisorGaveUpError,
+    SyncCallInLoopError,
+    TooManyRequestsError,
     WorkerDiedError,
+    WrongLoopError,
 )
+from alara.functions import (
+    choice,
+    randbelow,
+    randbits,
+    random_below,
+    random_bits,
+    random_bytes,
+    random_int,
+    sample,
+    shuffle,
+    token_bytes,
+    token_hex,
+    token_urlsafe,
+    uuid4,
+)
+from alara.sync_default import use_blocking_network
+from alara.sysrandom import Random
 
 __version__ = "0.1.0"
 
-__all__ = [
+__all__ = [  # noqa: RUF022  (appended in groups, to keep merges additive)
     "MAX_BITS",
     "MAX_BYTES",
     "MAX_INT_BITS",
@@ -83,15 +108,18 @@ __all__ = [
     "HealthTestError",
     "Network",
     "NetworkClosedError",
+    "NetworkStatus",
     "NoWorkersError",
-    "NodeDownError",
     "OneForOneSupervisor",
     "OsSource",
+    "PoolDegradedError",
     "Restart",
     "SourceError",
     "SupervisorActor",
     "SupervisorGaveUpError",
+    "TooManyRequestsError",
     "WorkerDiedError",
+    "WrongLoopError",
     "__version__",
     "create_network",
     "get_random_bytes",
@@ -99,4 +127,26 @@ __all__ = [
     "spawn",
     "start_worker",
     "supervisor_spec",
+    "DEFAULT_ENTROPY",
+    "BlockingNetwork",
+    "Random",
+    "SyncCallInLoopError",
+    "choice",
+    "close_default_network",
+    "default_network",
+    "randbelow",
+    "randbits",
+    "random_below",
+    "random_bits",
+    "random_bytes",
+    "random_int",
+    "sample",
+    "secrets",
+    "shuffle",
+    "token_bytes",
+    "token_hex",
+    "token_urlsafe",
+    "use_blocking_network",
+    "use_network",
+    "uuid4",
 ]

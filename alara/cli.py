@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="bytes per request")
     stream.add_argument("--sources-from", metavar="MODULE:CALLABLE", default=None,
                         help="a callable returning the list of EntropySource objects to use")
+    stream.add_argument("--min-sources", type=_positive(MAX_WORKERS), default=None,
+                        help="serve from at least this many sources (default: all of them; "
+                             "fewer trades security for availability, see docs/security.md)")
     stream.add_argument("--no-health", action="store_true",
                         help="no health tests or quarantine: hostile sources stay in the mix "
                              "(to test the mixer alone)")
@@ -70,7 +73,8 @@ async def _stream(args: argparse.Namespace) -> None:
     options: dict[str, Any] = {"health": None, "quarantine_after": None} if args.no_health else {}
     try:  # a bad --sources-from or --workers is a usage error, not a crash
         sources = _load_sources(args.sources_from) if args.sources_from else None
-        network = create_network(args.workers, sources=sources, **options)
+        network = create_network(args.workers, sources=sources, min_sources=args.min_sources,
+                                 **options)
     except (ImportError, AttributeError, TypeError, ValueError) as error:
         raise SystemExit(f"alara stream: {error}") from None
     # Written from a worker thread (anyio): a slow reader blocks the pipe, never the loop.

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any, Final
 
-from alara.actors.errors import ActorDiedError, CallTimeoutError
+from alara.actors.errors import ActorDiedError, CallTimeoutError, MailboxFullError
 from alara.actors.log import get_logger
-from alara.actors.mailbox import Mailbox
-from alara.actors.validation import check_positive_float
+from alara.actors.mailbox import DEFAULT_CAPACITY, MAX_CAPACITY, Mailbox
+from alara.actors.timers import EXPIRED, Deadlines, deadlines_of
+from alara.actors.validation import check_int, check_positive_float
 
 __all__ = ["Actor", "ActorRef", "Envelope", "Exit", "ExitKind", "spawn"]
 
 _log = get_logger("actors")
 _ids = itertools.count(1)
+_INFO, _WARNING = logging.INFO, logging.WARNING
 
 Envelope = tuple[Any, "asyncio.Future[Any] | None"]
 """A mailbox entry: the message and the future for its reply (``None`` for a cast)."""
@@ -109,7 +112,15 @@ class Actor:
         """
 
 
-_RUNNING, _STOPPING, _DEAD = 0, 1, 2
+class _State(Enum):
+    """Where a ref is in its life; it only ever moves forward."""
+
+    ALIVE = "alive"  # takes messages
+    STOPPING = "stopping"  # asked to stop, or killed: refuses new messages
+    DEAD = "dead"  # ended, or abandoned: ``exit`` says why
+
+
+_ALIVE, _STOPPING, _DEAD = _State.ALIVE, _State.STOPPING, _State.DEAD
 
 
 class ActorRef:
@@ -117,110 +128,190 @@ class ActorRef:
 
     __slots__ = (
         "__weakref__",
+        "_actor",
         "_cancel_exit",
+        "_deadlines",
         "_exit",
-        "_exit_future",
+        "_inflight",
         "_loop",
         "_mailbox",
         "_monitors",
         "_state",
         "_task",
+        "_waiters",
         "id",
         "name",
+        "shutdown_timeout",
     )
 
-    def __init__(self, name: str, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, name: str, loop: asyncio.AbstractEventLoop, actor: Actor,
+                 shutdown_timeout: float, mailbox_capacity: int) -> None:
         self.name = name
         self.id = next(_ids)
+        self.shutdown_timeout = shutdown_timeout
         self._loop = loop
-        self._mailbox = Mailbox()
-        self._state = _RUNNING
+        self._deadlines: Deadlines = deadlines_of(loop)
+        self._actor = actor
+        self._mailbox = Mailbox(mailbox_capacity)
+        self._state = _ALIVE
         self._exit: Exit | None = None
-        self._exit_future: asyncio.Future[Exit] = loop.create_future()
         self._cancel_exit: Exit | None = None
-        self._monitors: list[Callable[[ActorRef, Exit], None]] = []
+        self._inflight: list[Envelope] = []
+        # Made on first use: most actors never have a waiter, many never a monitor.
+        self._waiters: list[asyncio.Future[Exit]] | None = None
+        self._monitors: list[Callable[[ActorRef, Exit], None]] | None = None
         self._task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
-        state = ("alive", "stopping", "dead")[self._state]
-        return f"<ActorRef {self.name}#{self.id} {state}>"
+        return f"<ActorRef {self.name}#{self.id} {self._state.value}>"
 
     def is_alive(self) -> bool:
         """True until the actor is asked to stop, is killed, or crashes."""
-        return self._state == _RUNNING
+        return self._state is _ALIVE
 
     @property
     def exit(self) -> Exit | None:
         """The exit reason once the actor has ended, else ``None``."""
         return self._exit
 
+    @property
+    def mailbox_capacity(self) -> int:
+        """How many messages may wait in the mailbox before sending fails fast."""
+        return self._mailbox.capacity
+
+    @property
+    def queued(self) -> int:
+        """How many messages wait in the mailbox now (the batch in hand not included)."""
+        return len(self._mailbox)
+
     def ask(self, message: Any) -> asyncio.Future[Any]:
         """Enqueue a call and return the future of its reply, without waiting.
 
         The building block of fan-out: ask many actors, then ``asyncio.gather`` the futures.
         Cancelling the future withdraws the request; the actor skips it.
+
+        Raises:
+            ActorDiedError: the actor is stopping or dead.
+            MailboxFullError: ``mailbox_capacity`` messages are already waiting.
         """
-        if self._state != _RUNNING:
+        if self._state is not _ALIVE:
             raise ActorDiedError(self.name, self._why_not_running())
         reply: asyncio.Future[Any] = self._loop.create_future()
-        self._mailbox.put_nowait((message, reply))
+        if not self._mailbox.offer((message, reply)):
+            raise MailboxFullError(self.name, self._mailbox.capacity)
         return reply
 
     async def call(self, message: Any, timeout: float | None = 5.0) -> Any:
-        """Send ``message``; wait at most ``timeout`` seconds for the reply (``None``: forever)."""
-        if timeout is not None:
+        """Send ``message``; wait at most ``timeout`` seconds for the reply (``None``: forever).
+
+        The timeout is kept on the loop's shared coarse deadlines (see ``alara.actors.timers``),
+        not on a timer of its own: it fires at most ``timeout / 64`` (or 1 ms) late.
+
+        Raises:
+            CallTimeoutError: no reply within ``timeout``; the request is withdrawn.
+            ActorDiedError: the actor is not running, or ended before it replied.
+            MailboxFullError: ``mailbox_capacity`` messages are already waiting.
+            TypeError, ValueError: ``timeout`` is not a positive number of seconds or ``None``.
+            Exception: whatever else the handler chose to reply with as an exception.
+        """
+        if timeout is None:
+            return await self.ask(message)
+        if type(timeout) is not float or not 0.0 < timeout <= 1e9:
             timeout = check_positive_float("timeout", timeout)
         reply = self.ask(message)
-        if timeout is None:
-            return await reply
+        pending = self._deadlines.cancel_after(reply, timeout)
         try:
-            async with asyncio.timeout(timeout):
-                return await reply
-        except TimeoutError:
-            raise CallTimeoutError(f"actor {self.name!r} did not reply within {timeout}s") from None
+            return await reply
+        except asyncio.CancelledError as cancelled:
+            if cancelled.args and cancelled.args[0] is EXPIRED:
+                raise CallTimeoutError(
+                    f"actor {self.name!r} did not reply within {timeout:g}s"
+                ) from None
+            raise
+        finally:
+            pending.discard(reply)
 
     def cast(self, message: Any) -> None:
-        """Enqueue ``message`` with no reply; fails fast if the actor is not running."""
-        if self._state != _RUNNING:
-            raise ActorDiedError(self.name, self._why_not_running())
-        self._mailbox.put_nowait((message, None))
+        """Enqueue ``message`` with no reply.
 
-    async def stop(self, timeout: float = 5.0) -> Exit:
+        Raises:
+            ActorDiedError: the actor is stopping or dead.
+            MailboxFullError: ``mailbox_capacity`` messages are already waiting.
+        """
+        if self._state is not _ALIVE:
+            raise ActorDiedError(self.name, self._why_not_running())
+        if not self._mailbox.offer((message, None)):
+            raise MailboxFullError(self.name, self._mailbox.capacity)
+
+    def stop(self, timeout: float | None = None) -> asyncio.Future[Exit]:
         """Stop gracefully: messages already queued are handled, new ones are refused.
 
-        If the actor has not ended after ``timeout`` seconds its task is cancelled.
+        Returns a future of the exit reason; await it. If the actor has not ended after
+        ``timeout`` seconds (default: the ref's ``shutdown_timeout``) its task is cancelled,
+        and a task that ignores the cancellation is abandoned after its grace (see ``kill``),
+        so the future always completes, within about ``timeout + shutdown_timeout`` seconds.
+        Cancelling the returned future stops only that wait, never the shutdown.
+
+        Raises:
+            TypeError, ValueError: ``timeout`` is not a positive number of seconds.
         """
-        timeout = check_positive_float("timeout", timeout)
-        if self._state == _RUNNING:
+        if timeout is not None:
+            timeout = check_positive_float("timeout", timeout)
+        waiter = self.wait()
+        if self._state is _ALIVE:
             self._state = _STOPPING
-            self._mailbox.put_nowait(_STOP)
-        try:
-            async with asyncio.timeout(timeout):
-                return await asyncio.shield(self._exit_future)
-        except TimeoutError:
-            self._cancel(Exit(ExitKind.SHUTDOWN, f"did not stop within {timeout}s"))
-            return await asyncio.shield(self._exit_future)
+            self._mailbox.append(_STOP)
+        if self._exit is None and self._cancel_exit is None:
+            grace = self.shutdown_timeout if timeout is None else timeout
+            self._deadlines.call_after(grace, self._stop_overdue, grace)
+        return waiter
 
     def kill(self, reason: str = "killed") -> None:
         """Crash the actor from outside, like Erlang's ``exit(Pid, kill)``.
 
         Supervisors treat it as a crash. Meant for tests, demos, chaos runs, and for callers
-        that judge an actor hung. Killing a dead actor does nothing.
+        that judge an actor hung. The task is cancelled at once; an honest actor ends at its
+        next step. A task that swallows the ``CancelledError`` (a driver wrapper catching it)
+        cannot defeat the kill: if it has not ended ``shutdown_timeout`` seconds later, it is
+        *abandoned*. The ref then dies with ``ExitKind.KILLED`` and a reason that says so,
+        every waiting caller gets ``ActorDiedError``, the monitors hear the exit (a supervisor
+        restarts a fresh child) and an ``actor.abandoned`` event is logged; the abandoned task
+        is left to end on its own, cut off from the ref and its mailbox. Killing an actor that
+        is already dying or dead does nothing.
+
+        Raises:
+            TypeError: ``reason`` is not a str.
         """
         if not isinstance(reason, str):
             raise TypeError(f"reason must be a str, got {type(reason).__name__}")
-        if self._state != _DEAD:
+        if self._state is not _DEAD:
             self._state = _STOPPING
-            self._cancel(Exit(ExitKind.KILLED, reason))
+            self._cancel(Exit(ExitKind.KILLED, reason), self.shutdown_timeout)
 
-    async def wait(self) -> Exit:
-        """Wait for the actor to end and return why."""
-        return await asyncio.shield(self._exit_future)
+    def wait(self) -> asyncio.Future[Exit]:
+        """A future of the exit reason: done when the actor has ended (at once if it has).
+
+        Each call gets its own future, so cancelling one wait disturbs no other.
+        """
+        waiter: asyncio.Future[Exit] = self._loop.create_future()
+        if self._exit is not None:
+            waiter.set_result(self._exit)
+        elif self._waiters is None:
+            self._waiters = [waiter]
+        else:
+            self._waiters.append(waiter)
+        return waiter
 
     def monitor(self, callback: Callable[[ActorRef, Exit], None]) -> None:
-        """Call ``callback(ref, exit)`` once when the actor ends (soon, if it already has)."""
+        """Call ``callback(ref, exit)`` once when the actor ends (soon, if it already has).
+
+        Callbacks run in the order they were added, synchronously when the actor ends, before
+        anything awaiting ``wait()`` or ``stop()`` resumes.
+        """
         if self._exit is not None:
             self._loop.call_soon(callback, self, self._exit)
+        elif self._monitors is None:
+            self._monitors = [callback]
         else:
             self._monitors.append(callback)
 
@@ -229,10 +320,43 @@ class ActorRef:
             return f"{self._exit.kind.value}: {self._exit.reason}"
         return "stopping"
 
-    def _cancel(self, exit: Exit) -> None:
-        if self._cancel_exit is None and self._task is not None and not self._task.done():
+    def _stop_overdue(self, timeout: float) -> None:
+        if self._exit is None:
+            self._cancel(Exit(ExitKind.SHUTDOWN, f"did not stop within {timeout:g}s"),
+                         self.shutdown_timeout)
+
+    def _cancel(self, exit: Exit, grace: float) -> None:
+        """Cancel the task once; abandon it if it is still running ``grace`` seconds later."""
+        task = self._task
+        if self._cancel_exit is None and task is not None and not task.done():
             self._cancel_exit = exit
-            self._task.cancel()
+            task.cancel()
+            self._deadlines.call_after(grace, self._abandon, grace)
+
+    def _abandon(self, grace: float) -> None:
+        """Give up on a task that ignored its cancellation: the ref dies without it."""
+        cancelled = self._cancel_exit
+        if self._exit is not None or cancelled is None:
+            return  # it ended in time
+        reason = (f"abandoned: ignored cancellation for {grace:g}s "
+                  f"({cancelled.kind.value}: {cancelled.reason})")
+        _log.warning("actor.abandoned", actor=self.name, ref_id=self.id, grace=grace,
+                     reason=cancelled.reason)
+        # A copy: the abandoned task may still be iterating over its batch.
+        self._end(Exit(ExitKind.KILLED, reason), list(self._inflight))
+
+    def _end(self, exit: Exit, pending: list[Envelope]) -> None:
+        """The actor's ``on_exit``, then ``_finish``; only the first end counts."""
+        if self._exit is not None:
+            return  # an abandoned task finishing late changes nothing
+        try:
+            self._actor.on_exit(exit)
+        except Exception as error:
+            self._loop.call_exception_handler({
+                "message": f"on_exit of actor {self.name!r} raised",
+                "exception": error,
+            })
+        self._finish(exit, pending)
 
     def _finish(self, exit: Exit, pending: list[Envelope]) -> None:
         """Record the exit, fail every waiting caller, tell the monitors. Idempotent."""
@@ -240,35 +364,45 @@ class ActorRef:
             return
         self._state = _DEAD
         self._exit = exit
-        mailbox = self._mailbox
-        while not mailbox.empty():
-            pending.append(mailbox.get_nowait())
-        why = f"{exit.kind.value}: {exit.reason}"
-        for entry in pending:
-            if entry is not _STOP and entry[1] is not None and not entry[1].done():
-                entry[1].set_exception(ActorDiedError(self.name, why))
+        pending.extend(self._mailbox.drain())
+        if pending:
+            why = f"{exit.kind.value}: {exit.reason}"
+            for entry in pending:
+                if entry is not _STOP and entry[1] is not None and not entry[1].done():
+                    # A fresh error each: a raised exception carries its own traceback.
+                    entry[1].set_exception(ActorDiedError(self.name, why))
         if exit.abnormal:
-            _log.warning("actor.crashed", actor=self.name, ref_id=self.id, kind=exit.kind.value,
-                         reason=exit.reason)
-        else:
+            if _log.enabled_for(_WARNING):
+                _log.warning("actor.crashed", actor=self.name, ref_id=self.id,
+                             kind=exit.kind.value, reason=exit.reason)
+        elif _log.enabled_for(_INFO):
             _log.info("actor.stopped", actor=self.name, ref_id=self.id, kind=exit.kind.value,
                       reason=exit.reason)
-        self._exit_future.set_result(exit)
-        monitors, self._monitors = self._monitors, []
-        for callback in monitors:
-            try:
-                callback(self, exit)
-            except Exception as error:
-                # One broken monitor must not keep the others (the supervisor) uninformed;
-                # report it the way asyncio reports a failing ``call_soon`` callback.
-                self._loop.call_exception_handler({
-                    "message": f"monitor of actor {self.name!r} raised",
-                    "exception": error,
-                })
+        waiters, self._waiters = self._waiters, None
+        if waiters is not None:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(exit)
+        monitors, self._monitors = self._monitors, None
+        if monitors is not None:
+            for callback in monitors:
+                try:
+                    callback(self, exit)
+                except Exception as error:
+                    # One broken monitor must not keep the others (the supervisor)
+                    # uninformed; report it the way asyncio reports a failing callback.
+                    self._loop.call_exception_handler({
+                        "message": f"monitor of actor {self.name!r} raised",
+                        "exception": error,
+                    })
 
     def _on_task_done(self, task: asyncio.Task[None]) -> None:
         # Backstop for a task cancelled before its first step, whose body never ran.
-        self._finish(self._cancel_exit or Exit(ExitKind.SHUTDOWN, "cancelled"), [])
+        self._finish(self._cancel_exit or _CANCELLED, [])
+
+
+_STOPPED: Final = Exit(ExitKind.NORMAL, "stopped")
+_CANCELLED: Final = Exit(ExitKind.SHUTDOWN, "cancelled")
 
 
 def _describe(error: BaseException) -> str:
@@ -278,50 +412,69 @@ def _describe(error: BaseException) -> str:
 
 async def _run(ref: ActorRef, actor: Actor) -> None:
     batch: list[Envelope] = []
-    exit = Exit(ExitKind.NORMAL, "stopped")
+    exit = _STOPPED
     try:
         await actor.on_start()
-        _log.info("actor.started", actor=ref.name, ref_id=ref.id, behaviour=type(actor).__name__)
-        take = ref._mailbox.get_all
-        while True:
-            batch = await take()
+        if _log.enabled_for(_INFO):
+            _log.info("actor.started", actor=ref.name, ref_id=ref.id,
+                      behaviour=type(actor).__name__)
+        take = ref._mailbox.take
+        # A task that swallowed its cancellation leaves the loop at the next batch boundary.
+        while ref._cancel_exit is None:
+            batch = ref._inflight = await take()
             if batch[-1] is _STOP:
                 batch.pop()
                 await actor.handle_batch(batch)
-                batch = []
+                batch = ref._inflight = []
                 await actor.on_stop()
-                return
+                break
             await actor.handle_batch(batch)
             batch.clear()  # hold no reply (no contribution) while waiting for the next batch
+        if ref._cancel_exit is not None:
+            exit = ref._cancel_exit
     except asyncio.CancelledError:
         if ref._cancel_exit is None:
-            exit = Exit(ExitKind.SHUTDOWN, "cancelled")
+            exit = _CANCELLED
             raise  # cancelled by someone else (loop teardown): let it propagate
         exit = ref._cancel_exit
     except Exception as error:
         exit = Exit(ExitKind.CRASHED, _describe(error), error)
     finally:
-        try:
-            actor.on_exit(exit)
-        except Exception as error:
-            ref._loop.call_exception_handler({
-                "message": f"on_exit of actor {ref.name!r} raised",
-                "exception": error,
-            })
-        ref._finish(exit, batch)
+        ref._end(exit, batch)
 
 
-def spawn(actor: Actor, *, name: str | None = None) -> ActorRef:
+def spawn(
+    actor: Actor,
+    *,
+    name: str | None = None,
+    shutdown_timeout: float = 5.0,
+    mailbox_capacity: int = DEFAULT_CAPACITY,
+) -> ActorRef:
     """Start ``actor`` in its own task on the running loop and return its ref.
 
     Messages may be sent at once; they wait in the mailbox until ``on_start`` has run.
+    ``shutdown_timeout`` is the default of ``stop()`` and the time a killed task has to end
+    before it is abandoned (supervisors pass their ``ChildSpec.shutdown_timeout``).
+    ``mailbox_capacity`` bounds the messages that may wait (``MailboxFullError`` beyond it);
+    the default, 100,000, is generous: it stops a runaway producer, not a busy actor.
+
+    Raises:
+        TypeError: ``actor`` is not an ``Actor``, ``name`` not a str, or
+            ``mailbox_capacity`` not an int.
+        ValueError: ``shutdown_timeout`` is not a positive number of seconds, or
+            ``mailbox_capacity`` is not in [1, 2**30].
+        RuntimeError: no event loop is running.
     """
     if not isinstance(actor, Actor):
         raise TypeError(f"actor must be an Actor instance, got {type(actor).__name__}")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a str or None, got {type(name).__name__}")
+    if type(shutdown_timeout) is not float or not 0.0 < shutdown_timeout <= 1e9:
+        shutdown_timeout = check_positive_float("shutdown_timeout", shutdown_timeout)
+    if mailbox_capacity is not DEFAULT_CAPACITY:
+        mailbox_capacity = check_int("mailbox_capacity", mailbox_capacity, 1, MAX_CAPACITY)
     loop = asyncio.get_running_loop()
-    ref = ActorRef(name or type(actor).__name__, loop)
+    ref = ActorRef(name or type(actor).__name__, loop, actor, shutdown_timeout, mailbox_capacity)
     actor.ref = ref
     ref._task = loop.create_task(_run(ref, actor), name=f"alara:{ref.name}#{ref.id}")
     ref._task.add_done_callback(ref._on_task_done)

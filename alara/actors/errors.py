@@ -7,7 +7,13 @@ Messages name actors, children and reasons; they never carry message payloads.
 
 from __future__ import annotations
 
-__all__ = ["ActorDiedError", "AlaraError", "CallTimeoutError", "SupervisorGaveUpError"]
+__all__ = [
+    "ActorDiedError",
+    "AlaraError",
+    "CallTimeoutError",
+    "MailboxFullError",
+    "SupervisorGaveUpError",
+]
 
 
 class AlaraError(Exception):
@@ -25,6 +31,22 @@ class ActorDiedError(AlaraError):
         super().__init__(f"actor {actor!r} is not running: {reason}")
         self.actor = actor
         self.reason = reason
+
+
+class MailboxFullError(AlaraError):
+    """The actor's mailbox already holds ``capacity`` messages: the message was not sent.
+
+    Backpressure, failing fast: a producer that outruns its actor learns it at the first
+    message too many, instead of the mailbox growing until the process runs out of memory.
+    Slow down and retry, shed the load, or give the actor a larger ``mailbox_capacity``.
+    """
+
+    def __init__(self, actor: str, capacity: int) -> None:
+        super().__init__(
+            f"mailbox of actor {actor!r} is full ({capacity} messages waiting); message refused"
+        )
+        self.actor = actor
+        self.capacity = capacity
 
 
 class CallTimeoutError(AlaraError, TimeoutError):

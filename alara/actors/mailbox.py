@@ -1,68 +1,82 @@
-"""The actor mailbox: an ``asyncio.Queue`` with a fast path for its one consumer.
+"""The actor mailbox: a bounded list of envelopes and the one waiter of its one consumer.
 
-Every request to an actor goes through ``put_nowait`` and the actor's ``get``; in
-``asyncio.Queue`` each of these is general code for many producers and many consumers
-(getter and putter deques, unfinished-task counting for ``join``). An actor's mailbox is
-unbounded and has exactly one consumer, the actor's own task, so it can keep a single waiter
-and skip the rest. It stays an ``asyncio.Queue`` (``qsize``, ``empty``, ``get_nowait`` work as
-usual); ``join``/``task_done`` are not used for mailboxes.
+An actor's mailbox has exactly one consumer (its own task), which always takes everything
+waiting at once (an actor handles its mailbox batch by batch). So it needs none of
+``asyncio.Queue``'s machinery for many producers and consumers (getter and putter deques,
+an ``Event`` for ``join``): a list it swaps for an empty one, and one future to wake the
+consumer, are enough. That is about 3 KiB less per actor, which is most of what an idle
+actor costs.
+
+The bound is backpressure: a producer faster than its actor finds out at once (``offer``
+returns ``False``; the ref raises ``MailboxFullError``) instead of queueing without limit.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["Mailbox"]
+__all__ = ["DEFAULT_CAPACITY", "MAX_CAPACITY", "Mailbox"]
+
+DEFAULT_CAPACITY: Final = 100_000
+"""Messages that may wait in one mailbox by default: far more than a healthy actor ever has
+queued (a call waits for its reply, so callers are bounded by themselves), small enough that
+a runaway producer is stopped at a few tens of MB rather than at the machine's memory."""
+
+MAX_CAPACITY: Final = 1 << 30
+"""Largest capacity accepted: about a billion envelopes is beyond any machine's memory."""
 
 
-class Mailbox(asyncio.Queue[Any]):
-    """Unbounded, single-consumer queue: only the owning actor's task may ``get``."""
+class Mailbox:
+    """Bounded, single-consumer: anyone may put, only the owning actor's task may take."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    __slots__ = ("_items", "_waiter", "capacity")
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = capacity
+        self._items: list[Any] = []
         self._waiter: asyncio.Future[None] | None = None
 
-    def put_nowait(self, item: Any) -> None:
-        """Append ``item`` and wake the consumer if it is waiting."""
-        self._queue.append(item)  # type: ignore[attr-defined]
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def offer(self, item: Any) -> bool:
+        """Append ``item`` unless the mailbox is full; ``False`` if it was refused."""
+        items = self._items
+        if len(items) >= self.capacity:
+            return False
+        items.append(item)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        return True
+
+    def append(self, item: Any) -> None:
+        """Append ``item`` whatever the bound: for the few control entries (a stop request)."""
+        self._items.append(item)
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def get(self) -> Any:
-        """The next item, waiting for one if the mailbox is empty."""
-        queue = self._queue  # type: ignore[attr-defined]
-        if not queue:
-            await self._arrival()
-        return queue.popleft()
+    async def take(self) -> list[Any]:
+        """Everything waiting, in order, waiting for at least one item: the actor's next batch.
 
-    async def get_all(self) -> list[Any]:
-        """Everything waiting, in order, waiting for at least one item: an actor's next batch."""
-        queue = self._queue  # type: ignore[attr-defined]
-        if not queue:
-            await self._arrival()
-        if len(queue) == 1:
-            return [queue.popleft()]
-        batch = list(queue)
-        queue.clear()
-        return batch
-
-    async def _arrival(self) -> None:
-        """Wait until the mailbox holds at least one item."""
-        queue = self._queue  # type: ignore[attr-defined]
-        while not queue:
+        The returned list is the caller's to keep or clear; the mailbox starts a new one.
+        """
+        while not self._items:
             waiter = self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await waiter
             finally:
                 self._waiter = None
+        batch, self._items = self._items, []
+        return batch
 
-    def get_nowait(self) -> Any:
-        """The next item; ``asyncio.QueueEmpty`` if there is none."""
-        queue = self._queue  # type: ignore[attr-defined]
-        if not queue:
-            raise asyncio.QueueEmpty
-        return queue.popleft()
+    def drain(self) -> list[Any]:
+        """Everything waiting, without waiting: what is left to fail when the actor ends."""
+        batch, self._items = self._items, []
+        return batch

@@ -282,7 +282,7 @@ class OneForOneSupervisor:
             raise AlaraError(f"supervisor {self.name!r} is not running")
 
     def _start_child(self, spec: ChildSpec) -> ActorRef:
-        ref = spawn(spec.factory(), name=spec.id)
+        ref = spawn(spec.factory(), name=spec.id, shutdown_timeout=spec.shutdown_timeout)
         ref.monitor(self._on_child_exit)
         entry = self._children.get(spec.id)
         if entry is None:

@@ -32,7 +32,6 @@ __all__ = [
     "ClusterError",
     "ClusterNode",
     "ClusterPool",
-    "NodeDownError",
 ]
 
 NodeState = Literal["up", "down"]
@@ -40,10 +39,6 @@ NodeState = Literal["up", "down"]
 
 class ClusterError(AlaraError):
     """A cluster cannot be used: not reachable, not initialised, not secure, or misconfigured."""
-
-
-class NodeDownError(ClusterError):
-    """A request needs more contributions than the machines that are up can give."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +70,9 @@ class ClusterPool:
 
     ``add_worker(spec)`` starts a supervised child in the pool; ``remove_worker(child_id)``
     stops and removes one (no error if it is already gone); ``has_worker(child_id)`` tells
-    whether it is in the pool (running or restarting; not once quarantined). ``health`` (a
+    whether it is in the pool (running or restarting; not once quarantined);
+    ``set_remote(count)`` tells how many machines the cluster has chosen (each counts as a
+    configured worker for the fail-closed floor, up or down). ``health`` (a
     factory of health checks, or ``None``) and ``startup`` (start-up test bytes) are the
     network's, so a remote machine's source is tested as a local one is.
     ``contribution_size`` is the bytes each worker gives each caller.
@@ -84,6 +81,7 @@ class ClusterPool:
     add_worker: Callable[[ChildSpec], Awaitable[ActorRef]]
     remove_worker: Callable[[str], Awaitable[None]]
     has_worker: Callable[[str], bool]
+    set_remote: Callable[[int], None]
     health: Callable[[], Callable[[bytes], None]] | None
     startup: int
     contribution_size: int

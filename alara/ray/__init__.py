@@ -18,7 +18,7 @@ A Ray cluster is one trust domain: see ``docs/security.md``.
 
 from __future__ import annotations
 
-from alara import ClusterError, ClusterNode, NodeDownError
+from alara import ClusterError, ClusterNode
 from alara.ray.cluster import ALIVE, InsecureTransportError, RayCluster, tls_enabled
 from alara.ray.host import EntropyHost
 from alara.ray.remote import NodeUnreachableError, RemoteCallError, RemoteWorker
@@ -29,7 +29,6 @@ __all__ = [
     "ClusterNode",
     "EntropyHost",
     "InsecureTransportError",
-    "NodeDownError",
     "NodeUnreachableError",
     "RayCluster",
     "RemoteCallError",

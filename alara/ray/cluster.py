@@ -282,6 +282,8 @@ class RayCluster:
     def _add(self, machine: _Machine) -> None:
         self._machines[machine.address] = machine
         self._workers[machine.worker] = machine
+        if self._pool is not None:
+            self._pool.set_remote(len(self._machines))
         self._notify()
 
     def _notify(self) -> None:
@@ -303,16 +305,19 @@ class RayCluster:
                 if address not in self._machines:
                     self._add(_Machine(address, node_id, _WORKER_PREFIX + address))
         now = time.time()
-        gone = []
+        lost: list[tuple[_Machine, str]] = []
         for machine in self._machines.values():
             current = alive.get(machine.address)
             if machine.state == "up" and current != machine.node_id:
-                self._mark_down(machine, "node died" if current is None else "node replaced")
-                gone.append(self._pool.remove_worker(machine.worker))
+                lost.append((machine, "node died" if current is None else "node replaced"))
             elif machine.state == "up" and not self._pool.has_worker(machine.worker):
                 machine.retired = True  # quarantined by the network: its source kept failing
                 self._mark_down(machine, "worker quarantined")
-        await asyncio.gather(*gone)  # several machines lost at once are removed together
+        # Out of the pool first, then announced: whoever reacts to ``down`` finds it missing.
+        # Several machines lost at once are removed together.
+        await asyncio.gather(*(self._pool.remove_worker(m.worker) for m, _ in lost))
+        for machine, reason in lost:
+            self._mark_down(machine, reason)
         for machine in list(self._machines.values()):
             if self._stopped:
                 return

@@ -16,7 +16,7 @@ from typing import Any
 import ray
 from ray.cluster_utils import Cluster
 
-from alara import ClusterNode, Network, NodeDownError, create_network
+from alara import ClusterNode, Network, PoolDegradedError, create_network
 from alara.ray.cluster import RayCluster
 
 __all__ = ["run_ray_demo"]
@@ -48,8 +48,8 @@ async def until(cluster: RayCluster, address: str, state: str, timeout: float) -
 
 async def story(local: Cluster, nodes: dict[str, Any]) -> None:
     cluster = RayCluster(insecure_transport=True, poll_interval=0.5)
-    async with create_network(workers=1, cluster=cluster, min_sources=4) as net:
-        print("network of 1 local + 3 remote workers (min_sources=4: every one must give):")
+    async with create_network(workers=1, cluster=cluster) as net:
+        print("network of 1 local + 3 remote workers (fail closed: every one must give):")
         show(net)
         print(f"random_bytes(32) = {(await net.random_bytes(32)).hex()}")
 
@@ -62,7 +62,7 @@ async def story(local: Cluster, nodes: dict[str, Any]) -> None:
         show(net)
         try:
             await net.random_bytes(32)
-        except NodeDownError as error:
+        except PoolDegradedError as error:
             print(f"request refused (fail closed): {error}")
 
         print(f"starting a node on {victim} again ...")

@@ -66,11 +66,8 @@ class RemoteSource:
     def __repr__(self) -> str:
         return f"RemoteSource({self._address})"
 
-    def read(self, n: int) -> Any:
-        """A coroutine of ``n`` bytes from the node (the worker awaits it)."""
-        return self._call(n)
-
-    async def _call(self, n: int) -> bytes:
+    async def read(self, n: int) -> bytes:
+        """``n`` bytes from the node (a coroutine: the worker awaits it on the loop)."""
         try:
             async with asyncio.timeout(self._timeout):
                 data: bytes = await self.handle.read.remote(n)

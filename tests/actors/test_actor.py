@@ -251,7 +251,7 @@ async def test_a_crash_with_many_callers_waiting_answers_them_all() -> None:
         outcomes = await asyncio.gather(in_flight, *waiting, return_exceptions=True)
     assert len(outcomes) == 201
     assert all(isinstance(outcome, ActorDiedError) for outcome in outcomes)
-    assert ref._mailbox.empty()
+    assert ref.queued == 0
 
 
 async def test_crash_reason_names_the_exception_type_even_without_a_message() -> None:
@@ -500,7 +500,7 @@ async def test_cancelled_queued_caller_is_skipped_and_leaks_nothing() -> None:
         await gate.entered.wait()
         victim = asyncio.ensure_future(ref.call("cancelled"))
         await asyncio.sleep(0)  # the victim's request is in the mailbox now
-        assert ref._mailbox.qsize() == 1
+        assert ref.queued == 1
         victim.cancel()
         with pytest.raises(asyncio.CancelledError):
             await victim
@@ -512,7 +512,7 @@ async def test_cancelled_queued_caller_is_skipped_and_leaks_nothing() -> None:
     cancelled_reply = futures["cancelled"]
     assert cancelled_reply is not None
     assert cancelled_reply.cancelled()  # the caller's cancellation withdrew its request
-    assert ref._mailbox.empty()
+    assert ref.queued == 0
     assert all(reply is not None and reply.done() for reply in futures.values())
     assert asyncio.all_tasks() == before
     async with asyncio.timeout(BOUND):
@@ -537,7 +537,7 @@ async def test_caller_cancelled_while_its_request_is_in_flight() -> None:
     assert reply is not None
     assert reply.cancelled()
     assert ref.is_alive()  # no InvalidStateError crashed it
-    assert ref._mailbox.empty()
+    assert ref.queued == 0
     assert asyncio.all_tasks() == before
     async with asyncio.timeout(BOUND):
         assert (await ref.stop()).kind is ExitKind.NORMAL
@@ -613,7 +613,7 @@ async def test_call_rejects_bad_timeouts(timeout: Any, error: type[Exception]) -
     ref = spawn(echo)
     with pytest.raises(error, match="timeout"):
         await ref.call("x", timeout=timeout)
-    assert ref._mailbox.empty()  # nothing was enqueued by the rejected call
+    assert ref.queued == 0  # nothing was enqueued by the rejected call
     async with asyncio.timeout(BOUND):
         assert await ref.call("ok") == "ok"
         await ref.stop()

@@ -14,7 +14,7 @@ import pytest
 
 import alara
 from alara import EntropySource, EntropyWorker, OsSource, get_random_bytes, start_worker
-from tests.doubles.sources import AsyncSource, GlitchSource
+from alara.testing.sources import AsyncSource, GlitchSource
 from tests.entropy.recording import RecordingSource
 
 Logs = list[MutableMapping[str, Any]]
@@ -91,9 +91,9 @@ async def test_add_worker_rejects_a_non_source() -> None:
 
 def test_sources_are_validated() -> None:
     with pytest.raises(TypeError, match="sources"):
-        alara.create_network(sources=[OsSource(), 42])
+        alara.create_network(sources=[OsSource(), 42])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="sources"):
-        alara.create_network(sources=OsSource())
+        alara.create_network(sources=OsSource())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ def test_ray_demo_shows_a_node_down_and_back() -> None:
     assert "network of 1 local + 3 remote workers" in out
     assert len(re.findall(r"^  127\.0\.0\.\d\s+up ", out, re.MULTILINE)) == 3 + 2 + 3
     assert re.search(r"^  127\.0\.0\.4\s+down .*\(node died\)$", out, re.MULTILINE)
-    assert re.search(r"request refused \(fail closed\): .*down: ray@127\.0\.0\.4", out)
+    assert re.search(r"request refused \(fail closed\): .*missing: ray@127\.0\.0\.4 down", out)
     assert re.search(r"random_bytes\(32\) = [0-9a-f]{64}  \(every machine again\)", out)
 
 

@@ -37,7 +37,7 @@ def test_bad_arguments_are_named(options: dict[str, Any], error: type[Exception]
 
 def test_network_arguments() -> None:
     with pytest.raises(TypeError, match="cluster must be a Cluster"):
-        alara.create_network(cluster=object())
+        alara.create_network(cluster=object())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="workers"):
         alara.create_network(workers=0)  # no cluster: at least one local worker
 

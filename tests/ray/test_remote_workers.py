@@ -67,9 +67,11 @@ async def test_local_and_remote_workers_mix(local_cluster: LocalCluster) -> None
         assert len(remote) == 2
         assert sum(c[:TAG] in remote for c in contributions) == 2
         status = net.status()
-        assert status["workers"] == 4
-        assert status["cluster"]["transport"] == "insecure"
-        assert [n["state"] for n in status["cluster"]["nodes"]] == ["up", "up"]
+        assert (status.workers, status.configured, status.serving) == (4, 4, True)
+        assert status.cluster is not None
+        assert status.cluster["transport"] == "insecure"
+        assert [n["state"] for n in status.cluster["nodes"]] == ["up", "up"]
+        assert status.to_dict()["cluster"] == status.cluster
 
 
 async def test_killed_entropy_actor_is_restarted_on_its_node(local_cluster: LocalCluster) -> None:
@@ -110,7 +112,8 @@ async def test_a_node_whose_source_fails_its_health_tests_is_quarantined(
             if net.quarantined():
                 break
         assert net.quarantined() == [worker]
-        assert "HealthTestError" in net.status()["quarantined"][worker]["reason"]
-        assert address in net.status()["quarantined"][worker]["reason"]
+        reason = net.status().quarantined[worker].reason
+        assert "HealthTestError" in reason
+        assert address in reason
         [node] = await wait_nodes(cluster, lambda nodes: nodes[0].state == "down", timeout=10)
         assert node.reason == "worker quarantined"

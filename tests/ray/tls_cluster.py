@@ -42,7 +42,7 @@ async def serve(address: str) -> dict[str, object]:
         data = await net.random_bytes(64)
         return {
             "bytes": len(data),
-            "transport": net.status()["cluster"]["transport"],
+            "transport": (net.status().cluster or {}).get("transport"),
             "nodes": sorted((n.address, n.state) for n in net.get_cluster_nodes()),
         }
 

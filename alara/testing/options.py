@@ -1,0 +1,58 @@
+"""The options a test network accepts: ``create_network``'s keywords, plus ``seed``.
+
+Checked before anything starts, so a typo in a marker (``workres=5``) is a clear error naming
+the option instead of a ``TypeError`` from deep inside a fixture.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+import alara
+from alara.testing.seeded import seeded_sources
+
+__all__ = ["allowed_options", "check_options", "network_from_options"]
+
+
+def allowed_options() -> frozenset[str]:
+    """The keyword names ``create_network`` (or ``Network``, behind ``**options``) accepts."""
+    names: set[str] = set()
+    for target in (alara.create_network, alara.Network):
+        parameters = inspect.signature(target).parameters.values()
+        names |= {p.name for p in parameters
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"}
+    return frozenset(names | {"seed"})
+
+
+def check_options(options: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """``options`` as a dict, if every name is known and ``seed`` is not mixed with ``sources``.
+
+    Raises:
+        TypeError: an unknown option; ``where`` says where it was written.
+        ValueError: both ``seed`` and ``sources``.
+    """
+    allowed = allowed_options()
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"{where}: unknown option(s) {', '.join(unknown)}; "
+                        f"allowed: {', '.join(sorted(allowed))}")
+    if "seed" in options and "sources" in options:
+        raise ValueError(f"{where}: give seed or sources, not both")
+    return dict(options)
+
+
+def network_from_options(options: Mapping[str, Any]) -> alara.Network:
+    """A new, not started network: ``seed=S`` becomes one seeded source per worker.
+
+    Raises:
+        TypeError, ValueError: from ``create_network`` or ``SeededSource``, unchanged.
+        InsecureSourceError: ``seed`` outside pytest, unless allowed.
+    """
+    options = dict(options)
+    if "seed" in options:
+        seed = options.pop("seed")
+        workers = options.get("workers")
+        options["sources"] = seeded_sources(seed, 3 if workers is None else workers)
+    return alara.create_network(**options)
