@@ -5,14 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
-.PHONY: install test lint demo bench bench-quick bench-ablation soak randtest randtest-quick clean
+.PHONY: install test lint demo bench bench-quick bench-peers bench-erlang soak randtest randtest-quick clean
+.PHONY: bench-looplag bench-sync demo-ray bench-ray
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m pip install -q -e '.[dev,bench,ray]'
 	touch $(STAMP)
 
 lint: install
@@ -25,6 +26,9 @@ test: lint
 demo: install
 	$(BIN)/python -m alara demo
 
+demo-ray: install
+	$(BIN)/python -m alara demo --ray
+
 bench: install
 	$(BIN)/python -m benchmarks --json benchmarks/results/latest.json \
 		--markdown benchmarks/results/latest.md --plot docs/benchmarks.png
@@ -32,10 +36,31 @@ bench: install
 bench-quick: install
 	$(BIN)/python -m benchmarks --quick --json benchmarks/results/quick.json \
 		--markdown benchmarks/results/quick.md --plot benchmarks/results/quick.png
+	$(BIN)/python -m benchmarks.peers --quick --repetitions 1 --only \
+		--json benchmarks/results/peers-quick.json --markdown benchmarks/results/peers-quick.md
+	$(BIN)/python -m benchmarks.erlang --quick --repetitions 1 \
+		--json benchmarks/results/erlang-quick.json --markdown benchmarks/results/erlang-quick.md
 
-bench-ablation: install
-	$(BIN)/python -m benchmarks.ablation --json benchmarks/results/ablation.json \
-		--markdown benchmarks/results/ablation.md
+bench-looplag: install
+	$(BIN)/python -m benchmarks.looplag
+
+bench-sync: install
+	$(BIN)/python -m benchmarks.sync_secrets --json benchmarks/results/sync_secrets.json
+
+# The peer frameworks are an extra of their own (`peers`), installed only for this target.
+$(VENV)/.peers-stamp: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[peers]'
+	touch $@
+
+bench-peers: install $(VENV)/.peers-stamp
+	$(BIN)/python -m benchmarks.peers
+
+# Needs erl, erlc and rebar3 (Debian: erlang-nox rebar3); skipped with a message without them.
+bench-erlang: install
+	$(BIN)/python -m benchmarks.erlang
+
+bench-ray: install
+	$(BIN)/python -m benchmarks.ray_remote
 
 soak: install
 	$(BIN)/python -m tests.reliability.soak --seconds $(SOAK_SECONDS)

@@ -13,6 +13,7 @@ with SHA3, so the output stays unpredictable as long as one worker's source is h
 
 from __future__ import annotations
 
+from alara import secrets
 from alara.actors import (
     Actor,
     ActorRef,
@@ -29,6 +30,14 @@ from alara.actors import (
     supervisor_spec,
 )
 from alara.actors.errors import MailboxFullError
+from alara.blocking import BlockingNetwork
+from alara.default import close_default_network, default_network, use_network
+from alara.entropy.cluster import (
+    Cluster,
+    ClusterError,
+    ClusterNode,
+    ClusterPool,
+)
 from alara.entropy.health import HealthPolicy
 from alara.entropy.mixing import mix
 from alara.entropy.network import (
@@ -37,9 +46,11 @@ from alara.entropy.network import (
     MAX_INT_BITS,
     MAX_WORKERS,
     Network,
+    NetworkStatus,
     create_network,
 )
 from alara.entropy.sources import EntropySource, OsSource
+from alara.entropy.vocabulary import DEFAULT_ENTROPY
 from alara.entropy.worker import EntropyWorker, get_random_bytes, start_worker
 from alara.errors import (
     ActorDiedError,
@@ -48,14 +59,35 @@ from alara.errors import (
     HealthTestError,
     NetworkClosedError,
     NoWorkersError,
+    PoolDegradedError,
     SourceError,
     SupervisorGaveUpError,
+    SyncCallInLoopError,
+    TooManyRequestsError,
     WorkerDiedError,
+    WrongLoopError,
 )
+from alara.functions import (
+    choice,
+    randbelow,
+    randbits,
+    random_below,
+    random_bits,
+    random_bytes,
+    random_int,
+    sample,
+    shuffle,
+    token_bytes,
+    token_hex,
+    token_urlsafe,
+    uuid4,
+)
+from alara.sync_default import use_blocking_network
+from alara.sysrandom import Random
 
 __version__ = "0.1.0"
 
-__all__ = [
+__all__ = [  # noqa: RUF022  (appended in groups, to keep merges additive)
     "MAX_BITS",
     "MAX_BYTES",
     "MAX_INT_BITS",
@@ -67,6 +99,10 @@ __all__ = [
     "CallTimeoutError",
     "Child",
     "ChildSpec",
+    "Cluster",
+    "ClusterError",
+    "ClusterNode",
+    "ClusterPool",
     "EntropySource",
     "EntropyWorker",
     "Exit",
@@ -76,16 +112,20 @@ __all__ = [
     "MailboxFullError",
     "Network",
     "NetworkClosedError",
+    "NetworkStatus",
     "NoWorkersError",
     "OneForOneSupervisor",
     "OsSource",
+    "PoolDegradedError",
     "Restart",
     "SourceError",
     "Strategy",
     "Supervisor",
     "SupervisorActor",
     "SupervisorGaveUpError",
+    "TooManyRequestsError",
     "WorkerDiedError",
+    "WrongLoopError",
     "__version__",
     "create_network",
     "get_random_bytes",
@@ -93,4 +133,26 @@ __all__ = [
     "spawn",
     "start_worker",
     "supervisor_spec",
+    "DEFAULT_ENTROPY",
+    "BlockingNetwork",
+    "Random",
+    "SyncCallInLoopError",
+    "choice",
+    "close_default_network",
+    "default_network",
+    "randbelow",
+    "randbits",
+    "random_below",
+    "random_bits",
+    "random_bytes",
+    "random_int",
+    "sample",
+    "secrets",
+    "shuffle",
+    "token_bytes",
+    "token_hex",
+    "token_urlsafe",
+    "use_blocking_network",
+    "use_network",
+    "uuid4",
 ]

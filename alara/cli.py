@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="draw output, kill a worker, watch it restart")
     demo.add_argument("--workers", type=_positive(MAX_WORKERS), default=5)
     demo.add_argument("--quiet", action="store_true", help="do not print lifecycle log events")
+    demo.add_argument("--ray", action="store_true",
+                      help="a 3-node Ray cluster on this machine: remote workers, the cluster "
+                           "view, a node lost and back (needs alara[ray])")
     one = commands.add_parser("bytes", help="print N mixed random bytes as hex")
     one.add_argument("n", type=_positive(MAX_BYTES))
     one.add_argument("--workers", type=_positive(MAX_WORKERS), default=3)
@@ -48,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="bytes per request")
     stream.add_argument("--sources-from", metavar="MODULE:CALLABLE", default=None,
                         help="a callable returning the list of EntropySource objects to use")
+    stream.add_argument("--min-sources", type=_positive(MAX_WORKERS), default=None,
+                        help="serve from at least this many sources (default: all of them; "
+                             "fewer trades security for availability, see docs/security.md)")
     stream.add_argument("--no-health", action="store_true",
                         help="no health tests or quarantine: hostile sources stay in the mix "
                              "(to test the mixer alone)")
@@ -67,7 +73,8 @@ async def _stream(args: argparse.Namespace) -> None:
     options: dict[str, Any] = {"health": None, "quarantine_after": None} if args.no_health else {}
     try:  # a bad --sources-from or --workers is a usage error, not a crash
         sources = _load_sources(args.sources_from) if args.sources_from else None
-        network = create_network(args.workers, sources=sources, **options)
+        network = create_network(args.workers, sources=sources, min_sources=args.min_sources,
+                                 **options)
     except (ImportError, AttributeError, TypeError, ValueError) as error:
         raise SystemExit(f"alara stream: {error}") from None
     # Written from a worker thread (anyio): a slow reader blocks the pipe, never the loop.
@@ -82,6 +89,15 @@ async def _stream(args: argparse.Namespace) -> None:
                 left -= size
 
 
+def _ray_demo() -> None:
+    try:  # imported only here: the core and `make demo` never load Ray
+        from alara.ray.demo import run_ray_demo
+    except ImportError as error:
+        raise SystemExit(f"alara demo --ray needs the ray extra: pip install 'alara[ray]' "
+                         f"({error})") from None
+    run_ray_demo()
+
+
 async def _bytes(args: argparse.Namespace) -> None:
     async with create_network(args.workers) as net:
         print((await net.random_bytes(args.n)).hex())
@@ -94,7 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             if not args.quiet:
                 show_lifecycle_logs()
-            asyncio.run(run_demo(args.workers))
+            if args.ray:
+                _ray_demo()
+            else:
+                asyncio.run(run_demo(args.workers))
         elif args.command == "bytes":
             asyncio.run(_bytes(args))
         else:

@@ -21,9 +21,13 @@ __all__ = [
     "HealthTestError",
     "NetworkClosedError",
     "NoWorkersError",
+    "PoolDegradedError",
     "SourceError",
     "SupervisorGaveUpError",
+    "SyncCallInLoopError",
+    "TooManyRequestsError",
     "WorkerDiedError",
+    "WrongLoopError",
 ]
 
 
@@ -39,9 +43,34 @@ class NetworkClosedError(AlaraError):
     """The network was used before ``start()`` or after ``close()``."""
 
 
+class SyncCallInLoopError(AlaraError, RuntimeError):
+    """A blocking (sync) call was made from a running event loop: await the async API.
+
+    Blocking there would stall every task of the loop, and deadlock if the loop is the one
+    serving the call, so the sync API refuses at once instead.
+    """
+
+
 class SourceError(AlaraError):
     """An entropy source misbehaved (wrong type or wrong length); its worker crashes."""
 
 
 class HealthTestError(SourceError):
     """A continuous health test (NIST SP 800-90B 4.4) rejected a source's output."""
+
+
+class PoolDegradedError(NoWorkersError):
+    """A configured worker is gone (quarantined, terminated) and the policy fails closed.
+
+    By default every configured worker must contribute to every output; the message names
+    the missing workers and why. ``min_sources`` below the pool size opts in to serving
+    from fewer (see ``docs/security.md``).
+    """
+
+
+class TooManyRequestsError(AlaraError):
+    """Too many requests are already waiting for the network (``max_waiting``): retry later."""
+
+
+class WrongLoopError(AlaraError):
+    """The network was used from an event loop other than the one it was started on."""

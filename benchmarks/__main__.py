@@ -105,7 +105,6 @@ def _meta(settings: Settings) -> dict[str, Any]:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "uvloop": uvloop_version,
-        "load_before": os.getloadavg(),
     }
 
 

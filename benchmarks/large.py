@@ -14,7 +14,7 @@ from functools import partial
 
 import alara
 from benchmarks.baseline import direct_request, shake_alone, urandom_alone
-from benchmarks.measure import MemoryProbe, clock, run_on
+from benchmarks.measure import LoopKind, MemoryProbe, clock, run_on
 from benchmarks.results import Row
 
 __all__ = ["measure_large", "size_label"]
@@ -60,9 +60,9 @@ async def _sample(n: int, repeats: int) -> tuple[dict[str, float], dict[str, int
     return {name: statistics.median(times) for name, times in seconds.items()}, peaks
 
 
-def measure_large(n: int, repeats: int) -> list[Row]:
+def measure_large(n: int, repeats: int, loop: LoopKind = "default") -> list[Row]:
     """MB/s against each ceiling, and peak memory per request, for ``n``-byte requests."""
-    seconds, peaks = run_on("default", lambda: _sample(n, repeats))
+    seconds, peaks = run_on(loop, lambda: _sample(n, repeats))
     label = size_label(n)
     rate = {name: n / value / 1e6 for name, value in seconds.items()}
     row = partial(Row, scenario="3. large requests", case=f"{label}, {WORKERS} workers",

@@ -14,17 +14,17 @@ import asyncio
 import alara
 from alara import ActorRef, OneForOneSupervisor
 from benchmarks.latency import REQUEST
-from benchmarks.measure import Summary, clock, run_on, summarize
+from benchmarks.measure import LoopKind, Summary, clock, run_on, summarize
 from benchmarks.results import Row
 
-__all__ = ["measure_restart"]
+__all__ = ["measure_restart", "replacement"]
 
 WORKERS = 3
 STEP_TIMEOUT = 10.0
 """Seconds one kill-and-replace may take before the run fails instead of hanging."""
 
 
-async def _replacement(supervisor: OneForOneSupervisor, child_id: str, old: ActorRef) -> ActorRef:
+async def replacement(supervisor: OneForOneSupervisor, child_id: str, old: ActorRef) -> ActorRef:
     """Wait, without polling, until ``child_id`` has a new running ref in the registry."""
     while True:
         changed = supervisor.changed()  # taken before looking, so no change can slip by
@@ -48,7 +48,7 @@ async def _sample(kills: int, warmup: int) -> tuple[Summary, Summary, Summary]:
             async with asyncio.timeout(STEP_TIMEOUT):  # a broken supervisor fails, not hangs
                 start = clock()
                 old.kill("benchmark")
-                new = await _replacement(supervisor, child_id, old)
+                new = await replacement(supervisor, child_id, old)
                 in_registry = clock()
                 await new.ask(REQUEST)
                 answered = clock()
@@ -67,9 +67,9 @@ async def _sample(kills: int, warmup: int) -> tuple[Summary, Summary, Summary]:
     return summarize(registry_ns), summarize(answer_ns), summarize(spawn_ns)
 
 
-def measure_restart(kills: int, warmup: int) -> list[Row]:
+def measure_restart(kills: int, warmup: int, loop: LoopKind = "default") -> list[Row]:
     """p50/p99 of kill-to-registry and kill-to-first-reply, in microseconds."""
-    registry, answer, spawned = run_on("default", lambda: _sample(kills, warmup))
+    registry, answer, spawned = run_on(loop, lambda: _sample(kills, warmup))
     rows = []
     for name in ("p50", "p99"):
         rows.append(Row(key=f"restart.registry.{name}", scenario="5. restart",

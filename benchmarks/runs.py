@@ -1,15 +1,19 @@
-"""The frame of a command-line run, shared by ``python -m benchmarks`` and the ablation.
+"""The frame of a command-line run, shared by the suite, the peer table and the Erlang table.
 
-Both runs must say the same things about where their figures came from (so two result files
+Every run must say the same things about where its figures came from (so two result files
 can be compared), report progress the same way (stderr, so stdout carries only the tables),
-and write their files the same way; keeping that here means the two cannot drift apart.
+repeat its sides the same way, and write its files the same way; keeping that here means the
+runs cannot drift apart.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
+import os
 import platform
+import statistics
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,7 +23,15 @@ from typing import Any
 import alara
 from benchmarks.measure import clock
 
-__all__ = ["Progress", "git", "provenance", "write_files"]
+__all__ = [
+    "Progress",
+    "cell",
+    "compare",
+    "comparison_arguments",
+    "git",
+    "provenance",
+    "write_files",
+]
 
 
 class Progress:
@@ -50,6 +62,7 @@ def provenance() -> dict[str, Any]:
         "commit": git("rev-parse", "--short", "HEAD") or None,
         "alara_tree_modified": bool(git("status", "--porcelain", "--", "alara")),
         "python": platform.python_version(),
+        "load_before": os.getloadavg(),
     }
 
 
@@ -63,3 +76,59 @@ def write_files(json_path: Path, data: Any, markdown_path: Path | None,
         markdown_path.parent.mkdir(parents=True, exist_ok=True)
         markdown_path.write_text(markdown(), encoding="utf-8")
         print(f"Markdown: {markdown_path}")
+
+
+def comparison_arguments(prog: str, description: str | None,
+                         name: str) -> argparse.ArgumentParser:
+    """The options of a side-by-side comparison run (``peers``, ``erlang``)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--quick", action="store_true", help="smoke run: few samples")
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=Path(f"benchmarks/results/{name}.json"))
+    parser.add_argument("--markdown", type=Path, default=Path(f"benchmarks/results/{name}.md"))
+    return parser
+
+
+def _interleaved(sides: dict[str, Callable[[], dict[str, float]]], repetitions: int,
+                 say: Callable[[str], None]) -> dict[str, dict[str, float]]:
+    """Run every side ``repetitions`` times, in alternating order; each figure's median.
+
+    Alternating the order means a neighbour that slows the machine for a while slows every
+    side alike instead of the one that happened to run then.
+    """
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
+    for repetition in range(repetitions):
+        for name in list(sides) if repetition % 2 == 0 else list(sides)[::-1]:
+            say(f"repetition {repetition + 1}/{repetitions}: {name}")
+            runs[name].append(sides[name]())
+    return {name: {key: statistics.median(run[key] for run in done if key in run)
+                   for key in dict.fromkeys(key for run in done for key in run)}
+            for name, done in runs.items()}
+
+
+def cell(value: float | None, unit: str) -> str:
+    """A figure for a table cell: rates in thousands, three significant digits or so."""
+    if value is None:
+        return "n/a"
+    if unit.endswith("/s") and unit != "MB/s":
+        return f"{value / 1e3:,.0f}k/s"
+    return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
+
+
+Table = Callable[[dict[str, dict[str, float]]], str]
+
+
+def compare(sides: dict[str, Callable[[], dict[str, float]]], args: argparse.Namespace,
+            meta: dict[str, Any], skipped: list[str], table: Table,
+            say: Callable[[str], None]) -> None:
+    """Run the sides interleaved; print the table of their medians under a line saying when,
+    on what and under which load; write it (Markdown) and the medians (JSON)."""
+    medians = _interleaved(sides, args.repetitions, say)
+    meta["load_after"] = os.getloadavg()
+    header = (f"{meta['when']}, alara {meta['commit']}, Python {meta['python']}, load average "
+              f"{meta['load_before'][0]:.1f} before / {meta['load_after'][0]:.1f} after, "
+              f"median of {args.repetitions} repetitions\n\n")
+    text = header + table(medians) + "".join(f"\n- skipped: {reason}" for reason in skipped)
+    print("\n" + text)
+    write_files(args.json, {"meta": meta, "medians": medians, "skipped": skipped},
+                args.markdown, lambda: text + "\n")

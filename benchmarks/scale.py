@@ -24,19 +24,22 @@ from benchmarks.latency import REQUEST
 from benchmarks.measure import MemoryProbe, clock, run_on, settle
 from benchmarks.results import Row
 
-__all__ = ["measure_scale"]
+__all__ = ["StartTimes", "measure_scale", "start_once"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True, slots=True)
-class _Start:
+class StartTimes:
+    """How long a pool of a given size takes to start, serve its first request, and close."""
+
     started: float  # seconds until start() returned
     ready: float  # seconds until the first request was served
     closed: float  # seconds for close()
 
 
-async def _start_once(workers: int) -> _Start:
+async def start_once(workers: int) -> StartTimes:
+    """Start a network of ``workers``, serve one request, close it; time each step."""
     begin = clock()
     net = alara.create_network(workers)
     await net.start()
@@ -45,7 +48,7 @@ async def _start_once(workers: int) -> _Start:
     ready = clock()
     await net.close()
     closed = clock()
-    return _Start((started - begin) / 1e9, (ready - begin) / 1e9, (closed - ready) / 1e9)
+    return StartTimes((started - begin) / 1e9, (ready - begin) / 1e9, (closed - ready) / 1e9)
 
 
 def _fresh_process_rss(workers: int) -> float:
@@ -91,7 +94,7 @@ async def _bare_memory(workers: int) -> int:
 
 def measure_scale(workers: int, repeats: int) -> list[Row]:
     """Start time, close time and memory per idle worker for a pool of ``workers``."""
-    runs = [run_on("default", lambda: _start_once(workers)) for _ in range(repeats)]
+    runs = [run_on("default", lambda: start_once(workers)) for _ in range(repeats)]
     bare = statistics.median(
         run_on("default", lambda: _bare_tasks(workers)) for _ in range(repeats)
     )

@@ -7,32 +7,50 @@ every worker's reply: disjoint, fresh bytes that no other caller sees, so each c
 still depends on a fresh ``size``-byte contribution from every worker. Under load this turns
 ``k x workers`` messages and system calls into ``workers``; a lone caller pays nothing extra.
 The caller that runs a round (the leader) hands the next one to the first caller waiting.
+A round takes at most ``max(1, ROUND_BYTES // size)`` callers, so no worker reads and tests
+more than ``ROUND_BYTES`` for one round (or one contribution, if that is larger): the others
+wait for the next round. At most ``max_waiting`` callers may wait; one more fails at once
+with ``TooManyRequestsError`` (backpressure instead of unbounded memory).
+
+**Deadlines.** Every caller's wait is bounded by ``timeout`` from its own arrival: a round's
+deadline is its oldest caller's (the leader's), retries included, and a round runs only after
+the previous one has ended. ``contribution_timeout`` only decides when a worker is judged hung
+(``deadlines``): on its own read, never on the loop's lateness.
 
 **Failures.** The slow path exists so that no caller ever hangs: a worker that dies mid-round
 is asked again once its supervisor has restarted it, and a child that is restarting when the
-round starts is waited for too, so the output depends on the whole pool whenever the deadline
-allows. A worker that does not answer within ``contribution_timeout`` is killed (its
-supervisor restarts it, or quarantines a source that keeps hanging); its replacement is asked
-only while fewer than ``min_sources`` contributions have arrived, since it would likely hang
-again and make every caller wait the whole deadline. At the deadline the callers get what
-arrived if that is at least ``min_sources`` contributions, or a clear error.
+round starts is waited for too. A worker judged hung is killed (its supervisor restarts it, or
+quarantines a source that keeps hanging); its replacement is asked only while fewer than the
+required contributions have arrived. The required count is ``min_sources`` if set, else every
+configured worker (**fail closed**): a pool missing a worker (quarantined, terminated) raises
+``PoolDegradedError`` naming it instead of serving from fewer sources.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from alara.actors.actor import ActorRef
 from alara.actors.supervisor import OneForOneSupervisor
-from alara.entropy.deadlines import ContributionTimeout, DeadlineWatch
+from alara.entropy.deadlines import BusySince, ContributionTimeout, DeadlineWatch, RequestExpired
 from alara.entropy.quarantine import HANG_REASON
-from alara.errors import ActorDiedError, NoWorkersError, WorkerDiedError
+from alara.errors import (
+    ActorDiedError,
+    NoWorkersError,
+    PoolDegradedError,
+    TooManyRequestsError,
+    WorkerDiedError,
+)
 
-__all__ = ["CollectPolicy", "Collector"]
+__all__ = ["DEFAULT_MAX_WAITING", "ROUND_BYTES", "CollectPolicy", "Collector"]
 
-_HUNG = object()  # marks a reply that did not arrive within the contribution timeout
+ROUND_BYTES = 1 << 18
+"""Most bytes one worker reads for one round (256 KiB), unless one contribution is larger."""
+DEFAULT_MAX_WAITING = 100_000
+"""Default bound on the callers waiting for a round (each holds a future: ~100 bytes)."""
+
 _DEAD = object()  # marks a child that was not running when the round started
 
 
@@ -41,15 +59,17 @@ class CollectPolicy:
     """How much to ask for, how long to wait, and how many contributions are enough.
 
     ``size``: bytes each worker gives each caller. ``timeout``: the whole request's deadline,
-    retries included. ``contribution_timeout``: how long one worker may take to answer before
-    it is judged hung and killed. ``min_sources``: the fewest contributions a caller may be
-    served from.
+    from the caller's arrival, waiting and retries included. ``contribution_timeout``: how long
+    one worker's read may last before it is judged hung and killed. ``min_sources``: the
+    fewest contributions a caller may be served from; ``None``: every configured worker (fail
+    closed). ``max_waiting``: the most callers that may wait for a round.
     """
 
     size: int
     timeout: float
     contribution_timeout: float
-    min_sources: int
+    min_sources: int | None
+    max_waiting: int = DEFAULT_MAX_WAITING
 
 
 class _Lead:
@@ -62,35 +82,75 @@ class _Lead:
 
 
 class Collector:
-    """Serves every caller of one network, in rounds (see the module docstring)."""
+    """Serves every caller of one network, in rounds (see the module docstring).
 
-    def __init__(self, supervisor: OneForOneSupervisor, policy: CollectPolicy) -> None:
+    ``busy_since(ref)`` tells when the read in progress of worker ``ref`` started (``None``
+    if it is not reading); ``missing()`` names the configured workers that are not in the
+    registry any more, with why. ``configured`` is the number of configured workers: the
+    network updates it when the pool grows.
+    """
+
+    def __init__(
+        self,
+        supervisor: OneForOneSupervisor,
+        policy: CollectPolicy,
+        *,
+        configured: int,
+        busy_since: BusySince,
+        missing: Callable[[], list[str]],
+    ) -> None:
         self._supervisor = supervisor
         self._policy = policy
-        self._watch = DeadlineWatch(policy.contribution_timeout)
+        self._watch = DeadlineWatch(policy.contribution_timeout, busy_since)
+        self._missing = missing
         self._leading = False
         self._waiting: list[asyncio.Future[object]] = []
+        self._per_round = max(1, ROUND_BYTES // policy.size)
+        self.configured = configured
 
     @property
     def policy(self) -> CollectPolicy:
         """The policy every round follows."""
         return self._policy
 
+    @property
+    def required(self) -> int:
+        """How many contributions a caller must be served from right now."""
+        return self._policy.min_sources or self.configured
+
+    @property
+    def waiting(self) -> int:
+        """How many callers are waiting for a round."""
+        return len(self._waiting)
+
     def close(self) -> None:
         """Drop the deadline timer (the network is closing)."""
         self._watch.close()
 
     async def collect(self) -> list[bytes]:
-        """One ``policy.size``-byte contribution from every worker, for one caller."""
+        """One ``policy.size``-byte contribution from every worker, for one caller.
+
+        Raises:
+            TooManyRequestsError: ``max_waiting`` callers are already waiting.
+            PoolDegradedError: fewer workers than required are configured and present.
+            WorkerDiedError: too few contributions arrived before the deadline.
+            SupervisorGaveUpError: the pool's supervisor gave up.
+        """
+        now = asyncio.get_running_loop().time()
         if self._leading:
-            return await self._follow()
+            return await self._follow(now + self._policy.timeout)
         self._leading = True
         try:
-            return await self._round(1)
+            return await self._round(1, now + self._policy.timeout, now)
         finally:
             self._hand_over([])
 
-    async def _follow(self) -> list[bytes]:
+    async def _follow(self, expires: float) -> list[bytes]:
+        if len(self._waiting) >= self._policy.max_waiting:
+            raise TooManyRequestsError(
+                f"{len(self._waiting)} requests are already waiting for this network "
+                f"(max_waiting={self._policy.max_waiting}); retry later"
+            )
         waiter: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._waiting.append(waiter)
         try:
@@ -104,12 +164,13 @@ class Collector:
                     self._hand_over(outcome.followers)
             raise
         if type(outcome) is _Lead:
-            return await self._lead(outcome.followers)
+            return await self._lead(outcome.followers, expires)
         return outcome  # type: ignore[return-value]
 
-    async def _lead(self, followers: list[asyncio.Future[object]]) -> list[bytes]:
+    async def _lead(self, followers: list[asyncio.Future[object]], expires: float) -> list[bytes]:
         try:
-            replies = await self._round(1 + len(followers))
+            replies = await self._round(1 + len(followers), expires,
+                                        asyncio.get_running_loop().time())
         except asyncio.CancelledError:
             self._hand_over(followers)
             raise
@@ -130,35 +191,41 @@ class Collector:
         return [reply[:size] for reply in replies]
 
     def _hand_over(self, followers: list[asyncio.Future[object]]) -> None:
-        """Give the next round to the first caller still waiting (or stop leading)."""
+        """Give the next round to the first caller still waiting (or stop leading).
+
+        The new leader takes at most ``per_round - 1`` followers; the others stay waiting,
+        in order, for the round after.
+        """
         waiting = self._waiting
         if not waiting and not followers:
             self._leading = False
             return
         if followers:
             waiting = followers + waiting
-        self._waiting = []
-        while waiting:
-            first = waiting.pop(0)
-            if not first.done():
-                first.set_result(_Lead([w for w in waiting if not w.done()]))
-                return
-        self._leading = False
+        waiting = [waiter for waiter in waiting if not waiter.done()]
+        if not waiting:
+            self._waiting = []
+            self._leading = False
+            return
+        take = self._per_round
+        self._waiting = waiting[take:]
+        waiting[0].set_result(_Lead(waiting[1:take]))
 
-    async def _round(self, callers: int) -> list[bytes]:
+    async def _round(self, callers: int, expires: float, now: float) -> list[bytes]:
         """One gather of ``callers x size`` bytes from every child (the slow path if needed)."""
-        supervisor, policy = self._supervisor, self._policy
-        if supervisor.size < policy.min_sources:  # e.g. a child terminated: never serve from fewer
-            _raise_too_few(supervisor, supervisor.size, policy)
-        size = policy.size * callers
+        supervisor = self._supervisor
+        required = self._policy.min_sources or self.configured
+        if supervisor.size < required:  # quarantined or terminated: never serve from fewer
+            self._raise_too_few(required)
+        size = self._policy.size * callers
         refs = supervisor.live_refs()
         everyone = len(refs) == supervisor.size
         if not everyone:  # some child is restarting: ask the others, wait for it in _recover
             children = [child.ref for child in supervisor.which_children()]
             if not children:
-                _raise_too_few(supervisor, 0, policy)
+                self._raise_too_few(required)
         try:
-            results: list[object] = await self._ask(refs, size)
+            results: list[object] = await self._ask(refs, size, expires, now)
         finally:
             self._watch.forget()
         if everyone:
@@ -172,87 +239,95 @@ class Collector:
             asked = {id(ref) for ref in refs}
             results = [next(answers) if id(ref) in asked else _DEAD for ref in children]
             refs = children
-        return await _recover(supervisor, replace(policy, size=size), refs, results)
+        return await self._recover(refs, results, size, expires, required)
 
-    def _ask(self, refs: list[ActorRef], size: int) -> Awaitable[list[object]]:
+    def _ask(
+        self, refs: list[ActorRef], size: int, expires: float, now: float
+    ) -> Awaitable[list[object]]:
         """Ask every ref for ``size`` bytes; their replies, gathered, under the deadline watch.
 
-        Replies that miss the contribution deadline come back as ``ContributionTimeout``,
-        errors as values: ``_recover`` sorts them out. Not a coroutine, to keep the hot path
-        one frame shorter.
+        Replies judged late come back as ``ContributionTimeout`` or ``RequestExpired``, errors
+        as values: ``_recover`` sorts them out. Not a coroutine, to keep the hot path one frame
+        shorter.
         """
         replies = [ref.ask(size) for ref in refs]
         gathered = asyncio.gather(*replies, return_exceptions=True)
-        self._watch.watch(gathered, replies)
+        self._watch.watch(gathered, refs, replies, expires, now)
         return gathered
 
+    async def _recover(
+        self,
+        refs: list[ActorRef],
+        results: list[object],
+        size: int,
+        expires: float,
+        required: int,
+    ) -> list[bytes]:
+        """Retry the slots whose worker died on its restarted worker, until the deadline."""
+        supervisor = self._supervisor
+        timeout = self._policy.contribution_timeout
+        got: dict[str, bytes] = {}
+        failed: dict[str, ActorRef] = {}
+        lost: list[str] = []  # hung while enough arrived, or gone (quarantined, terminated)
+        late: list[str] = []  # still missing at the request deadline
+        hung: list[str] = []
+        last_error = "no reply"
+        while True:
+            for ref, result in zip(refs, results, strict=True):
+                if type(result) is bytes:
+                    got[ref.name] = result
+                elif isinstance(result, ContributionTimeout):
+                    ref.kill(f"{HANG_REASON} {timeout}s")
+                    last_error = f"no contribution within {timeout}s"
+                    failed[ref.name] = ref
+                    hung.append(ref.name)
+                elif isinstance(result, RequestExpired):
+                    last_error = "no contribution before the request deadline"
+                    late.append(ref.name)
+                elif isinstance(result, ActorDiedError):
+                    last_error = result.reason
+                    failed[ref.name] = ref
+                elif result is _DEAD:
+                    last_error = "restarting"
+                    failed[ref.name] = ref
+                elif isinstance(result, BaseException):
+                    raise result
+            if len(got) >= required:  # enough: do not make every caller wait on a hang
+                for name in hung:
+                    if failed.pop(name, None) is not None:
+                        lost.append(name)
+            hung.clear()
+            if not failed:
+                break
+            refs = await _replacements(supervisor, failed, lost, expires)
+            if not refs:
+                break
+            try:
+                results = await self._ask(refs, size, expires, asyncio.get_running_loop().time())
+            finally:
+                self._watch.forget()
+        if supervisor.error is not None:
+            raise supervisor.error
+        if len(got) < required:
+            names = sorted({*failed, *late}) + [f"{name} (lost)" for name in lost]
+            raise WorkerDiedError(", ".join(names) or "all workers", last_error)
+        return [got[name] for name in _order(supervisor, got)]
 
-async def _gather(replies: list[asyncio.Future[bytes]], timeout: float) -> list[object]:
-    """Gather replies; those not answered in time come back as ``_HUNG``, errors as values."""
-    try:
-        async with asyncio.timeout(timeout):
-            return await asyncio.gather(*replies, return_exceptions=True)
-    except TimeoutError:
-        return [_outcome(reply) for reply in replies]
-
-
-def _outcome(reply: asyncio.Future[bytes]) -> object:
-    if not reply.done() or reply.cancelled():
-        return _HUNG
-    error = reply.exception()
-    return reply.result() if error is None else error
-
-
-async def _recover(
-    supervisor: OneForOneSupervisor,
-    policy: CollectPolicy,
-    refs: list[ActorRef],
-    results: list[object],
-) -> list[bytes]:
-    """Retry the slots whose worker died on its restarted worker, until the deadline."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + policy.timeout
-    got: dict[str, bytes] = {}
-    failed: dict[str, ActorRef] = {}
-    lost: list[str] = []  # hung, or gone for good (quarantined, terminated, temporary)
-    hung: list[str] = []
-    last_error = "no reply"
-    while True:
-        for ref, result in zip(refs, results, strict=True):
-            if type(result) is bytes:
-                got[ref.name] = result
-            elif result is _HUNG or isinstance(result, ContributionTimeout):
-                ref.kill(f"{HANG_REASON} {policy.contribution_timeout}s")
-                last_error = "contribution timeout"
-                failed[ref.name] = ref
-                hung.append(ref.name)
-            elif isinstance(result, ActorDiedError):
-                last_error = result.reason
-                failed[ref.name] = ref
-            elif result is _DEAD:
-                last_error = "restarting"
-                failed[ref.name] = ref
-            elif isinstance(result, BaseException):
-                raise result
-        if len(got) >= policy.min_sources:  # enough: do not make every caller wait on a hang
-            for name in hung:
-                if failed.pop(name, None) is not None:
-                    lost.append(name)
-        hung.clear()
-        if not failed:
-            break
-        refs = await _replacements(supervisor, failed, lost, deadline)
-        if not refs:
-            break
-        replies = [ref.ask(policy.size) for ref in refs]
-        remaining = max(deadline - loop.time(), 0.001)
-        results = await _gather(replies, min(policy.contribution_timeout, remaining))
-    if supervisor.error is not None:
-        raise supervisor.error
-    if len(got) < policy.min_sources:
-        names = sorted(failed) + [f"{name} (lost)" for name in lost]
-        raise WorkerDiedError(", ".join(names) or "all workers", last_error)
-    return [got[name] for name in _order(supervisor, got)]
+    def _raise_too_few(self, required: int) -> None:
+        supervisor = self._supervisor
+        if supervisor.error is not None:
+            raise supervisor.error
+        missing = self._missing()
+        if missing and self._policy.min_sources is None:
+            raise PoolDegradedError(
+                f"refusing to serve from {supervisor.size} of {self.configured} configured "
+                f"workers (fail closed; min_sources opts in to fewer); missing: "
+                + "; ".join(missing)
+            )
+        raise NoWorkersError(
+            f"{supervisor.size} live worker(s), at least {required} required"
+            + (f"; missing: {'; '.join(missing)}" if missing else "")
+        )
 
 
 async def _replacements(
@@ -296,9 +371,3 @@ def _order(supervisor: OneForOneSupervisor, got: dict[str, bytes]) -> list[str]:
     """Registry order, so the mix input order does not depend on who answered first."""
     names = [child.id for child in supervisor.which_children() if child.id in got]
     return names + [name for name in got if name not in names]
-
-
-def _raise_too_few(supervisor: OneForOneSupervisor, live: int, policy: CollectPolicy) -> None:
-    if supervisor.error is not None:
-        raise supervisor.error
-    raise NoWorkersError(f"{live} live worker(s), at least {policy.min_sources} required")

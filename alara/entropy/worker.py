@@ -4,6 +4,14 @@ It keeps no secret state: every reply is fresh from the source, so a worker that
 inspected or dumped has nothing to give away. It checks what its source returns (type, length,
 and optionally continuous health tests) and crashes rather than pass on bad bytes: a crash is
 what the supervisor acts on.
+
+**What runs where.** A read the source declares non-blocking (``max_inline_read``) and the
+reads of ``async def`` sources run on the event loop; every other synchronous read runs in a
+worker thread (``anyio.to_thread.run_sync``) behind a ``CapacityLimiter(1)`` of this worker's
+own, so a source that blocks forever holds one thread and never the threads other workers
+need. A thread cannot be cancelled: when the worker is killed (judged hung) the read is
+abandoned, and a restarted worker gets a fresh limiter. Health tests over more than
+``HEALTH_SLICE`` bytes run slice by slice, giving the loop back in between.
 """
 
 from __future__ import annotations
@@ -13,15 +21,20 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import anyio
+import anyio.to_thread
+
 from alara.actors.actor import Actor, ActorRef, Envelope, spawn
 from alara.actors.validation import check_int, check_positive_float
-from alara.entropy.sources import EntropySource, OsSource, check_source
+from alara.entropy.sources import EntropySource, OsSource, check_source, inline_read_limit
 from alara.errors import SourceError
 
-__all__ = ["MAX_READ", "EntropyWorker", "get_random_bytes", "start_worker"]
+__all__ = ["HEALTH_SLICE", "MAX_READ", "EntropyWorker", "get_random_bytes", "start_worker"]
 
 MAX_READ = 1 << 30
 """Largest single request a worker accepts (1 GiB)."""
+HEALTH_SLICE = 1 << 16
+"""Health tests run over at most this many bytes (64 KiB, well under 1 ms) per loop step."""
 
 HealthCheck = Callable[[bytes], None]
 """Called with every block a source returns; raises ``HealthTestError`` to reject it."""
@@ -49,6 +62,17 @@ class EntropyWorker(Actor):
         )
         self._health = health
         self._startup = check_int("startup", startup, 0, MAX_READ)
+        read = self.source.read
+        self._on_loop = MAX_READ if inspect.iscoroutinefunction(read) else inline_read_limit(
+            self.source
+        )
+        self._limiter: anyio.CapacityLimiter | None = None
+        self.busy_since: float | None = None
+        """Loop time at which the read in progress started (``None``: no read in progress).
+
+        What a hang is judged on: a worker is late only for its own read, never for time it
+        spent waiting in its mailbox or for a loop that could not run it.
+        """
 
     async def on_start(self) -> None:
         """Start-up test: read ``startup`` bytes through the checks and discard them.
@@ -63,21 +87,56 @@ class EntropyWorker(Actor):
         return f"EntropyWorker(source={type(self.source).__name__})"
 
     async def read(self, n: int) -> bytes:
-        """Read ``n`` bytes from the source and check them; raise ``SourceError`` if bad."""
-        return await self._check(self.source.read(n), n)
+        """Read ``n`` bytes from the source and check them; raise ``SourceError`` if bad.
+
+        Runs the read where it belongs (see the module docstring).
+        """
+        if n <= self._on_loop:
+            return await self._check(self.source.read(n), n)
+        loop = asyncio.get_running_loop()
+        self.busy_since = loop.time()
+        try:
+            if self._limiter is None:
+                self._limiter = anyio.CapacityLimiter(1)
+            data = await anyio.to_thread.run_sync(
+                self._read_blocking, n, limiter=self._limiter, abandon_on_cancel=True
+            )
+            return await self._check(data, n)
+        finally:
+            self.busy_since = None
+
+    def _read_blocking(self, n: int) -> Any:
+        """The read, in a worker thread; clears ``busy_since`` the moment the source returns."""
+        try:
+            return self.source.read(n)
+        finally:
+            self.busy_since = None
 
     async def _check(self, data: Any, n: int) -> bytes:
         """What ``read`` returns for ``data``, the source's answer to a read of ``n`` bytes."""
         if type(data) is not bytes and inspect.isawaitable(data):
-            data = await data
+            busy = self.busy_since is None
+            if busy:
+                self.busy_since = asyncio.get_running_loop().time()
+            try:
+                data = await data
+            finally:
+                if busy:
+                    self.busy_since = None
         if type(data) is not bytes:
             if not isinstance(data, (bytes, bytearray, memoryview)):
                 raise SourceError(f"source returned {type(data).__name__}, expected bytes")
             data = bytes(data)
         if len(data) != n:
             raise SourceError(f"source returned {len(data)} bytes, expected {n}")
-        if self._health is not None:
-            self._health(data)
+        health = self._health
+        if health is not None:
+            if n <= HEALTH_SLICE:
+                health(data)
+            else:
+                for start in range(0, n, HEALTH_SLICE):
+                    health(data[start : start + HEALTH_SLICE])
+                    await asyncio.sleep(0)
         checked: bytes = data
         return checked
 
@@ -96,11 +155,14 @@ class EntropyWorker(Actor):
             size, reply = batch[0]
             if reply is not None and type(size) is int and 0 <= size <= MAX_READ:
                 if not reply.done():
-                    data = self.source.read(size)
-                    if type(data) is not bytes or len(data) != size:
-                        data = await self._check(data, size)
-                    elif self._health is not None:
-                        self._health(data)
+                    if size <= self._on_loop and size <= HEALTH_SLICE:
+                        data = self.source.read(size)
+                        if type(data) is not bytes or len(data) != size:
+                            data = await self._check(data, size)
+                        elif self._health is not None:
+                            self._health(data)
+                    else:
+                        data = await self.read(size)
                     if not reply.done():
                         reply.set_result(data)
                 return
@@ -147,10 +209,21 @@ def start_worker(source: EntropySource | None = None, *, name: str = "entropy-wo
 
 
 async def get_random_bytes(worker: ActorRef, n: int, *, timeout: float = 5.0) -> bytes:
-    """``n`` raw bytes from one worker: no mixing, so only as good as that worker's source."""
+    """``n`` raw bytes from one worker: no mixing, so only as good as that worker's source.
+
+    ``n = 0`` gives ``b""`` without asking the worker, as ``Network.random_bytes(0)`` does.
+
+    Raises:
+        TypeError: ``worker`` is not an ``ActorRef``, or ``n``/``timeout`` has the wrong type.
+        ValueError: ``n`` is outside ``[0, MAX_READ]`` or ``timeout`` is not positive.
+        ActorDiedError: the worker is not running, or died before answering.
+        CallTimeoutError: no answer within ``timeout`` seconds.
+    """
     if not isinstance(worker, ActorRef):
         raise TypeError(f"worker must be an ActorRef, got {type(worker).__name__}")
-    n = check_int("n", n, 1, MAX_READ)
+    n = check_int("n", n, 0, MAX_READ)
     timeout = check_positive_float("timeout", timeout)
+    if n == 0:
+        return b""
     data: bytes = await worker.call(n, timeout=timeout)
     return data

@@ -1,1 +1,1 @@
-"""Test doubles: hostile and broken entropy sources (kept out of the package on purpose)."""
+"""Test doubles shared by the suite; the hostile entropy sources now ship in ``alara.testing``."""

@@ -13,6 +13,7 @@ from Crypto.Hash import SHA3_256, SHAKE256
 
 EXTRACT_TAG = b"alara/v1/extract"
 EXPAND_TAG = b"alara/v1/expand"
+EXPAND_BLOCK = 262_144  # 256 KiB: above it the output is made of counter-indexed blocks
 
 
 def u64(value: int) -> bytes:
@@ -34,14 +35,23 @@ def reference_extract(contributions: Sequence[bytes], n: int) -> bytes:
 
 
 def reference_mix(contributions: Sequence[bytes], n: int) -> bytes:
-    """n <= 32: K[:n]; n > 32: SHAKE256(EXPAND_TAG || K || u64(n)) read to n bytes."""
+    """n <= 32: K[:n]; n <= 256 KiB: SHAKE256(EXPAND_TAG || K || u64(n)) read to n bytes;
+    above: block i (256 KiB, the last one cut) is SHAKE256(EXPAND_TAG || K || u64(n) || u64(i)).
+    """
     key = reference_extract(contributions, n)
     if n <= 32:
         return key[:n]
-    xof = SHAKE256.new()
-    xof.update(EXPAND_TAG + key + u64(n))
-    out: bytes = xof.read(n)
-    return out
+    if n <= EXPAND_BLOCK:
+        xof = SHAKE256.new()
+        xof.update(EXPAND_TAG + key + u64(n))
+        out: bytes = xof.read(n)
+        return out
+    blocks = []
+    for index, start in enumerate(range(0, n, EXPAND_BLOCK)):
+        xof = SHAKE256.new()
+        xof.update(EXPAND_TAG + key + u64(n) + u64(index))
+        blocks.append(xof.read(min(EXPAND_BLOCK, n - start)))
+    return b"".join(blocks)
 
 
 def decode(encoded: bytes) -> tuple[int, list[bytes]]:

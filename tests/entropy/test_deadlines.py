@@ -15,12 +15,22 @@ from typing import Any
 
 import pytest
 
-from alara.entropy.deadlines import ContributionTimeout, DeadlineWatch
+from alara.entropy.deadlines import (
+    STALL_TOLERANCE,
+    ContributionTimeout,
+    DeadlineWatch,
+    RequestExpired,
+)
 
 TIMEOUT = 0.02
 BOUND = 2.0
 
 Replies = list[asyncio.Future[Any]]
+
+
+def busy_from_the_start(ref: Any) -> float:
+    """Every worker has been reading since the loop's time 0: late at any round's deadline."""
+    return 0.0
 
 
 pytestmark = pytest.mark.usefixtures("no_loop_errors")
@@ -30,7 +40,7 @@ pytestmark = pytest.mark.usefixtures("no_loop_errors")
 class Round:
     """The collector's side of one round: the replies, their gather, and when each was done."""
 
-    def __init__(self, watch: DeadlineWatch, replies: int = 3) -> None:
+    def __init__(self, watch: DeadlineWatch, replies: int = 3, expires: float = 0.0) -> None:
         loop = asyncio.get_running_loop()
         self.replies: Replies = [loop.create_future() for _ in range(replies)]
         self.done_at: dict[int, float] = {}
@@ -38,7 +48,9 @@ class Round:
             reply.add_done_callback(functools.partial(self._done, index))
         self.gathered = asyncio.gather(*self.replies, return_exceptions=True)
         self.started = loop.time()
-        watch.watch(self.gathered, self.replies)
+        self.refs: list[Any] = [f"worker-{index}" for index in range(replies)]
+        watch.watch(self.gathered, self.refs, self.replies, expires or self.started + 100,
+                    self.started)
 
     def _done(self, index: int, _reply: asyncio.Future[Any]) -> None:
         self.done_at[index] = asyncio.get_running_loop().time()
@@ -53,7 +65,7 @@ def timed_out(results: Sequence[Any]) -> list[bool]:
 
 
 async def test_an_unanswered_reply_fails_with_contribution_timeout_at_the_deadline() -> None:
-    watch = DeadlineWatch(TIMEOUT)
+    watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     late = Round(watch)
     late.replies[0].set_result(b"answered")
     late.replies[2].set_exception(OSError("its own error"))
@@ -67,33 +79,34 @@ async def test_an_unanswered_reply_fails_with_contribution_timeout_at_the_deadli
 
 
 async def test_a_round_answered_in_time_is_dropped_untouched() -> None:
-    watch = DeadlineWatch(TIMEOUT)
+    watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     answered = Round(watch)
     for reply in answered.replies:
         reply.set_result(b"in time")
     assert await answered.outcome() == [b"in time"] * 3
     watch.forget()  # what the collector does once its round is gathered
     assert not watch._rounds  # nothing of an answered round (its contributions) is kept
-    witness = Round(DeadlineWatch(2 * TIMEOUT))  # fires well after the first watch's timer
+    # fires well after the first watch's timer
+    witness = Round(DeadlineWatch(2 * TIMEOUT, busy_from_the_start))
     assert timed_out(await witness.outcome()) == [True] * 3
     assert watch._timer is None  # the first timer fired, found nothing, and went idle
     assert all(reply.result() == b"in time" for reply in answered.replies)
 
 
 async def test_answered_rounds_are_dropped_when_a_later_round_is_watched() -> None:
-    watch = DeadlineWatch(TIMEOUT)
+    watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     answered = [Round(watch) for _ in range(3)]
     for done in answered:
         for reply in done.replies:
             reply.set_result(b"x")
         await done.outcome()
     pending = Round(watch)
-    assert [entry[1] for entry in watch._rounds] == [pending.gathered]
+    assert [entry[2] for entry in watch._rounds] == [pending.gathered]
     assert timed_out(await pending.outcome()) == [True] * 3
 
 
 async def test_the_timer_rearms_for_a_later_round_and_does_not_fail_it_early() -> None:
-    watch = DeadlineWatch(TIMEOUT)
+    watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     early = Round(watch)
     # Not waiting for anything: only putting half a timeout between the two deadlines.
     await asyncio.sleep(TIMEOUT / 2)
@@ -107,7 +120,7 @@ async def test_the_timer_rearms_for_a_later_round_and_does_not_fail_it_early() -
 
 
 async def test_a_timer_that_went_idle_is_armed_again_by_the_next_round() -> None:
-    watch = DeadlineWatch(TIMEOUT)
+    watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     first = Round(watch, replies=1)
     assert timed_out(await first.outcome()) == [True]
     assert watch._timer is None
@@ -118,7 +131,7 @@ async def test_a_timer_that_went_idle_is_armed_again_by_the_next_round() -> None
 
 
 async def test_every_overdue_round_fails_in_one_firing() -> None:
-    watch = DeadlineWatch(TIMEOUT)
+    watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     rounds = [Round(watch, replies=2) for _ in range(4)]
     rounds[1].replies[0].set_result(b"answered")
     outcomes = [await overdue.outcome() for overdue in rounds]
@@ -128,7 +141,7 @@ async def test_every_overdue_round_fails_in_one_firing() -> None:
 
 
 async def test_a_cancelled_round_is_dropped_and_its_replies_left_alone() -> None:
-    watch = DeadlineWatch(TIMEOUT)
+    watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     abandoned = Round(watch)
     abandoned.gathered.cancel()  # the leader was cancelled: gather cancels its replies
     with pytest.raises(asyncio.CancelledError):
@@ -139,7 +152,7 @@ async def test_a_cancelled_round_is_dropped_and_its_replies_left_alone() -> None
 
 
 async def test_close_cancels_the_timer_and_leaves_pending_replies_to_their_owner() -> None:
-    watch = DeadlineWatch(TIMEOUT)
+    watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     orphan = Round(watch)
     timer = watch._timer
     assert timer is not None
@@ -147,7 +160,8 @@ async def test_close_cancels_the_timer_and_leaves_pending_replies_to_their_owner
     assert timer.cancelled()
     assert watch._timer is None
     assert not watch._rounds
-    witness = Round(DeadlineWatch(2 * TIMEOUT))  # fires well after the closed timer would have
+    # fires well after the closed timer would have
+    witness = Round(DeadlineWatch(2 * TIMEOUT, busy_from_the_start))
     assert timed_out(await witness.outcome()) == [True] * 3
     assert not any(reply.done() for reply in orphan.replies)
     orphan.gathered.cancel()
@@ -156,7 +170,57 @@ async def test_close_cancels_the_timer_and_leaves_pending_replies_to_their_owner
 
 
 async def test_a_closed_watch_still_watches_rounds_started_after() -> None:
-    watch = DeadlineWatch(TIMEOUT)
+    watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     watch.close()
     after = Round(watch, replies=1)
     assert timed_out(await after.outcome()) == [True]
+
+
+# -- honest judgement: only a worker's own lateness, never the loop's ------------------------
+
+
+async def test_a_worker_that_is_not_reading_is_not_judged_and_expires_with_the_request() -> None:
+    watch = DeadlineWatch(TIMEOUT, lambda ref: None)  # nobody has started a read
+    loop = asyncio.get_running_loop()
+    queued = Round(watch, replies=2, expires=loop.time() + 4 * TIMEOUT)
+    results = await queued.outcome()
+    assert [type(result) for result in results] == [RequestExpired, RequestExpired]
+    assert min(queued.done_at.values()) >= queued.started + 4 * TIMEOUT
+
+
+async def test_a_worker_is_judged_on_its_own_read_not_on_the_round() -> None:
+    loop = asyncio.get_running_loop()
+    read_started = loop.time() + 3 * TIMEOUT  # its read began well after the round started
+    watch = DeadlineWatch(TIMEOUT, lambda ref: read_started)
+    own = Round(watch, replies=1)
+    assert timed_out(await own.outcome()) == [True]
+    assert own.done_at[0] >= read_started + TIMEOUT
+
+
+async def test_a_timer_that_fires_late_blames_nobody_and_looks_again_after_a_grace() -> None:
+    """A late timer means a stalled loop: the reply that arrives during the grace is kept."""
+    loop = asyncio.get_running_loop()
+    watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
+    stalled = Round(watch, replies=2)
+    assert watch._timer is not None
+    watch._timer.cancel()
+    # The timer's callback as the loop runs it after a stall: one second past its schedule.
+    watch._fire(loop, loop.time() - 1.0 - STALL_TOLERANCE)
+    await asyncio.sleep(0)  # the judgement runs one step after the firing
+    await asyncio.sleep(0)
+    assert not any(reply.done() for reply in stalled.replies)  # nobody blamed for the stall
+    stalled.replies[0].set_result(b"the victim answers once the loop runs")
+    results = await stalled.outcome()
+    assert results[0] == b"the victim answers once the loop runs"
+    assert timed_out(results) == [False, True]  # judged at the next, punctual check
+
+
+async def test_a_reply_ready_when_the_timer_fires_is_not_judged() -> None:
+    loop = asyncio.get_running_loop()
+    watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
+    ready = Round(watch, replies=1)
+    assert watch._timer is not None
+    watch._timer.cancel()
+    watch._fire(loop, loop.time())  # punctual; the judgement is queued behind ready callbacks
+    loop.call_soon(ready.replies[0].set_result, b"queued before the judgement")
+    assert await ready.outcome() == [b"queued before the judgement"]

@@ -37,7 +37,7 @@ from alara.entropy.health import (
     critbinom,
     rct_cutoff,
 )
-from tests.doubles.sources import (
+from alara.testing.sources import (
     AttackerSource,
     BiasedSource,
     ConstantSource,
@@ -392,8 +392,8 @@ async def _wait_until(net: Network, condition: Any) -> None:
 
 
 async def test_health_tests_are_on_by_default(logs: Logs) -> None:
-    net = Network(sources=[ConstantSource(), OsSource()])
-    assert net.status()["health"] == {
+    net = Network(sources=[ConstantSource(), OsSource()], min_sources=1)
+    assert net.status().to_dict()["health"] == {
         "min_entropy": 4.0, "alpha": 2.0**-40, "rct_cutoff": 11, "apt_cutoff": 78,
         "startup_samples": 0,
     }
@@ -411,7 +411,7 @@ async def test_health_tests_are_on_by_default(logs: Logs) -> None:
 async def test_health_none_turns_the_tests_off(logs: Logs) -> None:
     source = RecordingSource()
     async with alara.create_network(sources=[ConstantSource(), source], health=None) as net:
-        assert net.status()["health"] is None
+        assert net.status().to_dict()["health"] is None
         async with asyncio.timeout(5):
             out = await net.random_bytes(32)
     assert out == alara.mix([b"\x00" * 32, source.blocks[0]], 32)
@@ -420,7 +420,7 @@ async def test_health_none_turns_the_tests_off(logs: Logs) -> None:
 
 async def test_a_custom_policy_is_used() -> None:
     async with alara.create_network(2, health=HealthPolicy(min_entropy=8)) as net:
-        assert net.status()["health"]["rct_cutoff"] == 6
+        assert net.status().to_dict()["health"]["rct_cutoff"] == 6
         async with asyncio.timeout(5):
             for _ in range(100):
                 await net.random_bytes(32)
@@ -435,7 +435,7 @@ async def test_a_custom_factory_is_called_at_every_start() -> None:
         return made[-1]
 
     async with alara.create_network(2, health=factory) as net:
-        assert net.status()["health"] == "custom"
+        assert net.status().to_dict()["health"] == "custom"
         assert len(made) == 2
         net.get_nodes()[0].kill("chaos")
         await _wait_until(net, lambda: len(made) == 3)
@@ -445,7 +445,7 @@ async def test_the_startup_test_catches_a_pattern_before_any_request() -> None:
     policy = HealthPolicy(startup_samples=STARTUP_SAMPLES)
     async with alara.create_network(sources=[PatternSource(), OsSource()], health=policy) as net:
         await _wait_until(net, lambda: net.quarantined() == ["worker-0"])
-        assert "adaptive proportion" in net.status()["quarantined"]["worker-0"]["reason"]
+        assert "adaptive proportion" in net.status().to_dict()["quarantined"]["worker-0"]["reason"]
 
 
 async def test_the_startup_test_reads_and_discards_1024_bytes() -> None:

@@ -4,6 +4,7 @@ framing, and the one-honest-contribution property.
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
@@ -13,15 +14,18 @@ from hypothesis import strategies as st
 from alara import mix
 from alara.entropy import mixing
 from alara.entropy.mixing import (
+    EXPAND_BLOCK,
     EXPAND_TAG,
     EXTRACT_TAG,
     KEY_SIZE,
     MAX_OUTPUT,
     encode_contributions,
     expand,
+    expand_blocks,
     extract,
+    extract_pieces,
 )
-from tests.doubles.sources import AttackerSource, ConstantSource, PatternSource
+from alara.testing.sources import AttackerSource, ConstantSource, PatternSource
 from tests.entropy.reference import decode, reference_extract, reference_mix
 from tests.entropy.stats import chi_square, looks_uniform
 
@@ -48,6 +52,9 @@ PINNED = [
     ),
 ]
 
+# sha256 of mix([b"alara"], 600_001): the counter-block expansion above EXPAND_BLOCK.
+PINNED_LARGE = "74e205ed7b5c335437e1e0af205626ae34498c57dce7d4acaf504d2717bb6724"
+
 
 # -- known answers ---------------------------------------------------------------------------
 
@@ -70,6 +77,34 @@ def test_matches_reference_for_every_small_and_some_large_sizes(n: int) -> None:
     contributions = [os.urandom(32), os.urandom(32), os.urandom(48)]
     assert mix(contributions, n) == reference_mix(contributions, n)
     assert extract(contributions, n) == reference_extract(contributions, n)
+
+
+@pytest.mark.parametrize(
+    "n", [EXPAND_BLOCK - 1, EXPAND_BLOCK, EXPAND_BLOCK + 1, 3 * EXPAND_BLOCK, 3 * EXPAND_BLOCK + 7]
+)
+def test_block_expansion_matches_reference_around_the_block_size(n: int) -> None:
+    contributions = [os.urandom(32), os.urandom(40)]
+    assert mix(contributions, n) == reference_mix(contributions, n)
+    key = extract(contributions, n)
+    assert b"".join(expand_blocks(key, n)) == expand(key, n)
+    assert all(len(block) <= EXPAND_BLOCK for block in expand_blocks(key, n))
+
+
+def test_block_expansion_pinned_vector() -> None:
+    # Pins the counter-block construction above EXPAND_BLOCK (digest of a 600,001-byte output).
+    out = mix([b"alara"], 600_001)
+    assert hashlib.sha256(out).hexdigest() == PINNED_LARGE
+    assert hashlib.sha256(reference_mix([b"alara"], 600_001)).hexdigest() == PINNED_LARGE
+
+
+@pytest.mark.parametrize("sizes", [[32], [32, 48, 0], [3 * EXPAND_BLOCK + 1, 5]])
+def test_extract_pieces_hash_to_extract(sizes: list[int]) -> None:
+    contributions = [os.urandom(size) for size in sizes]
+    digest = hashlib.sha3_256()
+    for piece in extract_pieces(contributions, 77):
+        assert len(piece) <= EXPAND_BLOCK
+        digest.update(piece)
+    assert digest.digest() == extract(contributions, 77)
 
 
 @given(

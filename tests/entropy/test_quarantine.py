@@ -31,7 +31,7 @@ from alara.entropy.quarantine import (
     QuarantineRecord,
     is_source_failure,
 )
-from tests.doubles.sources import (
+from alara.testing.sources import (
     ConstantSource,
     HangingSource,
     one_honest_attacker,
@@ -162,7 +162,7 @@ def test_status_reports_the_policy() -> None:
         2, timeout=2.0, contribution_timeout=0.5, min_sources=2,
         quarantine_after=5, quarantine_period=10.0,
     )
-    status = net.status()
+    status = net.status().to_dict()
     assert status["state"] == "idle"
     assert (status["timeout"], status["contribution_timeout"], status["min_sources"]) == (
         2.0, 0.5, 2
@@ -178,14 +178,14 @@ def test_status_reports_the_policy() -> None:
 async def test_hostile_sources_end_quarantined_and_the_honest_one_serves(
     logs: Logs, sources: Callable[[], list[Any]]
 ) -> None:
-    async with alara.create_network(sources=sources()) as net:
+    async with alara.create_network(sources=sources(), min_sources=1) as net:
         async with asyncio.timeout(10):
             for _ in range(200):  # a pattern needs ~10 contributions per failure
                 assert len(await net.random_bytes(32)) == 32
                 if len(net.quarantined()) == 4:
                     break
         assert sorted(net.quarantined()) == ["worker-0", "worker-1", "worker-2", "worker-3"]
-        status = net.status()
+        status = net.status().to_dict()
         assert status["workers"] == 1
         assert status["running"] == ["worker-4"]
         assert status["restarting"] == []
@@ -214,14 +214,14 @@ async def test_os_urandom_is_never_quarantined_even_under_chaos() -> None:
                 for _ in range(300):
                     await net.random_bytes(32)
         assert net.quarantined() == []
-        assert net.status()["quarantined"] == {}
+        assert net.status().to_dict()["quarantined"] == {}
         assert sum(child.restarts for child in net.which_children()) == 6
 
 
 async def test_quarantine_after_one_retires_at_the_first_failure(logs: Logs) -> None:
     honest = RecordingSource()
     async with alara.create_network(
-        sources=[ConstantSource(), honest], quarantine_after=1, max_restarts=0
+        sources=[ConstantSource(), honest], quarantine_after=1, max_restarts=0, min_sources=1
     ) as net:
         async with asyncio.timeout(5):
             out = await net.random_bytes(32)
@@ -233,7 +233,7 @@ async def test_quarantine_after_one_retires_at_the_first_failure(logs: Logs) -> 
 
 async def test_five_hostile_sources_fit_in_the_default_intensity() -> None:
     sources: list[Any] = [ConstantSource(value) for value in range(5)]
-    async with alara.create_network(sources=[*sources, OsSource()]) as net:
+    async with alara.create_network(sources=[*sources, OsSource()], min_sources=1) as net:
         async with asyncio.timeout(5):
             while len(net.quarantined()) < 5:
                 await net.random_bytes(32)
@@ -247,7 +247,8 @@ async def test_five_hostile_sources_fit_in_the_default_intensity() -> None:
 async def test_a_hanging_source_is_quarantined_and_the_request_completes(logs: Logs) -> None:
     hanging = HangingSource()
     async with bounded_network(
-        sources=[hanging, OsSource(), OsSource()], timeout=2.0, contribution_timeout=0.05
+        sources=[hanging, OsSource(), OsSource()], timeout=2.0, contribution_timeout=0.05,
+        min_sources=2,
     ) as net:
         loop = asyncio.get_running_loop()
         for _ in range(DEFAULT_QUARANTINE_AFTER):  # each request meets one hang, no more
@@ -257,7 +258,7 @@ async def test_a_hanging_source_is_quarantined_and_the_request_completes(logs: L
             assert loop.time() - started < 1.0  # served by the healthy two, not the deadline
         async with asyncio.timeout(5):  # the third kill's exit retires it
             await _wait_until(net, lambda: net.quarantined() == ["worker-0"])
-        reason = net.status()["quarantined"]["worker-0"]["reason"]
+        reason = net.status().to_dict()["quarantined"]["worker-0"]["reason"]
         assert reason == "no contribution within 0.05s"
         async with asyncio.timeout(1):
             assert len(await net.random_bytes(32)) == 32  # no more waiting on it
@@ -291,6 +292,6 @@ async def test_every_source_quarantined_is_no_workers_error() -> None:
             with pytest.raises(AlaraError):
                 await net.random_bytes(32)
             await _wait_until(net, lambda: len(net.quarantined()) == 2)
-            with pytest.raises(NoWorkersError, match=r"0 live worker\(s\)"):
+            with pytest.raises(NoWorkersError, match=r"0 of 2 configured workers"):
                 await net.random_bytes(32)
-        assert net.status()["workers"] == 0
+        assert net.status().to_dict()["workers"] == 0

@@ -16,7 +16,7 @@ import pytest
 
 import alara
 from alara import EntropySource, EntropyWorker, Network, get_random_bytes, start_worker
-from tests.doubles.sources import HangingSource, WrongLengthSource
+from alara.testing.sources import HangingSource, WrongLengthSource
 from tests.entropy.recording import GateSource, RecordingSource
 
 Logs = list[MutableMapping[str, Any]]

@@ -20,7 +20,7 @@ from alara import (
 )
 from alara.entropy import worker as worker_module
 from alara.entropy.worker import MAX_READ
-from tests.doubles.sources import RaisingSource, WrongLengthSource
+from alara.testing.sources import RaisingSource, WrongLengthSource
 from tests.entropy.recording import BadTypeSource, GateSource, RecordingSource, ViewSource
 
 

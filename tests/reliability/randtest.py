@@ -97,8 +97,8 @@ def _raw(spec: str) -> tuple[str, ...]:
     return (PYTHON, "-m", "tests.reliability.randtest", "--raw", spec)
 
 
-CONSTANT = "tests.doubles.sources:one_honest_constant"
-ATTACKER = "tests.doubles.sources:one_honest_attacker"
+CONSTANT = "alara.testing.sources:one_honest_constant"
+ATTACKER = "alara.testing.sources:one_honest_attacker"
 CASES = (
     Case("normal (3 OS workers)", _stream()),
     Case("4 constant + 1 honest, no health tests", _stream("--sources-from", CONSTANT,

@@ -1,7 +1,7 @@
-"""Chaos soak: many callers, workers killed every 10 ms, sources that hang, then a give-up.
+"""Chaos soak: many callers, workers killed every 10 ms, hangs, a give-up, hostile stallers.
 
 ``make soak`` runs ``python -m tests.reliability.soak --seconds $(SOAK_SECONDS)``; the test
-suite runs a shorter version. Two phases, each on its own network:
+suite runs a shorter version. Three phases, each on its own network:
 
 1. **Chaos** (``seconds`` long): 1,000 concurrent callers ask for 1 B - 64 KiB each, over and
    over, while a chaos task kills a random live worker every 10 ms and, now and then, arms a
@@ -11,6 +11,13 @@ suite runs a shorter version. Two phases, each on its own network:
 2. **Give-up**: the same callers on a network with ALARA's intensity (10 restarts in 5 s)
    while workers are killed every millisecond. The supervisor must give up, and every caller
    must then get an ``AlaraError`` promptly: no caller may hang on a dead pool.
+3. **Isolation** (a third of ``seconds``, 5 to 20 s): honest sources of every kind (the OS
+   CSPRNG, an ``async def`` source, a synchronous source that blocks on every read) next to a
+   hostile synchronous staller that blocks just past the contribution timeout on every read;
+   a fresh staller joins every ``STALLER_EVERY`` seconds once the last one is quarantined.
+   Floor: ``min_sources`` = the honest sources. No call may outlast its ``timeout`` (plus
+   ``ISOLATION_SLACK``), no honest source may be quarantined, and no output may be mixed
+   from fewer contributions than the floor.
 
 Sizes and victims come from ``secrets`` (the harness's choices need no reproducibility and
 this keeps ``random`` out of the project entirely). Peak memory is the process's peak RSS.
@@ -29,8 +36,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alara import AlaraError, Network, OsSource, SupervisorGaveUpError, create_network
+from alara.testing.sources import AsyncSource
+from tests.doubles.blocking import BlockingSource, HostileStaller
 
-__all__ = ["HangingSometimes", "PhaseReport", "SoakReport", "main", "run_soak"]
+__all__ = ["HangingSometimes", "PhaseReport", "SoakReport", "isolation_phase", "main", "run_soak"]
 
 CALLERS = 1000
 WORKERS = 10  # enough that a kill falls due on a live worker every 10 ms under load
@@ -46,6 +55,10 @@ GIVE_UP_WITHIN = 10.0  # phase 2 fails if the supervisor has not given up by the
 POOL_WHOLE_WITHIN = 5.0  # after phase 1, every worker must be running again within this
 PEAK_RSS_LIMIT_MIB = 1024
 KEY_PREFIX = 32  # outputs of at least this many bytes are checked for repeats
+ISOLATION_TIMEOUT = 2.0  # phase 3: the request deadline
+ISOLATION_CONTRIBUTION_TIMEOUT = 0.2  # phase 3: a read longer than this is a hang
+ISOLATION_SLACK = 1.0  # phase 3: a call longer than ISOLATION_TIMEOUT + this counts as hung
+STALLER_EVERY = 1.0  # phase 3: seconds between hostile stallers joining the pool
 
 
 class HangingSometimes:
@@ -91,6 +104,9 @@ class PhaseReport:
     pool_whole: bool | None = None
     slowest_call: float = 0.0
     last_error_after_give_up: float | None = None
+    honest_quarantined: int | None = None
+    below_floor: int | None = None
+    stallers_quarantined: int | None = None
     failures: list[str] = field(default_factory=list)
 
     def check(self, ok: bool, what: str) -> None:
@@ -119,6 +135,10 @@ class PhaseReport:
         ]
         if self.pool_whole is not None:
             rows.append(f"  pool whole at end     {'yes' if self.pool_whole else 'NO'}")
+        if self.honest_quarantined is not None:
+            rows.append(f"  honest quarantined    {self.honest_quarantined}")
+            rows.append(f"  outputs below floor   {self.below_floor}")
+            rows.append(f"  stallers quarantined  {self.stallers_quarantined}")
         if self.last_error_after_give_up is not None:
             rows.append(f"  last caller error     {self.last_error_after_give_up * 1000:.0f} ms "
                         "after the give-up")
@@ -343,6 +363,79 @@ async def give_up_phase(callers: int, outputs: _Outputs) -> PhaseReport:
     return report
 
 
+class _FloorCheck:
+    """Wraps a network's collector to count the rounds served from fewer than ``floor``."""
+
+    def __init__(self, net: Network, floor: int) -> None:
+        self.floor = floor
+        self.below = 0
+        collector = net._collector
+        collect = collector.collect
+
+        async def counted() -> list[bytes]:
+            contributions = await collect()
+            if len(contributions) < self.floor:
+                self.below += 1
+            return contributions
+
+        collector.collect = counted  # type: ignore[method-assign]
+
+
+async def _stallers(net: Network, stop: asyncio.Event, added: list[str]) -> None:
+    """Add a hostile staller whenever the previous one has been quarantined."""
+    while not stop.is_set():
+        await asyncio.sleep(STALLER_EVERY)  # pacing, not a wait for a condition
+        if all(name in net.quarantined() for name in added):
+            ref = await net.add_worker(HostileStaller(stall=1.5 * ISOLATION_CONTRIBUTION_TIMEOUT,
+                                                      stalls=1_000_000))
+            added.append(ref.name)
+
+
+async def isolation_phase(seconds: float, callers: int, outputs: _Outputs) -> PhaseReport:
+    """Phase 3: honest sources of every kind next to hostile stallers (see the docstring)."""
+    report = PhaseReport("3: isolation (blocking and async honest sources, hostile stallers)")
+    honest: list[object] = [OsSource(), OsSource(), AsyncSource(), BlockingSource(0.005)]
+    floor = len(honest)
+    staller = HostileStaller(stall=1.5 * ISOLATION_CONTRIBUTION_TIMEOUT, stalls=1_000_000)
+    net = create_network(sources=[*honest, staller], min_sources=floor,  # type: ignore[list-item]
+                         timeout=ISOLATION_TIMEOUT,
+                         contribution_timeout=ISOLATION_CONTRIBUTION_TIMEOUT, health=None)
+    honest_names = [f"worker-{index}" for index in range(floor)]
+    added = [f"worker-{floor}"]
+    check = _FloorCheck(net, floor)
+    stop = asyncio.Event()
+    started = time.monotonic()
+    async with net:
+        tasks = [asyncio.create_task(_chaos_caller(net, report, outputs, stop))
+                 for _ in range(callers)]
+        joining = asyncio.create_task(_stallers(net, stop, added))
+        await asyncio.sleep(seconds)  # the phase's duration, not a wait for a condition
+        stop.set()
+        await joining
+        await asyncio.gather(*tasks)
+        report.seconds = time.monotonic() - started
+        report.restarts = _restarts(net)
+        report.gave_up = net.supervisor.error is not None
+        quarantined = net.quarantined()
+        report.honest_quarantined = sum(name in quarantined for name in honest_names)
+        report.stallers_quarantined = sum(name in quarantined for name in added)
+        report.below_floor = check.below
+        final = await _one_call(net, report, outputs)
+    report.check(report.calls > 0, "no call completed")
+    report.check(report.hung == 0, "hung calls")
+    report.check(report.slowest_call <= ISOLATION_TIMEOUT + ISOLATION_SLACK,
+                 f"a call outlasted timeout + {ISOLATION_SLACK} s")
+    report.check(report.honest_quarantined == 0, "an honest source was quarantined")
+    report.check(report.below_floor == 0, "outputs served below the floor")
+    report.check(report.stallers_quarantined > 0, "no hostile staller was quarantined")
+    report.check(report.wrong_length == 0, "wrong-length outputs")
+    report.check(report.duplicates == 0, "duplicate 32-byte outputs")
+    report.check(not report.unexpected, "errors outside the AlaraError hierarchy")
+    report.check(not report.gave_up, "the supervisor gave up")
+    report.check(final is None, "the network did not answer after the phase")
+    return report
+
+
 def peak_rss_mib() -> float:
     """The process's peak resident set size so far, in MiB (Linux reports KiB)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -350,9 +443,10 @@ def peak_rss_mib() -> float:
 
 
 async def run_soak(seconds: float = 60.0, callers: int = CALLERS) -> SoakReport:
-    """Run both phases and check everything; ``seconds`` is the chaos phase's length."""
+    """Run the three phases and check everything; ``seconds`` is the chaos phase's length."""
     outputs = _Outputs()  # shared: an output repeated across phases is a repeat too
-    phases = [await chaos_phase(seconds, callers, outputs), await give_up_phase(callers, outputs)]
+    phases = [await chaos_phase(seconds, callers, outputs), await give_up_phase(callers, outputs),
+              await isolation_phase(min(max(seconds / 3, 5.0), 20.0), callers, outputs)]
     report = SoakReport(phases, peak_rss_mib())
     if report.peak_rss_mib > PEAK_RSS_LIMIT_MIB:
         report.failures.append(f"peak RSS above {PEAK_RSS_LIMIT_MIB} MiB")

@@ -111,8 +111,8 @@ def test_cases_cover_normal_hostile_and_control() -> None:
     names = " ".join(case.name for case in CASES)
     assert "normal" in names
     hostile = [case for case in CASES if "--sources-from" in case.command]
-    assert {"tests.doubles.sources:one_honest_constant",
-            "tests.doubles.sources:one_honest_attacker"} <= {
+    assert {"alara.testing.sources:one_honest_constant",
+            "alara.testing.sources:one_honest_attacker"} <= {
         case.command[case.command.index("--sources-from") + 1] for case in hostile}
     assert any("--no-health" in case.command for case in hostile)
     assert any(not case.expect_pass for case in CASES)

@@ -1,0 +1,98 @@
+"""A drop-in for the standard ``secrets`` module, served by an alara network.
+
+``import alara.secrets as secrets`` and existing sync code (views, scripts, thread pools)
+keeps working: the same names, defaults (``DEFAULT_ENTROPY`` = 32 bytes) and exceptions,
+``compare_digest`` re-exported, and ``SystemRandom`` (``alara.Random``) drawing from the
+network. Every call is answered by the process-wide network running on its own event-loop
+thread (see ``alara.sync_default``); callers from many threads are served together in
+rounds. From inside a running event loop every function raises ``SyncCallInLoopError``:
+await ``alara.token_bytes()`` and friends there instead.
+
+Differences from ``secrets``: ``bool`` sizes are refused, and sizes are capped by the
+network's limits (``alara.MAX_BYTES``, ``alara.MAX_INT_BITS``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from hmac import compare_digest
+from typing import TypeVar
+
+from alara.blocking import BlockingNetwork, refuse_in_loop
+from alara.entropy.vocabulary import DEFAULT_ENTROPY
+from alara.sync_default import blocking_network
+from alara.sysrandom import Random as SystemRandom
+
+__all__ = [
+    "DEFAULT_ENTROPY",
+    "SystemRandom",
+    "choice",
+    "compare_digest",
+    "randbelow",
+    "randbits",
+    "token_bytes",
+    "token_hex",
+    "token_urlsafe",
+]
+
+_T = TypeVar("_T")
+
+
+def token_bytes(nbytes: int | None = None) -> bytes:
+    """``nbytes`` random bytes (default ``DEFAULT_ENTROPY``).
+
+    Raises:
+        TypeError: ``nbytes`` is not an int. ValueError: it is negative or too large.
+    """
+    return _network("token_bytes").token_bytes(nbytes)
+
+
+def token_hex(nbytes: int | None = None) -> str:
+    """``nbytes`` random bytes as ``2 * nbytes`` hex digits.
+
+    Raises:
+        TypeError, ValueError: as ``token_bytes``.
+    """
+    return _network("token_hex").token_hex(nbytes)
+
+
+def token_urlsafe(nbytes: int | None = None) -> str:
+    """``nbytes`` random bytes as URL-safe base64 text (about 1.3 characters a byte).
+
+    Raises:
+        TypeError, ValueError: as ``token_bytes``.
+    """
+    return _network("token_urlsafe").token_urlsafe(nbytes)
+
+
+def randbelow(exclusive_upper_bound: int) -> int:
+    """A uniform int in ``[0, exclusive_upper_bound)``.
+
+    Raises:
+        ValueError: the bound is not positive. TypeError: it is not an int.
+    """
+    return _network("randbelow").randbelow(exclusive_upper_bound)
+
+
+def randbits(k: int) -> int:
+    """A uniform int with ``k`` random bits.
+
+    Raises:
+        ValueError: ``k`` is negative. TypeError: it is not an int.
+    """
+    return _network("randbits").randbits(k)
+
+
+def choice(seq: Sequence[_T]) -> _T:
+    """A uniformly chosen element of ``seq``.
+
+    Raises:
+        IndexError: ``seq`` is empty.
+    """
+    return _network("choice").choice(seq)
+
+
+def _network(name: str) -> BlockingNetwork:
+    """The network to call, after refusing a call from a running loop (naming ``name``)."""
+    refuse_in_loop(f"alara.secrets.{name}()", f"await alara.{name}()")
+    return blocking_network()

@@ -1,0 +1,161 @@
+"""``alara.Random``: ``random.SystemRandom``'s behaviour, with the bits from an alara network.
+
+Everything ``random.Random`` offers (``randrange``, ``uniform``, ``gauss``, ``choices``...)
+is built on two methods, ``random()`` and ``getrandbits()``; overriding both (and
+``randbytes``) the way ``SystemRandom`` does routes every one of them to the network. There
+is no state: ``seed()`` is ignored and ``getstate``/``setstate`` raise
+``NotImplementedError``, as in ``SystemRandom``.
+
+**Batching.** ``shuffle``, ``sample`` and ``choices`` draw many numbers in one call; they draw
+the bytes they are expected to need in one network request (twice the expected need, more
+if rejection sampling runs short) instead of one request per number. The bytes live only for
+that call, in the calling thread, so the generator still holds no entropy between calls and
+one instance may be shared by many threads.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterable, Iterator, MutableSequence, Sequence
+from contextlib import contextmanager
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+from alara.actors.validation import check_int
+from alara.blocking import BlockingNetwork, refuse_in_loop
+from alara.entropy.network import MAX_BYTES, MAX_INT_BITS
+from alara.sync_default import blocking_network
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
+
+__all__ = ["Random"]
+
+_T = TypeVar("_T")
+_RECIP_BPF = 2.0**-53  # random(): 53 random bits scaled into [0, 1)
+_FLOAT_BYTES = 7  # 56 bits drawn for each float, the top 53 used
+_MAX_BATCH = 1 << 20
+
+
+class Random(random.Random):
+    """A ``random.Random`` whose numbers come from an alara network (like ``SystemRandom``).
+
+    ``network`` is the ``BlockingNetwork`` to draw from; by default the process-wide one
+    that ``alara.secrets`` uses. Calls block the calling thread (one hand-off to the
+    network's thread per draw), so from async code await the network's methods instead.
+    """
+
+    def __init__(self, x: int | float | str | bytes | bytearray | None = None, *,
+                 network: BlockingNetwork | None = None) -> None:
+        if network is not None and not isinstance(network, BlockingNetwork):
+            raise TypeError(f"network must be a BlockingNetwork, got {type(network).__name__}")
+        self._network = network
+        self._batch = _Batch()
+        super().__init__(x)
+
+    # -- the two primitives everything else is built on ------------------------------------
+
+    def random(self) -> float:
+        """A float in ``[0.0, 1.0)`` with 53 random bits."""
+        return (int.from_bytes(self._bytes(_FLOAT_BYTES), "big") >> 3) * _RECIP_BPF
+
+    def getrandbits(self, k: int) -> int:
+        """An int with ``k`` random bits, ``0 <= result < 2**k``.
+
+        Raises:
+            TypeError: ``k`` is not an int. ValueError: ``k`` is negative or above
+                ``MAX_INT_BITS``.
+        """
+        k = check_int("k", k, 0, MAX_INT_BITS)
+        if k == 0:
+            return 0
+        size = (k + 7) // 8
+        return int.from_bytes(self._bytes(size), "big") >> (size * 8 - k)
+
+    def randbytes(self, n: int) -> bytes:
+        """``n`` random bytes.
+
+        Raises:
+            TypeError: ``n`` is not an int. ValueError: ``n`` is negative or above
+                ``MAX_BYTES``.
+        """
+        return self._bytes(check_int("n", n, 0, MAX_BYTES))
+
+    # -- no state ----------------------------------------------------------------------------
+
+    def seed(self, *args: Any, **kwargs: Any) -> None:
+        """Ignored: the network is not seedable (as ``SystemRandom.seed``)."""
+
+    def getstate(self) -> NoReturn:
+        """Raises ``NotImplementedError``: there is no state to save."""
+        raise NotImplementedError("alara.Random draws from an entropy network; it has no state")
+
+    def setstate(self, state: object) -> NoReturn:
+        """Raises ``NotImplementedError``: there is no state to restore."""
+        raise NotImplementedError("alara.Random draws from an entropy network; it has no state")
+
+    # -- batched multi-draw methods ----------------------------------------------------------
+
+    def shuffle(self, x: MutableSequence[Any]) -> None:
+        """Shuffle ``x`` in place, its random numbers drawn in one network request."""
+        with self._batched(len(x), len(x)):
+            super().shuffle(x)
+
+    def sample(self, population: Sequence[_T], k: int, *,
+               counts: Iterable[int] | None = None) -> list[_T]:
+        """``random.Random.sample``, its random numbers drawn in one network request."""
+        size = len(population) if counts is None else 1 << 64
+        with self._batched(size, k if isinstance(k, int) else 0):
+            return super().sample(population, k, counts=counts)
+
+    def choices(self, population: SupportsLenAndGetItem[_T],
+                weights: Sequence[float | Fraction] | None = None, *,
+                cum_weights: Sequence[float | Fraction] | None = None, k: int = 1) -> list[_T]:
+        """``random.Random.choices``, its random numbers drawn in one network request."""
+        draws = k if isinstance(k, int) and k > 0 else 0
+        with self._batched(1 << (8 * _FLOAT_BYTES), draws):
+            return super().choices(population, weights, cum_weights=cum_weights, k=k)
+
+    # -- where the bytes come from -----------------------------------------------------------
+
+    @contextmanager
+    def _batched(self, largest: int, count: int) -> Iterator[None]:
+        """Serve this thread's draws from one request sized for ``count`` numbers below
+        ``largest``; nested calls and tiny batches just draw as usual."""
+        if count < 2 or self._batch.size:
+            yield
+            return
+        per_draw = ((largest - 1).bit_length() + 7) // 8
+        self._batch.size = min(_MAX_BATCH, 2 * count * per_draw)
+        self._batch.buffer, self._batch.position = b"", 0
+        try:
+            yield
+        finally:
+            self._batch.size, self._batch.buffer = 0, b""
+
+    def _bytes(self, n: int) -> bytes:
+        batch = self._batch
+        size = batch.size
+        if not size:
+            return self._source().token_bytes(n)
+        end = batch.position + n
+        if end > len(batch.buffer):
+            batch.buffer = self._source().token_bytes(max(size, n))
+            batch.position, end = 0, n
+        data: bytes = batch.buffer[batch.position:end]
+        batch.position = end
+        return data
+
+    def _source(self) -> BlockingNetwork:
+        refuse_in_loop("alara.Random", "await alara.randbelow(), alara.token_bytes() and "
+                       "friends, or a Network's methods")
+        return self._network if self._network is not None else blocking_network()
+
+
+class _Batch(threading.local):
+    """One thread's bytes for the multi-draw call it is running (``size`` 0: none)."""
+
+    size: int = 0
+    buffer: bytes = b""
+    position: int = 0
