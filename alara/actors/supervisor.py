@@ -87,11 +87,16 @@ class ChildSpec:
             raise ValueError("id must be a non-empty str, got ''")
         if not callable(self.factory):
             raise TypeError("factory must be a callable returning an Actor")
-        object.__setattr__(self, "restart", _member(Restart, "restart", self.restart))
-        object.__setattr__(self, "shutdown_timeout",
-                           check_positive_float("shutdown_timeout", self.shutdown_timeout))
-        object.__setattr__(self, "mailbox_capacity",
-                           check_int("mailbox_capacity", self.mailbox_capacity, 1, MAX_CAPACITY))
+        if type(self.restart) is not Restart:
+            object.__setattr__(self, "restart", _member(Restart, "restart", self.restart))
+        if type(self.shutdown_timeout) is not float:
+            object.__setattr__(self, "shutdown_timeout",
+                               check_positive_float("shutdown_timeout", self.shutdown_timeout))
+        else:
+            check_positive_float("shutdown_timeout", self.shutdown_timeout)
+        if self.mailbox_capacity is not DEFAULT_CAPACITY:
+            object.__setattr__(self, "mailbox_capacity", check_int(
+                "mailbox_capacity", self.mailbox_capacity, 1, MAX_CAPACITY))
 
 
 def _member(enum: type[_E], name: str, value: object) -> _E:
@@ -423,6 +428,8 @@ class Supervisor:
             self._wake.set()
 
     def _notify(self) -> None:
+        if not self._waiters:
+            return
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
