@@ -86,11 +86,19 @@ class Actor:
         """Run in the actor's task before the first message; raising here is a crash."""
 
     async def handle_call(self, message: Any) -> Any:
-        """Answer a ``call``/``ask``; the return value is the reply."""
+        """Answer a ``call``/``ask``; the return value is the reply.
+
+        Raises:
+            NotImplementedError: not overridden; like any exception here, it crashes the actor.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not handle calls")
 
     async def handle_cast(self, message: Any) -> None:
-        """Act on a ``cast``; there is no reply."""
+        """Act on a ``cast``; there is no reply.
+
+        Raises:
+            NotImplementedError: not overridden; like any exception here, it crashes the actor.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not handle casts")
 
     async def handle_batch(self, batch: list[Envelope]) -> None:

@@ -144,9 +144,14 @@ def supervisor_spec(
     ``restart``) or, past the parent's own intensity, gives up too. Arguments are checked here,
     not at start, so a bad tree fails where it is written rather than as a restart loop.
 
-    ``shutdown_timeout`` defaults to the sum of the children's shutdown timeouts plus one
-    second: long enough for the nested children to stop one after another. Pass a larger one
-    if children are added at run time.
+    ``shutdown_timeout`` defaults to twice the sum of the children's shutdown timeouts plus
+    one second: long enough for the nested children to stop one after another, even if each
+    has to be cancelled and then abandoned (a child's stop takes at most twice its timeout).
+    Pass a larger one if children are added at run time.
+
+    Raises:
+        TypeError, ValueError: an argument is malformed (the children, the strategy, the
+            intensity, ``restart`` or ``shutdown_timeout``).
     """
     specs: Sequence[ChildSpec] = tuple(children)
     strategy = Supervisor(  # validates the children, the strategy and the intensity now
@@ -158,7 +163,7 @@ def supervisor_spec(
         clock=clock,
     ).strategy
     if shutdown_timeout is None:
-        shutdown_timeout = sum(spec.shutdown_timeout for spec in specs) + 1.0
+        shutdown_timeout = 2 * sum(spec.shutdown_timeout for spec in specs) + 1.0
 
     def factory() -> SupervisorActor:
         return SupervisorActor(specs, strategy=strategy, max_restarts=max_restarts,

@@ -403,7 +403,7 @@ def test_supervisor_spec_builds_a_child_spec_with_a_shutdown_long_enough_for_the
     spec = supervisor_spec("sub", children, restart=Restart.TRANSIENT)
     assert spec.id == "sub"
     assert spec.restart is Restart.TRANSIENT
-    assert spec.shutdown_timeout == 2.0 + 5.0 + 1.0
+    assert spec.shutdown_timeout == 2 * (2.0 + 5.0) + 1.0  # each child: graceful, then its grace
     assert supervisor_spec("sub", children, shutdown_timeout=3.0).shutdown_timeout == 3.0
     assert isinstance(spec.factory(), SupervisorActor)
     assert spec.factory() is not spec.factory()  # a fresh nested supervisor per (re)start
