@@ -347,8 +347,10 @@ class Network(SecretsVocabulary):
         state = self._state_name()
         required = self._collector.required
         reason: str | None = None
-        if state != "open":
-            reason = f"network is {state.replace('_', ' ')}"
+        if state == "loop_closed":
+            reason = "the event loop the network was started on has closed"
+        elif state != "open":
+            reason = f"network is {state}"
         elif self._supervisor.error is not None:
             reason = str(self._supervisor.error)
         elif len(children) < required:
