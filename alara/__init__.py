@@ -23,10 +23,13 @@ from alara.actors import (
     ExitKind,
     OneForOneSupervisor,
     Restart,
+    Strategy,
+    Supervisor,
     SupervisorActor,
     spawn,
     supervisor_spec,
 )
+from alara.actors.errors import MailboxFullError
 from alara.blocking import BlockingNetwork
 from alara.default import close_default_network, default_network, use_network
 from alara.entropy.cluster import (
@@ -106,6 +109,7 @@ __all__ = [  # noqa: RUF022  (appended in groups, to keep merges additive)
     "ExitKind",
     "HealthPolicy",
     "HealthTestError",
+    "MailboxFullError",
     "Network",
     "NetworkClosedError",
     "NetworkStatus",
@@ -115,6 +119,8 @@ __all__ = [  # noqa: RUF022  (appended in groups, to keep merges additive)
     "PoolDegradedError",
     "Restart",
     "SourceError",
+    "Strategy",
+    "Supervisor",
     "SupervisorActor",
     "SupervisorGaveUpError",
     "TooManyRequestsError",

@@ -1,246 +1,130 @@
-"""Quick ratios for the actor framework alone, each against a baseline in the same run.
+"""The supervisor rows the peer table has no peer for, as ratios against bare asyncio.
 
-``python -m benchmarks.actor_micro [--uvloop] [--scale 1.0]``: one line per row, the alara
-figure, its baseline and their ratio. The baselines are ``ask`` + ``await`` (for ``call``)
-and a bare asyncio actor (one task draining an ``asyncio.Queue`` of (message, reply future)
-pairs, restarted by a done-callback). Absolute figures move with the machine's load; the
-ratios are what to compare between runs.
+``python -m benchmarks.actor_micro [--uvloop] [--repetitions 5] [--scale 1.0]``. The peer
+table (``benchmarks.peers``, ``make bench-peers``; ``--only alara "bare asyncio"`` for the two
+alone) covers ask, call, throughput, start, stop, memory and crash -> replacement for bare
+actors. These rows are about supervisors:
+
+* ``Supervisor.stop()`` of 10,000 children (one at a time, last started first, as OTP does)
+  against the bare baseline stopping 10,000 tasks at once;
+* starting 1,000 *supervised* children until every one has answered, against bare actors;
+* ``kill()`` -> the supervisor's replacement answering, against the hand-written restart of a
+  crashed bare actor (the peer table's baseline for restarts).
+
+Each repetition runs both sides back to back; the line gives the median of each side and the
+median of the per-repetition ratios (below 1: alara is faster). Absolute figures move with the
+machine's load; compare ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
-import gc
 import statistics
-import time
-import tracemalloc
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from alara.actors import Actor, ActorRef, ChildSpec, OneForOneSupervisor, spawn
+from alara.actors import ChildSpec, OneForOneSupervisor
+from benchmarks.measure import clock, percentile
+from benchmarks.peers import Bare, _crash_bare, _Echo
+from benchmarks.restart import replacement
 
 __all__ = ["main"]
 
-_STOP: Any = object()
-_CRASH: Any = object()
+Side = Callable[[int], Awaitable[float]]
 
 
-class _Echo(Actor):
-    async def handle_call(self, message: Any) -> Any:
-        return message
-
-    async def handle_cast(self, message: Any) -> None:
-        raise RuntimeError("crash requested")
-
-
-class _Bare:
-    """The baseline actor: one task, one ``asyncio.Queue``, replies through futures."""
-
-    __slots__ = ("loop", "queue", "task")
-
-    def __init__(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.queue: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None]] = asyncio.Queue()
-        self.task = self.loop.create_task(self._run())
-
-    def ask(self, message: Any) -> asyncio.Future[Any]:
-        reply = self.loop.create_future()
-        self.queue.put_nowait((message, reply))
-        return reply
-
-    async def _run(self) -> None:
-        while True:
-            message, reply = await self.queue.get()
-            if message is _STOP:
-                return
-            if message is _CRASH:
-                raise RuntimeError("crash requested")
-            if reply is not None and not reply.done():
-                reply.set_result(message)
-
-
-def _p50(samples: list[int]) -> float:
-    return statistics.median(samples) / 1e3
-
-
-async def _latency(operation: Callable[[], Awaitable[Any]], n: int) -> float:
-    samples = []
-    for _ in range(n):
-        begin = time.perf_counter_ns()
-        await operation()
-        samples.append(time.perf_counter_ns() - begin)
-    return _p50(samples[n // 10:])
-
-
-async def _rate(operations: list[Callable[[], Awaitable[Any]]], calls: int) -> float:
-    async def caller(operation: Callable[[], Awaitable[Any]]) -> None:
-        for _ in range(calls):
-            await operation()
-
-    begin = time.perf_counter_ns()
-    await asyncio.gather(*(caller(op) for op in operations))
-    return len(operations) * calls / ((time.perf_counter_ns() - begin) / 1e9)
-
-
-async def call_vs_ask(n: int) -> list[tuple[str, float, float]]:
-    ref = spawn(_Echo())
-    await ref.call(0)
-    ask = await _latency(lambda: ref.ask(1), n)
-    call = await _latency(lambda: ref.call(1), n)
-    refs = [spawn(_Echo()) for _ in range(3)]
-    callers = [refs[i % 3] for i in range(500)]
-    rate_ask = await _rate([functools.partial(r.ask, 1) for r in callers], n // 50)
-    rate_call = await _rate([functools.partial(r.call, 1) for r in callers], n // 50)
-    await asyncio.gather(ref.stop(), *(r.stop() for r in refs))
-    return [("call() p50 µs (vs ask)", call, ask),
-            ("call() msg/s, 500 callers -> 3 (vs ask)", rate_call, rate_ask)]
-
-
-async def stopping(n: int) -> list[tuple[str, float, float]]:
-    bare = [_Bare() for _ in range(n)]
+async def _bare_stop(n: int) -> float:
+    peer = Bare()
+    actors = await peer.start(n)
     await asyncio.sleep(0)
-    begin = time.perf_counter_ns()
-    for actor in bare:
-        actor.queue.put_nowait((_STOP, None))
-    await asyncio.gather(*(actor.task for actor in bare))
-    bare_ms = (time.perf_counter_ns() - begin) / 1e6
+    begin = clock()
+    await peer.stop(actors)
+    return (clock() - begin) / 1e6
 
-    refs = [spawn(_Echo()) for _ in range(n)]
-    await asyncio.sleep(0)
-    begin = time.perf_counter_ns()
-    await asyncio.gather(*(ref.stop() for ref in refs))
-    refs_ms = (time.perf_counter_ns() - begin) / 1e6
 
+async def _supervisor_stop(n: int) -> float:
     supervisor = OneForOneSupervisor([ChildSpec(f"c{i}", _Echo) for i in range(n)])
     await supervisor.start()
     await asyncio.sleep(0)
-    begin = time.perf_counter_ns()
+    begin = clock()
     await supervisor.stop()
-    supervisor_ms = (time.perf_counter_ns() - begin) / 1e6
-    return [(f"stop {n} refs ms (vs bare)", refs_ms, bare_ms),
-            (f"Supervisor.stop() {n} children ms (vs bare)", supervisor_ms, bare_ms)]
+    return (clock() - begin) / 1e6
 
 
-async def _per_actor(make: Callable[[], object], n: int) -> float:
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    made = [make() for _ in range(n)]
-    for _ in range(3):
-        await asyncio.sleep(0)
-    gc.collect()
-    after = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    del made
-    return (after - before) / n
+async def _bare_start(n: int) -> float:
+    peer = Bare()
+    begin = clock()
+    actors = await peer.start(n)
+    await asyncio.gather(*(actor.ask(1) for actor in actors))
+    elapsed = (clock() - begin) / 1e6
+    await peer.stop(actors)
+    return elapsed
 
 
-async def memory(n: int) -> list[tuple[str, float, float]]:
-    bare: list[_Bare] = []
-    refs: list[ActorRef] = []
-    bare_bytes = await _per_actor(lambda: bare.append(_Bare()), n)
-    alara_bytes = await _per_actor(lambda: refs.append(spawn(_Echo())), n)
-    for actor in bare:
-        actor.queue.put_nowait((_STOP, None))
-    await asyncio.gather(*(ref.stop() for ref in refs), *(actor.task for actor in bare))
-    return [("bytes per idle actor (vs bare)", alara_bytes, bare_bytes)]
-
-
-async def _replacement(supervisor: OneForOneSupervisor, old: ActorRef) -> ActorRef:
-    while True:
-        changed = supervisor.changed()
-        ref = supervisor.child_ref("echo")
-        if ref is not None and ref is not old and ref.is_alive():
-            changed.cancel()
-            return ref
-        await changed
-
-
-async def restarts(n: int) -> list[tuple[str, float, float]]:
-    loop = asyncio.get_running_loop()
-    replaced: asyncio.Future[_Bare] = loop.create_future()
-
-    def restart(task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            fresh = _Bare()
-            fresh.task.add_done_callback(restart)
-            replaced.set_result(fresh)
-
-    actor = _Bare()
-    actor.task.add_done_callback(restart)
-    bare = []
-    for _ in range(n):
-        begin = time.perf_counter_ns()
-        actor.queue.put_nowait((_CRASH, None))
-        actor = await replaced
-        replaced = loop.create_future()
-        await actor.ask(1)
-        bare.append(time.perf_counter_ns() - begin)
-    actor.queue.put_nowait((_STOP, None))
-
-    supervisor = OneForOneSupervisor([ChildSpec("echo", _Echo)], max_restarts=10**9, period=1.0)
-    await supervisor.start()
-    crashed: list[int] = []
-    killed: list[int] = []
-    for samples, end in ((crashed, "crash"), (killed, "kill")):
-        for _ in range(n):
-            old = supervisor.child_ref("echo")
-            assert old is not None
-            begin = time.perf_counter_ns()
-            if end == "crash":
-                old.cast("crash")
-            else:
-                old.kill("benchmark")
-            new = await _replacement(supervisor, old)
-            await new.ask(1)
-            samples.append(time.perf_counter_ns() - begin)
-    await supervisor.stop()
-    return [("crash -> replacement answering p50 µs (vs hand-written)", _p50(crashed), _p50(bare)),
-            ("kill -> new child answering p50 µs (vs hand-written crash)", _p50(killed),
-             _p50(bare))]
-
-
-async def start(n: int) -> list[tuple[str, float, float]]:
-    begin = time.perf_counter_ns()
-    bare = [_Bare() for _ in range(n)]
-    await asyncio.gather(*(actor.ask(1) for actor in bare))
-    bare_ms = (time.perf_counter_ns() - begin) / 1e6
-    begin = time.perf_counter_ns()
+async def _supervised_start(n: int) -> float:
+    begin = clock()
     supervisor = OneForOneSupervisor([ChildSpec(f"w{i}", _Echo) for i in range(n)])
     await supervisor.start()
     await asyncio.gather(*(ref.ask(1) for ref in supervisor.live_refs()))
-    alara_ms = (time.perf_counter_ns() - begin) / 1e6
-    for actor in bare:
-        actor.queue.put_nowait((_STOP, None))
+    elapsed = (clock() - begin) / 1e6
     await supervisor.stop()
-    return [(f"start {n} supervised -> all answered ms (vs bare)", alara_ms, bare_ms)]
+    return elapsed
 
 
-async def _all(scale: float) -> None:
-    rows = []
-    rows += await call_vs_ask(int(20_000 * scale))
-    rows += await stopping(int(10_000 * scale))
-    rows += await memory(int(10_000 * scale))
-    rows += await restarts(int(2_000 * scale))
-    rows += await start(int(1_000 * scale))
-    for label, value, baseline in rows:
-        print(f"{label:58} {value:12.1f} {baseline:12.1f}   x{value / baseline:.2f}")
+async def _kill_to_answer(kills: int) -> float:
+    supervisor = OneForOneSupervisor([ChildSpec("echo", _Echo)], max_restarts=10**9, period=1.0)
+    await supervisor.start()
+    samples: list[int] = []
+    try:
+        for _ in range(kills):
+            old = supervisor.child_ref("echo")
+            assert old is not None
+            begin = clock()
+            old.kill("benchmark")
+            new = await replacement(supervisor, "echo", old)
+            await new.ask(1)
+            samples.append(clock() - begin)
+    finally:
+        await supervisor.stop()
+    return percentile(sorted(samples), 0.5) / 1e3
+
+
+ROWS: list[tuple[str, Side, Side, int]] = [
+    ("Supervisor.stop(), 10,000 children, ms", _supervisor_stop, _bare_stop, 10_000),
+    ("start 1,000 supervised children to all answering, ms", _supervised_start, _bare_start,
+     1_000),
+    ("kill -> replacement answering p50, µs (vs hand-written)", _kill_to_answer, _crash_bare,
+     2_000),
+]
+
+
+async def _run(repetitions: int, scale: float) -> None:
+    for label, alara, bare, size in ROWS:
+        n = max(1, int(size * scale))
+        ours: list[float] = []
+        theirs: list[float] = []
+        for repetition in range(repetitions):
+            sides = [(alara, ours), (bare, theirs)]
+            for side, figures in sides if repetition % 2 == 0 else reversed(sides):
+                figures.append(await side(n))
+        ratio = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+        print(f"{label:58} alara {statistics.median(ours):9.1f}  "
+              f"bare {statistics.median(theirs):9.1f}  ratio x{ratio:.2f}")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run every row once and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Run every row and print one line each."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop")
+    parser.add_argument("--repetitions", type=int, default=5, help="interleaved repetitions")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every count")
     options = parser.parse_args(argv)
     if options.uvloop:
         import uvloop
 
-        uvloop.run(_all(options.scale))
+        uvloop.run(_run(options.repetitions, options.scale))
     else:
-        asyncio.run(_all(options.scale))
+        asyncio.run(_run(options.repetitions, options.scale))
 
 
 if __name__ == "__main__":

@@ -14,14 +14,13 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum, StrEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from alara.actors.errors import ActorDiedError, CallTimeoutError, MailboxFullError
 from alara.actors.log import get_logger
 from alara.actors.mailbox import DEFAULT_CAPACITY, MAX_CAPACITY, Mailbox
-from alara.actors.timers import Deadlines, deadlines_of, sweep_delay
+from alara.actors.timers import deadlines_of, sweep_delay
 from alara.actors.validation import check_int, check_positive_float
 
 __all__ = ["Actor", "ActorRef", "Envelope", "Exit", "ExitKind", "spawn"]
@@ -32,6 +31,7 @@ _INFO, _WARNING = logging.INFO, logging.WARNING
 _NEVER: Final = math.inf
 _monotonic = time.monotonic  # call deadlines only: scheduling uses delays, never this clock
 _CALL_TIMEOUT: Final = 5.0
+_done = asyncio.Future.done
 
 Envelope = tuple[Any, "asyncio.Future[Any] | None"]
 """A mailbox entry: the message and the future for its reply (``None`` for a cast)."""
@@ -48,9 +48,15 @@ class ExitKind(StrEnum):
     KILLED = "killed"  # ActorRef.kill(): a crash imposed from outside
 
 
-@dataclass(frozen=True, slots=True)
-class Exit:
-    """The exit reason an actor's monitors receive."""
+_UNSTARTED: Final[list[Any]] = []
+"""``ActorRef._inflight`` until the task's first step: a task cancelled before it never runs
+its body, so its end must be told from outside."""
+
+_ABNORMAL: Final = frozenset({ExitKind.CRASHED, ExitKind.KILLED})
+
+
+class Exit(NamedTuple):
+    """The exit reason an actor's monitors receive (immutable; a tuple, cheap to make)."""
 
     kind: ExitKind
     reason: str
@@ -59,7 +65,7 @@ class Exit:
     @property
     def abnormal(self) -> bool:
         """True for crashes and kills: what ``transient`` children are restarted for."""
-        return self.kind in (ExitKind.CRASHED, ExitKind.KILLED)
+        return self.kind in _ABNORMAL
 
 
 class Actor:
@@ -81,11 +87,19 @@ class Actor:
         """Run in the actor's task before the first message; raising here is a crash."""
 
     async def handle_call(self, message: Any) -> Any:
-        """Answer a ``call``/``ask``; the return value is the reply."""
+        """Answer a ``call``/``ask``; the return value is the reply.
+
+        Raises:
+            NotImplementedError: not overridden; like any exception here, it crashes the actor.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not handle calls")
 
     async def handle_cast(self, message: Any) -> None:
-        """Act on a ``cast``; there is no reply."""
+        """Act on a ``cast``; there is no reply.
+
+        Raises:
+            NotImplementedError: not overridden; like any exception here, it crashes the actor.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not handle casts")
 
     async def handle_batch(self, batch: list[Envelope]) -> None:
@@ -136,13 +150,13 @@ class ActorRef:
         "_actor",
         "_cancel_exit",
         "_check_at",
-        "_deadlines",
         "_exit",
         "_inflight",
         "_loop",
         "_mailbox",
         "_monitors",
         "_recent",
+        "_recent_other",
         "_slow",
         "_state",
         "_sweep_floor",
@@ -159,19 +173,19 @@ class ActorRef:
         self.id = next(_ids)
         self.shutdown_timeout = shutdown_timeout
         self._loop = loop
-        self._deadlines: Deadlines = deadlines_of(loop)
         self._actor = actor
         self._mailbox = Mailbox(mailbox_capacity)
         self._state = _ALIVE
         self._exit: Exit | None = None
         self._cancel_exit: Exit | None = None
-        self._inflight: list[Envelope] = []
+        self._inflight: list[Envelope] = _UNSTARTED  # the batch in hand, once the task runs
         # Made on first use: most actors never have a waiter, many never a monitor.
-        self._waiters: list[asyncio.Future[Exit]] | None = None
+        self._waiters: asyncio.Future[Exit] | list[asyncio.Future[Exit]] | None = None
         self._monitors: list[Callable[[ActorRef, Exit], None]] | None = None
         # Timed calls (see ``call``): sent since the last sweep, with their timeouts; then,
         # for those the sweep found unanswered, their deadlines.
-        self._recent: list[tuple[asyncio.Future[Any], float]] | None = None
+        self._recent: list[asyncio.Future[Any]] | None = None  # with the default timeout
+        self._recent_other: list[tuple[asyncio.Future[Any], float]] | None = None
         self._sweep_floor = _NEVER  # the armed sweep comes soon enough for timeouts >= this
         self._slow: dict[asyncio.Future[Any], tuple[float, float]] | None = None
         self._check_at = _NEVER  # when the next check of ``_slow`` is due
@@ -249,13 +263,19 @@ class ActorRef:
             raise MailboxFullError(self.name, self._mailbox.capacity)
         if timeout is None:
             return reply
-        recent = self._recent
-        if recent is None:
-            recent = self._recent = []
-        recent.append((reply, timeout))
+        if timeout is _CALL_TIMEOUT:
+            recent = self._recent
+            if recent is None:
+                recent = self._recent = []
+            recent.append(reply)
+        else:
+            other = self._recent_other
+            if other is None:
+                other = self._recent_other = []
+            other.append((reply, timeout))
         if timeout < self._sweep_floor:
             self._sweep_floor = timeout
-            self._deadlines.call_after(self._loop, sweep_delay(timeout), self._sweep)
+            self._after(sweep_delay(timeout), ActorRef._sweep, self)
         return reply
 
     def cast(self, message: Any) -> None:
@@ -285,12 +305,16 @@ class ActorRef:
         if timeout is not None:
             timeout = check_positive_float("timeout", timeout)
         waiter = self.wait()
+        surely_prompt = False
         if self._state is _ALIVE:
             self._state = _STOPPING
-            self._mailbox.append(_STOP)
-        if self._exit is None and self._cancel_exit is None:
+            # An idle actor with no ``on_stop`` of its own has nothing left that could hang:
+            # it ends at its next step, so it needs no deadline (most of 10,000 stops).
+            surely_prompt = (self._mailbox.append(_STOP)
+                             and type(self._actor).on_stop is _DEFAULT_ON_STOP)
+        if self._exit is None and self._cancel_exit is None and not surely_prompt:
             grace = self.shutdown_timeout if timeout is None else timeout
-            self._deadlines.call_after(self._loop, grace, self._stop_overdue, grace)
+            self._after(grace, ActorRef._stop_overdue, self, grace)
         return waiter
 
     def kill(self, reason: str = "killed") -> None:
@@ -324,9 +348,11 @@ class ActorRef:
         if self._exit is not None:
             waiter.set_result(self._exit)
         elif self._waiters is None:
-            self._waiters = [waiter]
-        else:
+            self._waiters = waiter  # the usual one waiter needs no list
+        elif isinstance(self._waiters, list):
             self._waiters.append(waiter)
+        else:
+            self._waiters = [self._waiters, waiter]
         return waiter
 
     def monitor(self, callback: Callable[[ActorRef, Exit], None]) -> None:
@@ -349,24 +375,33 @@ class ActorRef:
         its timeout never fires early.
         """
         self._sweep_floor = _NEVER
-        recent = self._recent
-        if not recent or self._exit is not None:
-            return  # nothing sent, or the end failed every caller already
-        self._recent = []
+        if self._exit is not None:
+            return  # the end failed every caller already
+        recent, other = self._recent, self._recent_other
+        unanswered: list[tuple[asyncio.Future[Any], float]] = []
+        if recent:
+            self._recent = []
+            # The answered ones (nearly all) are dropped in C, without a Python step each.
+            slow_ones = itertools.filterfalse(_done, recent)
+            unanswered.extend((reply, _CALL_TIMEOUT) for reply in slow_ones)
+        if other:
+            self._recent_other = []
+            unanswered.extend(entry for entry in other if not entry[0].done())
+        if not unanswered:
+            return
         now = _monotonic()
         first_due = _NEVER
         slow = self._slow
-        for reply, timeout in recent:
-            if not reply.done():
-                if slow is None:
-                    slow = self._slow = {}
-                due = now + timeout
-                slow[reply] = (due, timeout)
-                if due < first_due:
-                    first_due = due
+        if slow is None:
+            slow = self._slow = {}
+        for reply, timeout in unanswered:
+            due = now + timeout
+            slow[reply] = (due, timeout)
+            if due < first_due:
+                first_due = due
         if first_due < self._check_at:
             self._check_at = first_due
-            self._deadlines.call_after(self._loop, first_due - now, self._expire_calls)
+            self._after(first_due - now, ActorRef._expire_calls, self)
 
     def _expire_calls(self) -> None:
         """Fail the slow calls whose deadline passed; forget the ones answered since."""
@@ -391,7 +426,11 @@ class ActorRef:
             del slow[reply]
         if next_due < self._check_at:
             self._check_at = next_due
-            self._deadlines.call_after(self._loop, next_due - now, self._expire_calls)
+            self._after(next_due - now, ActorRef._expire_calls, self)
+
+    def _after(self, delay: float, callback: Callable[..., object], *args: Any) -> None:
+        """Run ``callback(*args)`` about ``delay`` seconds from now, on the shared deadlines."""
+        deadlines_of(self._loop).call_after(self._loop, delay, callback, *args)
 
     def _why_not_running(self) -> str:
         if self._exit is not None:
@@ -406,10 +445,19 @@ class ActorRef:
     def _cancel(self, exit: Exit, grace: float) -> None:
         """Cancel the task once; abandon it if it is still running ``grace`` seconds later."""
         task = self._task
-        if self._cancel_exit is None and task is not None and not task.done():
+        if task is not None and task.done():
+            # Ended without a word (cancelled from outside before its first step): say it now.
+            self._finish(self._cancel_exit or exit, [], False)
+            return
+        if self._cancel_exit is None and task is not None:
             self._cancel_exit = exit
             task.cancel()
-            self._deadlines.call_after(self._loop, grace, self._abandon, grace)
+            if self._inflight is _UNSTARTED:
+                # Cancelled before its first step: the body (and its ``finally``) never runs.
+                # Its end is still told later, never inside ``kill()``, as for any actor.
+                self._loop.call_soon(self._finish, exit, [], False)
+                return
+            self._after(grace, ActorRef._abandon, self, grace)
 
     def _abandon(self, grace: float) -> None:
         """Give up on a task that ignored its cancellation: the ref dies without it."""
@@ -421,32 +469,32 @@ class ActorRef:
         _log.warning("actor.abandoned", actor=self.name, ref_id=self.id, grace=grace,
                      reason=cancelled.reason)
         # A copy: the abandoned task may still be iterating over its batch.
-        self._end(Exit(ExitKind.KILLED, reason), list(self._inflight))
+        self._finish(Exit(ExitKind.KILLED, reason), list(self._inflight))
 
-    def _end(self, exit: Exit, pending: list[Envelope]) -> None:
-        """The actor's ``on_exit``, then ``_finish``; only the first end counts."""
-        if self._exit is not None:
-            return  # an abandoned task finishing late changes nothing
-        try:
-            self._actor.on_exit(exit)
-        except Exception as error:
-            self._loop.call_exception_handler({
-                "message": f"on_exit of actor {self.name!r} raised",
-                "exception": error,
-            })
-        self._finish(exit, pending)
-
-    def _finish(self, exit: Exit, pending: list[Envelope]) -> None:
-        """Record the exit, fail every waiting caller, tell the monitors. Idempotent."""
+    def _finish(self, exit: Exit, pending: list[Envelope], ran: bool = True) -> None:
+        """The actor's ``on_exit`` (if its body ``ran``), then record the exit, fail every
+        waiting caller and tell the monitors. Only the first end counts: an abandoned task
+        finishing late changes nothing."""
         if self._exit is not None:
             return
+        if ran and type(self._actor).on_exit is not _DEFAULT_ON_EXIT:
+            try:
+                self._actor.on_exit(exit)
+            except Exception as error:
+                self._loop.call_exception_handler({
+                    "message": f"on_exit of actor {self.name!r} raised",
+                    "exception": error,
+                })
         self._state = _DEAD
         self._exit = exit
         pending.extend(self._mailbox.drain())
         # Timed replies the actor kept to answer later: nobody will answer them now.
         recent, self._recent = self._recent, None
         if recent:
-            pending.extend((None, reply) for reply, _timeout in recent)
+            pending.extend((None, reply) for reply in recent)
+        other, self._recent_other = self._recent_other, None
+        if other:
+            pending.extend((None, reply) for reply, _timeout in other)
         slow, self._slow = self._slow, None
         if slow:
             pending.extend((None, reply) for reply in slow)
@@ -456,7 +504,7 @@ class ActorRef:
                 if entry is not _STOP and entry[1] is not None and not entry[1].done():
                     # A fresh error each: a raised exception carries its own traceback.
                     entry[1].set_exception(ActorDiedError(self.name, why))
-        if exit.abnormal:
+        if exit.kind in _ABNORMAL:
             if _log.enabled_for(_WARNING):
                 _log.warning("actor.crashed", actor=self.name, ref_id=self.id,
                              kind=exit.kind.value, reason=exit.reason)
@@ -465,7 +513,7 @@ class ActorRef:
                       reason=exit.reason)
         waiters, self._waiters = self._waiters, None
         if waiters is not None:
-            for waiter in waiters:
+            for waiter in waiters if isinstance(waiters, list) else (waiters,):
                 if not waiter.done():
                     waiter.set_result(exit)
         monitors, self._monitors = self._monitors, None
@@ -481,11 +529,9 @@ class ActorRef:
                         "exception": error,
                     })
 
-    def _on_task_done(self, task: asyncio.Task[None]) -> None:
-        # Backstop for a task cancelled before its first step, whose body never ran.
-        self._finish(self._cancel_exit or _CANCELLED, [])
-
-
+_DEFAULT_ON_START: Final = Actor.on_start
+_DEFAULT_ON_STOP: Final = Actor.on_stop
+_DEFAULT_ON_EXIT: Final = Actor.on_exit
 _STOPPED: Final = Exit(ExitKind.NORMAL, "stopped")
 _CANCELLED: Final = Exit(ExitKind.SHUTDOWN, "cancelled")
 
@@ -497,21 +543,26 @@ def _describe(error: BaseException) -> str:
 
 async def _run(ref: ActorRef, actor: Actor) -> None:
     batch: list[Envelope] = []
+    ref._inflight = batch  # the task has begun: from now on its ``finally`` tells its end
     exit = _STOPPED
     try:
-        await actor.on_start()
+        behaviour = type(actor)
+        if behaviour.on_start is not _DEFAULT_ON_START:  # no coroutine made for an empty hook
+            await actor.on_start()
         if _log.enabled_for(_INFO):
             _log.info("actor.started", actor=ref.name, ref_id=ref.id,
-                      behaviour=type(actor).__name__)
+                      behaviour=behaviour.__name__)
         take = ref._mailbox.take
         # A task that swallowed its cancellation leaves the loop at the next batch boundary.
         while ref._cancel_exit is None:
             batch = ref._inflight = await take()
             if batch[-1] is _STOP:
                 batch.pop()
-                await actor.handle_batch(batch)
-                batch = ref._inflight = []
-                await actor.on_stop()
+                if batch:
+                    await actor.handle_batch(batch)
+                    batch.clear()
+                if behaviour.on_stop is not _DEFAULT_ON_STOP:
+                    await actor.on_stop()
                 break
             await actor.handle_batch(batch)
             batch.clear()  # hold no reply (no contribution) while waiting for the next batch
@@ -525,7 +576,7 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
     except Exception as error:
         exit = Exit(ExitKind.CRASHED, _describe(error), error)
     finally:
-        ref._end(exit, batch)
+        ref._finish(exit, batch)
 
 
 def spawn(
@@ -562,5 +613,4 @@ def spawn(
     ref = ActorRef(name or type(actor).__name__, loop, actor, shutdown_timeout, mailbox_capacity)
     actor.ref = ref
     ref._task = loop.create_task(_run(ref, actor), name=f"alara:{ref.name}#{ref.id}")
-    ref._task.add_done_callback(ref._on_task_done)
     return ref

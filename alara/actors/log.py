@@ -22,27 +22,19 @@ from structlog.testing import LogCapture
 
 __all__ = ["EventLogger", "get_logger"]
 
+_is_configured = structlog.is_configured
 _ROOT = logging.getLogger("alara")
 _ROOT.addHandler(logging.NullHandler())
 
 
 def _capturing() -> bool:
-    """Whether ``structlog.testing.capture_logs`` is active (it appends its capture last)."""
+    """Whether ``structlog.testing.capture_logs`` is active (it appends its capture last).
+
+    Callers first ask ``structlog.is_configured()`` (``capture_logs`` configures structlog):
+    an application that leaves structlog alone pays that one cheap check, nothing more.
+    """
     processors = structlog.get_config()["processors"]
     return bool(processors) and isinstance(processors[-1], LogCapture)
-
-
-def _handled(logger: logging.Logger, level: int) -> bool:
-    """Whether a record at ``level`` would reach a handler that is not a ``NullHandler``."""
-    current: logging.Logger | None = logger
-    while current is not None:
-        for handler in current.handlers:
-            if level >= handler.level and not isinstance(handler, logging.NullHandler):
-                return True
-        if not current.propagate:
-            return False
-        current = current.parent
-    return False
 
 
 class EventLogger:
@@ -60,8 +52,17 @@ class EventLogger:
         Hot paths check this before building an event's fields: with the library's default
         (silent) logging, an event then costs one cheap check and nothing else.
         """
-        stdlib = self._stdlib
-        return (stdlib.isEnabledFor(level) and _handled(stdlib, level)) or _capturing()
+        stdlib: logging.Logger | None = self._stdlib
+        if self._stdlib.isEnabledFor(level):
+            # Enabled is not heard: would a handler other than a ``NullHandler`` get it?
+            while stdlib is not None:
+                for handler in stdlib.handlers:
+                    if level >= handler.level and type(handler) is not logging.NullHandler:
+                        return True
+                if not stdlib.propagate:
+                    break
+                stdlib = stdlib.parent
+        return _is_configured() and _capturing()
 
     def _emit(self, level: int, method: str, event: str, fields: dict[str, Any]) -> None:
         if self.enabled_for(level):

@@ -53,14 +53,20 @@ class Mailbox:
                 waiter.set_result(None)
         return True
 
-    def append(self, item: Any) -> None:
-        """Append ``item`` whatever the bound: for the few control entries (a stop request)."""
+    def append(self, item: Any) -> bool:
+        """Append ``item`` whatever the bound: for the few control entries (a stop request).
+
+        Returns whether the consumer was waiting on the empty mailbox: if so, ``item`` is the
+        first thing it will see when it runs next.
+        """
         self._items.append(item)
         waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        if waiter is None:
+            return False
+        self._waiter = None
+        if not waiter.done():
+            waiter.set_result(None)
+        return True
 
     async def take(self) -> list[Any]:
         """Everything waiting, in order, waiting for at least one item: the actor's next batch.
@@ -76,7 +82,10 @@ class Mailbox:
         batch, self._items = self._items, []
         return batch
 
-    def drain(self) -> list[Any]:
+    def drain(self) -> list[Any] | tuple[()]:
         """Everything waiting, without waiting: what is left to fail when the actor ends."""
-        batch, self._items = self._items, []
-        return batch
+        items = self._items
+        if not items:
+            return ()
+        self._items = []
+        return items

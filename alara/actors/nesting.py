@@ -1,6 +1,6 @@
 """Nested supervision: a supervisor as the child of another supervisor (OTP escalation).
 
-A ``OneForOneSupervisor`` that exceeds its restart intensity stops its children and fails; on
+A ``Supervisor`` that exceeds its restart intensity stops its children and fails; on
 its own, that failure only reaches whoever owns it. ``supervisor_spec`` makes the owner a parent
 supervisor: the nested supervisor runs inside an actor (``SupervisorActor``), giving up crashes
 that actor, and the parent handles the crash like any other. It restarts the whole subtree fresh
@@ -17,7 +17,7 @@ from typing import Any
 
 from alara.actors.actor import Actor, Exit
 from alara.actors.errors import SupervisorGaveUpError
-from alara.actors.supervisor import ChildSpec, OneForOneSupervisor, Restart
+from alara.actors.supervisor import ChildSpec, Clock, Restart, Strategy, Supervisor
 
 __all__ = ["SupervisorActor", "supervisor_spec"]
 
@@ -36,7 +36,7 @@ class _GaveUp:
 
 
 class SupervisorActor(Actor):
-    """An actor whose only job is running one nested ``OneForOneSupervisor``.
+    """An actor whose only job is running one nested ``Supervisor``.
 
     Each (re)start builds a fresh nested supervisor with fresh children, as OTP restarts a
     supervisor process from its child specs (children added at run time are not carried over).
@@ -50,7 +50,7 @@ class SupervisorActor(Actor):
       starts its shutdown, so no nested child outlives its supervisor unsupervised.
 
     Calls: ``WHICH_CHILDREN`` answers the nested registry (``list[Child]``, read live);
-    ``SUPERVISOR`` answers the nested ``OneForOneSupervisor`` itself (for ``add_child``,
+    ``SUPERVISOR`` answers the nested ``Supervisor`` itself (for ``add_child``,
     ``changed()``...). Any other message crashes the actor, as in OTP.
     """
 
@@ -61,12 +61,15 @@ class SupervisorActor(Actor):
         self,
         children: Iterable[ChildSpec],
         *,
+        strategy: Strategy = Strategy.ONE_FOR_ONE,
         max_restarts: int = 10,
         period: float = 5.0,
         name: str = "supervisor",
+        clock: Clock | None = None,
     ) -> None:
-        self.supervisor = OneForOneSupervisor(
-            children, max_restarts=max_restarts, period=period, name=name
+        self.supervisor = Supervisor(
+            children, strategy=strategy, max_restarts=max_restarts, period=period, name=name,
+            clock=clock,
         )
         self._watcher: asyncio.Task[None] | None = None
 
@@ -127,10 +130,12 @@ def supervisor_spec(
     id: str,
     children: Iterable[ChildSpec],
     *,
+    strategy: Strategy = Strategy.ONE_FOR_ONE,
     max_restarts: int = 10,
     period: float = 5.0,
     restart: Restart = Restart.PERMANENT,
     shutdown_timeout: float | None = None,
+    clock: Clock | None = None,
 ) -> ChildSpec:
     """A ``ChildSpec`` for a nested supervisor of ``children``: how to build a supervision tree.
 
@@ -139,21 +144,29 @@ def supervisor_spec(
     ``restart``) or, past the parent's own intensity, gives up too. Arguments are checked here,
     not at start, so a bad tree fails where it is written rather than as a restart loop.
 
-    ``shutdown_timeout`` defaults to the sum of the children's shutdown timeouts plus one
-    second: long enough for the nested children to stop one after another. Pass a larger one
-    if children are added at run time.
+    ``shutdown_timeout`` defaults to twice the sum of the children's shutdown timeouts plus
+    one second: long enough for the nested children to stop one after another, even if each
+    has to be cancelled and then abandoned (a child's stop takes at most twice its timeout).
+    Pass a larger one if children are added at run time.
+
+    Raises:
+        TypeError, ValueError: an argument is malformed (the children, the strategy, the
+            intensity, ``restart`` or ``shutdown_timeout``).
     """
     specs: Sequence[ChildSpec] = tuple(children)
-    OneForOneSupervisor(  # validates the children and the intensity now
+    strategy = Supervisor(  # validates the children, the strategy and the intensity now
         specs,
+        strategy=strategy,
         max_restarts=max_restarts,
         period=period,
         name=id if isinstance(id, str) else "supervisor",
-    )
+        clock=clock,
+    ).strategy
     if shutdown_timeout is None:
-        shutdown_timeout = sum(spec.shutdown_timeout for spec in specs) + 1.0
+        shutdown_timeout = 2 * sum(spec.shutdown_timeout for spec in specs) + 1.0
 
     def factory() -> SupervisorActor:
-        return SupervisorActor(specs, max_restarts=max_restarts, period=period, name=id)
+        return SupervisorActor(specs, strategy=strategy, max_restarts=max_restarts,
+                               period=period, name=id, clock=clock)
 
     return ChildSpec(id, factory, restart, shutdown_timeout)

@@ -1,35 +1,42 @@
-"""One-for-one supervision: restart the child that ended, leave its siblings alone.
+"""Supervision with OTP's strategies: one-for-one, one-for-all, rest-for-one.
 
-The supervisor is its own task with its own event queue. A child's exit reaches it through the
-child's monitor, and the supervisor alone decides what happens next (restart, forget, or give
-up), so the registry that ``which_children()`` reads is only ever written in one place.
+A child's exit reaches the supervisor through the child's monitor, and the supervisor alone
+decides what happens next (restart, forget, or give up), so the registry that
+``which_children()`` reads is only ever written here. A one-for-one restart needs nothing to
+wait for, so it happens right there, in the monitor, as the child ends: the replacement is
+running one loop step later. Whatever has to wait (stopping siblings before a group restart,
+giving up, retrying a factory that failed) goes through the supervisor's own task, in order.
+
+Children are started in order and stopped in reverse order, one at a time: a child is asked
+to stop only once every child started after it has ended, as OTP does, so a child may rely on
+the ones started before it for as long as it runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import TypeVar
 
 from alara.actors.actor import Actor, ActorRef, Exit, spawn
 from alara.actors.errors import AlaraError, SupervisorGaveUpError
 from alara.actors.log import get_logger
+from alara.actors.mailbox import DEFAULT_CAPACITY, MAX_CAPACITY
 from alara.actors.validation import check_int, check_positive_float
 
-__all__ = ["Child", "ChildSpec", "OneForOneSupervisor", "Restart"]
+__all__ = ["Child", "ChildSpec", "Clock", "OneForOneSupervisor", "Restart", "Strategy",
+           "Supervisor"]
 
 _log = get_logger("supervisor")
+_INFO = logging.INFO
+_E = TypeVar("_E", bound=StrEnum)
 
-
-def _now() -> float:
-    """The clock restart intensity is measured on: the running loop's monotonic time.
-
-    A module-level function so that tests can substitute a clock they move themselves,
-    instead of sleeping to let restarts fall out of the window.
-    """
-    return asyncio.get_running_loop().time()
+Clock = Callable[[], float]
+"""A monotonic clock in seconds, for restart intensity (default: the running loop's time)."""
 
 
 class Restart(StrEnum):
@@ -40,18 +47,38 @@ class Restart(StrEnum):
     TEMPORARY = "temporary"  # never; the child is forgotten when it ends
 
 
+class Strategy(StrEnum):
+    """What else is restarted when a child is (OTP's restart strategies).
+
+    Temporary children are never restarted: one that ends is forgotten and its siblings are
+    left alone, and one stopped because a sibling needed a group restart is forgotten too.
+    """
+
+    ONE_FOR_ONE = "one_for_one"  # only the child that ended
+    ONE_FOR_ALL = "one_for_all"  # every child: the others are stopped, then all restarted
+    REST_FOR_ONE = "rest_for_one"  # the child and every child started after it
+
+
 @dataclass(frozen=True, slots=True)
 class ChildSpec:
     """How to start a child and what to do when it ends.
 
     ``factory`` builds a fresh behaviour for every (re)start: a restarted child shares no
-    state with the one that died.
+    state with the one that died. ``shutdown_timeout`` is how long the child has to stop
+    gracefully (and, once cancelled, to end before it is abandoned); ``mailbox_capacity``
+    bounds its mailbox (see ``spawn``).
+
+    Raises:
+        TypeError: a field has the wrong type.
+        ValueError: ``id`` is empty, ``restart`` names no restart type, or a number is out
+            of range.
     """
 
     id: str
     factory: Callable[[], Actor]
     restart: Restart = Restart.PERMANENT
     shutdown_timeout: float = 5.0
+    mailbox_capacity: int = DEFAULT_CAPACITY
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str):
@@ -60,17 +87,28 @@ class ChildSpec:
             raise ValueError("id must be a non-empty str, got ''")
         if not callable(self.factory):
             raise TypeError("factory must be a callable returning an Actor")
-        if not isinstance(self.restart, Restart):
-            # A plain "transient" is as clear as Restart.TRANSIENT; accept the names too.
-            if not isinstance(self.restart, str):
-                raise TypeError(
-                    f"restart must be a Restart member, got {type(self.restart).__name__}"
-                )
-            if self.restart not in Restart.__members__.values():
-                choices = ", ".join(member.value for member in Restart)
-                raise ValueError(f"restart must be one of {choices}, got {self.restart!r}")
-            object.__setattr__(self, "restart", Restart(self.restart))
-        check_positive_float("shutdown_timeout", self.shutdown_timeout)
+        if type(self.restart) is not Restart:
+            object.__setattr__(self, "restart", _member(Restart, "restart", self.restart))
+        if type(self.shutdown_timeout) is not float:
+            object.__setattr__(self, "shutdown_timeout",
+                               check_positive_float("shutdown_timeout", self.shutdown_timeout))
+        else:
+            check_positive_float("shutdown_timeout", self.shutdown_timeout)
+        if self.mailbox_capacity is not DEFAULT_CAPACITY:
+            object.__setattr__(self, "mailbox_capacity", check_int(
+                "mailbox_capacity", self.mailbox_capacity, 1, MAX_CAPACITY))
+
+
+def _member(enum: type[_E], name: str, value: object) -> _E:
+    """``value`` as a member of ``enum``; its plain value ("transient") is as clear."""
+    if isinstance(value, enum):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a {enum.__name__} member, got {type(value).__name__}")
+    if value not in enum.__members__.values():
+        choices = ", ".join(member.value for member in enum)
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return enum(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,37 +135,91 @@ class _Entry:
         self.restarts = 0
 
 
-_IDLE, _RUNNING, _STOPPING, _STOPPED = range(4)
+class _Termination:
+    """Stops children one at a time, last started first, each once the previous has ended.
+
+    Driven by the children's exits (``advance`` is called from the supervisor's monitor), so
+    a long shutdown costs no task wake-up per child and no timer of its own: each child's
+    deadline is its ``stop()``'s, on the loop's shared coarse deadlines.
+    """
+
+    __slots__ = ("current", "done", "pending")
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        self.pending = [(entry.ref, entry.spec.shutdown_timeout) for entry in entries]
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.current: ActorRef | None = None
+
+    def advance(self) -> None:
+        """Ask the next child still running to stop; complete ``done`` after the last."""
+        pending = self.pending
+        while pending:
+            ref, timeout = pending.pop()
+            if ref.exit is None:
+                self.current = ref
+                ref.stop(timeout)  # its end calls ``advance`` again, through the monitor
+                return
+        self.current = None
+        if not self.done.done():
+            self.done.set_result(None)
 
 
-class OneForOneSupervisor:
-    """Supervises children one-for-one with OTP-style restart intensity.
+class _Step(Enum):
+    """What the supervising task still has to do for a queued exit."""
+
+    DECIDE = "decide"  # everything: restart or forget, then restart per the strategy
+    RESTART = "restart"  # decided already: restart (a factory failed at the last try)
+    GIVE_UP = "give_up"  # decided and counted already: the intensity is exceeded
+
+
+class _State(Enum):
+    IDLE = "idle"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+class Supervisor:
+    """Supervises children with an OTP strategy and OTP-style restart intensity.
 
     More than ``max_restarts`` restarts within ``period`` seconds means something is wrong
     that restarting will not fix: the supervisor stops every child and fails, visibly, with
     ``SupervisorGaveUpError`` from ``wait()`` and from ``error``, plus a
-    ``supervisor.gave_up`` log event.
+    ``supervisor.gave_up`` log event. A group restart (one-for-all, rest-for-one) counts as
+    one restart, as in OTP.
 
-    ``on_child_exit(child_id, exit)``, if given, is asked before every restart, in the
-    supervising task: returning ``False`` removes the child instead (no restart, nothing
-    counted toward the intensity). It lets an owner retire a child it judges beyond help (a
-    network quarantining a broken source) without the framework knowing why.
+    ``on_child_exit(child_id, exit)``, if given, is asked before every restart: returning
+    ``False`` removes the child instead (no restart, nothing counted toward the intensity,
+    no sibling touched). It lets an owner retire a child it judges beyond help (a network
+    quarantining a broken source) without the framework knowing why.
+
+    ``clock`` is what intensity is measured on (default: the running loop's time); pass
+    one you move yourself to test intensity without waiting.
+
+    Raises:
+        TypeError, ValueError: an argument is malformed (checked here, before anything runs).
     """
 
     def __init__(
         self,
         children: Iterable[ChildSpec] = (),
         *,
+        strategy: Strategy = Strategy.ONE_FOR_ONE,
         max_restarts: int = 10,
         period: float = 5.0,
         name: str = "supervisor",
         on_child_exit: Callable[[str, Exit], bool] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         if not isinstance(name, str):
             raise TypeError(f"name must be a str, got {type(name).__name__}")
         if on_child_exit is not None and not callable(on_child_exit):
             raise TypeError("on_child_exit must be a callable or None")
+        if clock is not None and not callable(clock):
+            raise TypeError("clock must be a callable returning seconds, or None")
+        self.strategy = _member(Strategy, "strategy", strategy)
         self._exit_listener = on_child_exit
+        self._clock = clock
         self.name = name
         self.max_restarts = check_int("max_restarts", max_restarts, 0, 1_000_000_000)
         self.period = check_positive_float("period", period)
@@ -140,33 +232,41 @@ class OneForOneSupervisor:
                 raise ValueError(f"children must have distinct ids, {spec.id!r} appears twice")
             seen.add(spec.id)
         self._children: dict[str, _Entry] = {}
-        self._events: asyncio.Queue[tuple[ActorRef, Exit]] = asyncio.Queue()
+        self._events: deque[tuple[ActorRef, Exit, _Step]] = deque()
+        self._wake: asyncio.Event | None = None
+        self._termination: _Termination | None = None
         self._restart_times: deque[float] = deque()
         self._waiters: list[asyncio.Future[None]] = []
-        self._state = _IDLE
+        self._state = _State.IDLE
         self._error: SupervisorGaveUpError | None = None
         self._task: asyncio.Task[None] | None = None
         self._shutdown: asyncio.Task[None] | None = None
         self._done = asyncio.Event()
 
     def __repr__(self) -> str:
-        state = ("idle", "running", "stopping", "stopped")[self._state]
-        return f"<OneForOneSupervisor {self.name} {state} children={len(self._children)}>"
+        return (f"<{type(self).__name__} {self.name} {self.strategy.value} "
+                f"{self._state.value} children={len(self._children)}>")
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the children in order, then the supervising task."""
-        if self._state != _IDLE:
+        """Start the children in order, then the supervising task.
+
+        Raises:
+            AlaraError: the supervisor was started before.
+            Exception: a child's factory raised; the children already started are stopped.
+        """
+        if self._state is not _State.IDLE:
             raise AlaraError(f"supervisor {self.name!r} was already started")
-        self._state = _RUNNING
+        self._state = _State.RUNNING
+        self._wake = asyncio.Event()
         try:
             for spec in self._specs:
                 self._start_child(spec)
         except BaseException:
             # A child that cannot be built fails the start, and the ones already running
             # must not be left behind without a supervisor.
-            self._state = _STOPPING
+            self._state = _State.STOPPING
             await self._stop_children()
             self._finish()
             raise
@@ -175,18 +275,20 @@ class OneForOneSupervisor:
         )
 
     async def stop(self) -> None:
-        """Stop every child gracefully, last started first, each within its shutdown timeout.
+        """Stop every child, last started first, each within its shutdown timeout.
 
-        The shutdown runs in its own task and is shielded: an owner that stops waiting
-        (a timeout, a cancellation) does not leave the children half stopped, and a later
-        ``stop()`` or ``wait()`` sees the same shutdown to its end.
+        A child is asked to stop once the children started after it have ended. The
+        shutdown runs in its own task and is shielded: an owner that stops waiting (a
+        timeout, a cancellation) does not leave the children half stopped, and a later
+        ``stop()`` or ``wait()`` sees the same shutdown to its end. It always ends: a child
+        that ignores cancellation is abandoned (see ``ActorRef.kill``).
         """
-        if self._state in (_IDLE, _STOPPED):
-            if self._state == _IDLE:
+        if self._state in (_State.IDLE, _State.STOPPED):
+            if self._state is _State.IDLE:
                 self._finish()
             return
-        if self._state == _RUNNING:
-            self._state = _STOPPING
+        if self._state is _State.RUNNING:
+            self._state = _State.STOPPING
             self._shutdown = asyncio.get_running_loop().create_task(
                 self._shut_down(), name=f"alara:{self.name}:shutdown"
             )
@@ -196,7 +298,11 @@ class OneForOneSupervisor:
             await self._done.wait()
 
     async def wait(self) -> None:
-        """Wait until the supervisor has stopped; raises ``SupervisorGaveUpError`` if it gave up."""
+        """Wait until the supervisor has stopped.
+
+        Raises:
+            SupervisorGaveUpError: it stopped because it gave up.
+        """
         await self._done.wait()
         if self._error is not None:
             raise self._error
@@ -204,7 +310,7 @@ class OneForOneSupervisor:
     @property
     def running(self) -> bool:
         """True from ``start()`` until ``stop()`` or giving up."""
-        return self._state == _RUNNING
+        return self._state is _State.RUNNING
 
     @property
     def error(self) -> SupervisorGaveUpError | None:
@@ -240,28 +346,40 @@ class OneForOneSupervisor:
         Lets a caller wait for a restart without polling.
         """
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if self._state in (_RUNNING, _IDLE):
+        if self._state in (_State.RUNNING, _State.IDLE):
             self._waiters.append(waiter)
         else:
             waiter.set_result(None)
         return waiter
 
     async def add_child(self, spec: ChildSpec) -> ActorRef:
-        """Start a new child under supervision and return its ref."""
+        """Start a new child under supervision, last in start order, and return its ref.
+
+        Raises:
+            TypeError: ``spec`` is not a ``ChildSpec``.
+            ValueError: a child with that id exists.
+            AlaraError: the supervisor is not running (``SupervisorGaveUpError`` if it gave
+                up).
+            Exception: the factory raised; nothing was added.
+        """
         if not isinstance(spec, ChildSpec):
             raise TypeError(f"spec must be a ChildSpec, got {type(spec).__name__}")
         self._ensure_running()
         if spec.id in self._children:
             raise ValueError(f"a child with id {spec.id!r} already exists")
-        ref = self._start_child(spec)  # first: a factory that raises leaves no trace
-        self._specs.append(spec)
-        return ref
+        return self._start_child(spec)  # a factory that raises leaves no trace
 
     async def terminate_child(self, child_id: str) -> Exit:
         """Stop child ``child_id`` gracefully and remove it; it will not be restarted.
 
-        The stop is shielded: once out of the registry the child has no supervisor to end
-        it, so a caller that stops waiting must not leave it half stopped.
+        Its siblings are left alone, whatever the strategy. The stop is shielded: once out
+        of the registry the child has no supervisor to end it, so a caller that stops
+        waiting must not leave it half stopped.
+
+        Raises:
+            TypeError: ``child_id`` is not a str.
+            ValueError: there is no such child.
+            AlaraError: the supervisor is not running.
         """
         if not isinstance(child_id, str):
             raise TypeError(f"child_id must be a str, got {type(child_id).__name__}")
@@ -269,7 +387,6 @@ class OneForOneSupervisor:
         entry = self._children.pop(child_id, None)
         if entry is None:
             raise ValueError(f"no child with id {child_id!r}")
-        self._specs.remove(entry.spec)
         self._notify()
         return await asyncio.shield(entry.ref.stop(entry.spec.shutdown_timeout))
 
@@ -278,11 +395,12 @@ class OneForOneSupervisor:
     def _ensure_running(self) -> None:
         if self._error is not None:
             raise self._error
-        if self._state != _RUNNING:
+        if self._state is not _State.RUNNING:
             raise AlaraError(f"supervisor {self.name!r} is not running")
 
     def _start_child(self, spec: ChildSpec) -> ActorRef:
-        ref = spawn(spec.factory(), name=spec.id, shutdown_timeout=spec.shutdown_timeout)
+        ref = spawn(spec.factory(), name=spec.id, shutdown_timeout=spec.shutdown_timeout,
+                    mailbox_capacity=spec.mailbox_capacity)
         ref.monitor(self._on_child_exit)
         entry = self._children.get(spec.id)
         if entry is None:
@@ -293,33 +411,77 @@ class OneForOneSupervisor:
         return ref
 
     def _on_child_exit(self, ref: ActorRef, exit: Exit) -> None:
-        if self._state == _RUNNING:
-            self._events.put_nowait((ref, exit))
+        termination = self._termination
+        if termination is not None and ref is termination.current:
+            termination.advance()  # stopped on purpose: the next one's turn
+        elif self._state is _State.RUNNING:
+            if (self.strategy is Strategy.ONE_FOR_ONE and not self._events
+                    and termination is None):
+                self._restart_now(ref, exit)  # nothing to wait for: restart right here
+            else:
+                self._queue(ref, exit, _Step.DECIDE)
         self._notify()
 
+    def _queue(self, ref: ActorRef, exit: Exit, step: _Step) -> None:
+        self._events.append((ref, exit, step))
+        if self._wake is not None:
+            self._wake.set()
+
     def _notify(self) -> None:
+        if not self._waiters:
+            return
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
 
+    def _restart_now(self, ref: ActorRef, exit: Exit) -> None:
+        """One-for-one, in the monitor: restart or forget at once; hand what must wait
+        (giving up, retrying a factory that failed) to the supervising task."""
+        if not self._decide(ref, exit):
+            return
+        if not self._within_intensity():
+            self._queue(ref, exit, _Step.GIVE_UP)
+            return
+        entry = self._children[ref.name]
+        failed = self._start_group([entry], exit)
+        if failed is not None:
+            self._queue(ref, failed[1], _Step.RESTART)
+
     async def _supervise(self) -> None:
-        while self._state == _RUNNING:
-            ref, exit = await self._events.get()
-            entry = self._children.get(ref.name)
-            if entry is None or entry.ref is not ref or self._state != _RUNNING:
-                continue  # terminated on purpose, or already replaced
-            restart = entry.spec.restart
-            if (
-                restart is Restart.TEMPORARY
-                or (restart is Restart.TRANSIENT and not exit.abnormal)
-                or not self._owner_keeps(ref.name, exit)
-            ):
-                del self._children[ref.name]
-                self._specs.remove(entry.spec)
-                self._notify()
+        wake = self._wake
+        assert wake is not None
+        while self._state is _State.RUNNING:
+            if not self._events:
+                wake.clear()
+                await wake.wait()
                 continue
-            await self._restart(entry, exit)
+            ref, exit, step = self._events.popleft()
+            if step is _Step.DECIDE and not self._decide(ref, exit):
+                continue
+            entry = self._children.get(ref.name)
+            if entry is None or entry.ref is not ref:
+                continue  # removed meanwhile (terminate_child)
+            if step is _Step.GIVE_UP:
+                await self._give_up(ref.name, exit)
+            else:
+                await self._restart(entry, exit)
+
+    def _decide(self, ref: ActorRef, exit: Exit) -> bool:
+        """Whether the child that ended must be restarted; forgets it if not."""
+        entry = self._children.get(ref.name)
+        if entry is None or entry.ref is not ref:
+            return False  # terminated on purpose, or already replaced
+        restart = entry.spec.restart
+        if (
+            restart is Restart.TEMPORARY
+            or (restart is Restart.TRANSIENT and not exit.abnormal)
+            or not self._owner_keeps(ref.name, exit)
+        ):
+            del self._children[ref.name]
+            self._notify()
+            return False
+        return True
 
     def _owner_keeps(self, child_id: str, exit: Exit) -> bool:
         """Ask ``on_child_exit`` whether to restart; a listener that raises cannot veto."""
@@ -332,26 +494,61 @@ class OneForOneSupervisor:
                        error=type(error).__name__)
             return True
 
-    async def _restart(self, entry: _Entry, exit: Exit) -> None:
+    def _group(self, trigger: _Entry) -> list[_Entry]:
+        """The children a restart of ``trigger`` restarts, in start order."""
+        entries = list(self._children.values())
+        if self.strategy is Strategy.ONE_FOR_ALL:
+            return entries
+        if self.strategy is Strategy.REST_FOR_ONE:
+            return entries[entries.index(trigger):]
+        return [trigger]
+
+    async def _restart(self, trigger: _Entry, exit: Exit) -> None:
+        """Restart ``trigger`` and its group per the strategy; retry a failed start as a new
+        restart (counted toward the intensity), as OTP's ``try_again`` does."""
         while True:
             if not self._within_intensity():
-                await self._give_up(entry.spec.id, exit)
+                await self._give_up(trigger.spec.id, exit)
                 return
-            entry.restarts += 1
-            try:
-                ref = self._start_child(entry.spec)
-            except Exception as error:  # the factory itself failed: counts as another crash
-                exit = Exit(exit.kind, f"restart failed: {type(error).__name__}", error)
-                await asyncio.sleep(0)  # a large max_restarts must not starve the loop
-                if self._state != _RUNNING:
+            group = self._group(trigger)
+            siblings = [entry for entry in group if entry is not trigger]
+            if siblings:
+                await self._terminate(siblings)
+                if self._state is not _State.RUNNING:
                     return
-                continue
+                for entry in siblings:
+                    if entry.spec.restart is Restart.TEMPORARY:  # never restarted, even so
+                        self._children.pop(entry.spec.id, None)
+                        group.remove(entry)
+                self._notify()
+            failed = self._start_group(group, exit)
+            if failed is None:
+                return
+            trigger, exit = failed
+            await asyncio.sleep(0)  # a large max_restarts must not starve the loop
+            if self._state is not _State.RUNNING:
+                return
+
+    def _start_group(self, group: list[_Entry], exit: Exit) -> tuple[_Entry, Exit] | None:
+        """Start ``group`` in order; the entry whose factory failed, and why, if one did."""
+        for entry in group:
+            if entry.ref.exit is None and entry.ref.is_alive():
+                continue  # already running (started by a retry that got further)
+            try:
+                new = self._start_child(entry.spec)
+            except Exception as error:
+                return entry, Exit(exit.kind, f"restart failed: {type(error).__name__}", error)
+            entry.restarts += 1
+            self._log_restart(entry, new, exit)
+        return None
+
+    def _log_restart(self, entry: _Entry, ref: ActorRef, exit: Exit) -> None:
+        if _log.enabled_for(_INFO):
             _log.info("actor.restarted", actor=entry.spec.id, ref_id=ref.id,
                       restarts=entry.restarts, reason=exit.reason)
-            return
 
     def _within_intensity(self) -> bool:
-        now = _now()
+        now = self._clock() if self._clock is not None else asyncio.get_running_loop().time()
         times = self._restart_times
         times.append(now)
         while times and times[0] < now - self.period:
@@ -365,7 +562,7 @@ class OneForOneSupervisor:
         )
         _log.error("supervisor.gave_up", supervisor=self.name, child=child_id,
                    max_restarts=self.max_restarts, period=self.period, reason=exit.reason)
-        self._state = _STOPPING
+        self._state = _State.STOPPING
         self._notify()
         await self._stop_children()
         self._finish()
@@ -378,10 +575,39 @@ class OneForOneSupervisor:
         # The supervising task goes first, so that no restart can slip in behind the loop.
         if self._task is not None and self._task is not asyncio.current_task():
             self._task.cancel()
-        for entry in reversed(list(self._children.values())):
-            await entry.ref.stop(entry.spec.shutdown_timeout)
+        await self._terminate(list(self._children.values()))
+
+    async def _terminate(self, entries: list[_Entry]) -> None:
+        """Stop ``entries`` (given in start order) one at a time, last first."""
+        termination = self._termination = _Termination(entries)
+        try:
+            termination.advance()
+            await asyncio.shield(termination.done)
+        finally:
+            if self._termination is termination:
+                self._termination = None
 
     def _finish(self) -> None:
-        self._state = _STOPPED
+        self._state = _State.STOPPED
         self._notify()
         self._done.set()
+
+
+class OneForOneSupervisor(Supervisor):
+    """A ``Supervisor`` with the one-for-one strategy: each child restarted on its own.
+
+    The strategy of the entropy network, whose workers share nothing.
+    """
+
+    def __init__(
+        self,
+        children: Iterable[ChildSpec] = (),
+        *,
+        max_restarts: int = 10,
+        period: float = 5.0,
+        name: str = "supervisor",
+        on_child_exit: Callable[[str, Exit], bool] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(children, strategy=Strategy.ONE_FOR_ONE, max_restarts=max_restarts,
+                         period=period, name=name, on_child_exit=on_child_exit, clock=clock)

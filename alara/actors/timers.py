@@ -18,7 +18,7 @@ import asyncio
 import math
 from collections.abc import Callable
 from typing import Any, Final
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, ref
 
 __all__ = ["Deadlines", "deadlines_of", "grain", "sweep_delay"]
 
@@ -46,8 +46,9 @@ def sweep_delay(timeout: float) -> float:
     return min(grain(timeout), math.ldexp(1.0, _MAX_SWEEP_EXPONENT))
 
 
-_Bucket = list[tuple[Callable[..., object], tuple[Any, ...]]]
-"""The callbacks (and their arguments) due at the same instant."""
+_Bucket = list[Any]
+"""The callbacks due at the same instant, each followed by its arguments (a tuple): flat, so
+that adding one allocates nothing but the arguments."""
 
 
 class Deadlines:
@@ -85,12 +86,17 @@ class Deadlines:
                    callback: Callable[..., object], *args: Any) -> None:
         """Run ``callback(*args)`` about ``timeout`` seconds from now (never sooner).
 
-        There is no cancelling: the callback checks whether it still has work to do.
+        There is no cancelling: the callback checks whether it still has work to do. Pass a
+        plain function and its object as an argument rather than a bound method, on hot
+        paths: one allocation less.
         """
-        self._bucket(loop, timeout).append((callback, args))
+        bucket = self._bucket(loop, timeout)
+        bucket.append(callback)
+        bucket.append(args)
 
     def _fire(self, due: float) -> None:
-        for callback, args in self._buckets.pop(due):
+        entries = iter(self._buckets.pop(due))
+        for callback, args in zip(entries, entries, strict=True):
             try:
                 callback(*args)
             except Exception as error:
@@ -102,9 +108,18 @@ class Deadlines:
 _per_loop: WeakKeyDictionary[asyncio.AbstractEventLoop, Deadlines] = WeakKeyDictionary()
 
 
+_last: tuple[ref[asyncio.AbstractEventLoop], Deadlines] | None = None
+"""The last loop asked about and its deadlines: nearly always the one asked about next."""
+
+
 def deadlines_of(loop: asyncio.AbstractEventLoop) -> Deadlines:
     """The ``Deadlines`` of ``loop``, made on first use and forgotten with the loop."""
+    global _last
+    last = _last
+    if last is not None and last[0]() is loop:
+        return last[1]
     deadlines = _per_loop.get(loop)
     if deadlines is None:
         deadlines = _per_loop[loop] = Deadlines()
+    _last = (ref(loop), deadlines)
     return deadlines

@@ -69,4 +69,6 @@ def check_positive_float(name: str, value: object, high: float = 1e9) -> float:
 
     Infinity is refused: "wait forever" is spelled ``None`` where an API allows it.
     """
+    if type(value) is float and 0.0 < value <= high:
+        return value  # the common case, without building the message it would need
     return check_real(name, value, 0.0, high, f"(0, {high:g}]", open_low=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from alara.actors import Actor, ActorRef, Envelope, OneForOneSupervisor
+from alara.actors import Actor, Envelope
 
 __all__ = ["Blocker", "Crasher", "Echo", "Gate", "Recorder", "StopRecorder"]
 
@@ -110,17 +110,3 @@ class StopRecorder(Echo):
     async def on_stop(self) -> None:
         await super().on_stop()
         self.order.append(self.label)
-
-
-async def replaced(supervisor: OneForOneSupervisor, child_id: str, old: ActorRef) -> ActorRef:
-    """Wait for child ``child_id`` to have a ref other than ``old``; no polling sleep.
-
-    ``changed()`` is taken before the check, so a change between the two is not missed.
-    """
-    while True:
-        changed = supervisor.changed()
-        ref = supervisor.child_ref(child_id)
-        if ref is not None and ref is not old:
-            return ref
-        assert supervisor.running, f"supervisor stopped while waiting: {supervisor.error}"
-        await changed

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from alara.actors import supervisor as supervisor_module
-
 
 class FakeClock:
-    """The supervisor's intensity clock, moved only by the test.
+    """A restart-intensity clock moved only by the test: pass it as ``clock=`` to a supervisor.
 
     Restart intensity is about time, but a test that sleeps to let time pass is slow and
     flaky; with this clock "five seconds later" is one assignment.
@@ -25,11 +23,9 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Replace the supervisor's clock for the test; it stands still unless advanced."""
-    fake = FakeClock()
-    monkeypatch.setattr(supervisor_module, "_now", fake)
-    return fake
+def clock() -> FakeClock:
+    """A clock that stands still unless the test advances it."""
+    return FakeClock()
 
 
 @pytest.fixture(autouse=True)

@@ -17,10 +17,8 @@ import pytest
 
 from alara.actors import Actor, ActorRef, ChildSpec, Exit, ExitKind, OneForOneSupervisor, spawn
 from alara.actors.errors import ActorDiedError
-from tests.actors.behaviours import Gate, replaced
-
-BOUND = 2.0
-"""Upper bound on any wait in these tests: reaching it means a hang, i.e. a bug."""
+from tests.actors.behaviours import Gate
+from tests.helpers import BOUND, replaced
 
 GRACE = 0.05
 """The ``shutdown_timeout`` of the swallowing actors: how long a kill waits before abandoning."""

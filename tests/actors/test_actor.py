@@ -11,9 +11,7 @@ import pytest
 from alara.actors import Actor, ActorRef, Exit, ExitKind, spawn
 from alara.actors.errors import ActorDiedError, AlaraError, CallTimeoutError
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, Recorder
-
-BOUND = 2.0
-"""Upper bound on any wait in these tests: reaching it means a hang, i.e. a bug."""
+from tests.helpers import BOUND
 
 
 def monitored(ref: ActorRef) -> asyncio.Future[tuple[ActorRef, Exit]]:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from alara.actors import ActorRef, ChildSpec, OneForOneSupervisor, spawn
 from alara.actors.errors import ActorDiedError, CallTimeoutError
 from tests.actors.behaviours import Crasher
+from tests.helpers import BOUND
 
-BOUND = 5.0
 CHILDREN = 3
 
 Op = tuple[str, int]

@@ -96,7 +96,10 @@ async def test_answered_calls_are_forgotten_by_the_next_sweep() -> None:
     ref = spawn(Echo())
     async with asyncio.timeout(BOUND):
         assert await asyncio.gather(*(ref.call(i) for i in range(100))) == list(range(100))
-        await until(lambda: not ref._recent)  # the sweep ran: nothing is kept for answered calls
+        assert await asyncio.gather(*(ref.call(i, timeout=1.5) for i in range(100))) == list(
+            range(100))
+        # The sweep ran: nothing is kept for answered calls, whatever their timeout.
+        await until(lambda: not ref._recent and not ref._recent_other)
         assert not ref._slow
         await ref.stop()
 

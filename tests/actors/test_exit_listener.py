@@ -15,14 +15,9 @@ import pytest
 
 from alara import ActorDiedError, ChildSpec, Exit, ExitKind, OneForOneSupervisor
 from tests.actors.behaviours import Crasher, Echo
+from tests.helpers import changed_until
 
 Logs = list[MutableMapping[str, Any]]
-
-
-async def _wait_until(supervisor: OneForOneSupervisor, condition: Any) -> None:
-    async with asyncio.timeout(5):
-        while not condition():
-            await supervisor.changed()
 
 
 async def _crash(supervisor: OneForOneSupervisor, child_id: str) -> None:
@@ -49,17 +44,17 @@ async def test_the_listener_sees_each_exit_and_false_retires_the_child() -> None
     try:
         first = supervisor.child_ref("a")
         await _crash(supervisor, "a")
-        await _wait_until(supervisor, lambda: supervisor.child_ref("a") is not first)
+        await changed_until(supervisor, lambda: supervisor.child_ref("a") is not first)
         assert [c.restarts for c in supervisor.which_children()] == [1, 0]
         await _crash(supervisor, "a")
-        await _wait_until(supervisor, lambda: supervisor.child_ref("a") is None)
+        await changed_until(supervisor, lambda: supervisor.child_ref("a") is None)
         assert [c.id for c in supervisor.which_children()] == ["b"]
         assert seen == [("a", ExitKind.CRASHED, "ValueError: boom")] * 2
         # The retirement used no intensity: a second restart (of "b") is still allowed.
         b = supervisor.child_ref("b")
         assert b is not None
         b.kill("chaos")
-        await _wait_until(supervisor, lambda: supervisor.child_ref("b") is not b)
+        await changed_until(supervisor, lambda: supervisor.child_ref("b") is not b)
         assert seen[-1] == ("b", ExitKind.KILLED, "chaos")
         assert [(c.id, c.restarts, c.alive) for c in supervisor.which_children()] == [
             ("b", 1, True)
@@ -79,7 +74,7 @@ async def test_a_raising_listener_cannot_veto(logs: Logs) -> None:
     try:
         first = supervisor.child_ref("a")
         await _crash(supervisor, "a")
-        await _wait_until(supervisor, lambda: supervisor.child_ref("a") is not first)
+        await changed_until(supervisor, lambda: supervisor.child_ref("a") is not first)
         assert supervisor.which_children()[0].restarts == 1
     finally:
         await supervisor.stop()

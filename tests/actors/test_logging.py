@@ -17,8 +17,8 @@ from alara.actors import ChildSpec, OneForOneSupervisor, spawn
 from alara.actors.errors import ActorDiedError, SupervisorGaveUpError
 from tests.actors.behaviours import Crasher, Echo
 from tests.actors.conftest import FakeClock
+from tests.helpers import BOUND
 
-BOUND = 2.0
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
 Events = list[MutableMapping[str, Any]]
@@ -85,6 +85,7 @@ async def test_supervisor_lifecycle_events(logs: Events, clock: FakeClock) -> No
         [ChildSpec("steady", Echo), ChildSpec("worker", Crasher)],
         max_restarts=1,
         name="pool",
+        clock=clock,
     )
     await supervisor.start()
     async with asyncio.timeout(BOUND):

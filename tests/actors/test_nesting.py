@@ -22,16 +22,15 @@ from alara.actors import (
     ExitKind,
     OneForOneSupervisor,
     Restart,
+    Supervisor,
     SupervisorActor,
     spawn,
     supervisor_spec,
 )
 from alara.actors.errors import ActorDiedError, SupervisorGaveUpError
-from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder, replaced
+from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder
 from tests.actors.conftest import FakeClock
-
-BOUND = 2.0
-"""Upper bound on any wait in these tests: reaching it means a hang, i.e. a bug."""
+from tests.helpers import BOUND, replaced, until
 
 Events = list[MutableMapping[str, Any]]
 
@@ -46,23 +45,17 @@ async def started(*specs: ChildSpec, **options: Any) -> OneForOneSupervisor:
     return supervisor
 
 
-def ref_of(supervisor: OneForOneSupervisor, child_id: str) -> ActorRef:
+def ref_of(supervisor: Supervisor, child_id: str) -> ActorRef:
     ref = supervisor.child_ref(child_id)
     assert ref is not None, f"no child {child_id!r}"
     return ref
 
 
-async def inner(supervisor: OneForOneSupervisor, child_id: str) -> OneForOneSupervisor:
+async def inner(supervisor: Supervisor, child_id: str) -> Supervisor:
     """The nested supervisor run by ``supervisor``'s child ``child_id``, asked of the actor."""
     nested = await ref_of(supervisor, child_id).call(SupervisorActor.SUPERVISOR)
-    assert isinstance(nested, OneForOneSupervisor)
+    assert isinstance(nested, Supervisor)
     return nested
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Yield to the loop until ``condition()`` holds; the caller bounds it with a timeout."""
-    while not condition():  # noqa: ASYNC110 -- no event exists for it; bounded by the caller
-        await asyncio.sleep(0)
 
 
 async def crash(ref: ActorRef) -> None:
@@ -81,7 +74,9 @@ async def test_inner_child_crash_is_restarted_by_the_inner_supervisor_alone(
     clock: FakeClock, logs: Events
 ) -> None:
     parent = await started(
-        ChildSpec("sibling", Echo), supervisor_spec("sub", [ChildSpec("w", Crasher)])
+        ChildSpec("sibling", Echo),
+        supervisor_spec("sub", [ChildSpec("w", Crasher)], clock=clock),
+        clock=clock,
     )
     async with asyncio.timeout(BOUND):
         sub, sibling = ref_of(parent, "sub"), ref_of(parent, "sibling")
@@ -111,9 +106,13 @@ async def test_inner_give_up_crashes_the_wrapper_and_the_parent_restarts_it_fres
     order: list[str] = []
     parent = await started(
         supervisor_spec(
-            "sub", [ChildSpec("x", recorder("x", order)), ChildSpec("w", Crasher)], max_restarts=0
+            "sub",
+            [ChildSpec("x", recorder("x", order)), ChildSpec("w", Crasher)],
+            max_restarts=0,
+            clock=clock,
         ),
         name="top",
+        clock=clock,
     )
     async with asyncio.timeout(BOUND):
         sub = ref_of(parent, "sub")
@@ -156,9 +155,10 @@ async def test_inner_give_up_crashes_the_wrapper_and_the_parent_restarts_it_fres
 async def test_repeated_inner_give_ups_exceed_the_parent_intensity(clock: FakeClock) -> None:
     parent = await started(
         ChildSpec("sibling", Echo),
-        supervisor_spec("sub", [ChildSpec("w", Crasher)], max_restarts=0),
+        supervisor_spec("sub", [ChildSpec("w", Crasher)], max_restarts=0, clock=clock),
         max_restarts=1,
         name="top",
+        clock=clock,
     )
     sibling = ref_of(parent, "sibling")
     nested_children: list[ActorRef] = []
@@ -189,9 +189,9 @@ async def test_a_three_level_tree_escalates_two_levels_and_restarts_fresh(
 ) -> None:
     await asyncio.sleep(0)
     before = asyncio.all_tasks()
-    leaf = supervisor_spec("leaf", [ChildSpec("w", Crasher)], max_restarts=0)
-    middle = supervisor_spec("middle", [ChildSpec("m", Echo), leaf], max_restarts=0)
-    top = await started(ChildSpec("t", Echo), middle, name="top")
+    leaf = supervisor_spec("leaf", [ChildSpec("w", Crasher)], max_restarts=0, clock=clock)
+    middle = supervisor_spec("middle", [ChildSpec("m", Echo), leaf], max_restarts=0, clock=clock)
+    top = await started(ChildSpec("t", Echo), middle, name="top", clock=clock)
     async with asyncio.timeout(BOUND):
         middle_ref = ref_of(top, "middle")
         middle_sup = await inner(top, "middle")
@@ -403,7 +403,7 @@ def test_supervisor_spec_builds_a_child_spec_with_a_shutdown_long_enough_for_the
     spec = supervisor_spec("sub", children, restart=Restart.TRANSIENT)
     assert spec.id == "sub"
     assert spec.restart is Restart.TRANSIENT
-    assert spec.shutdown_timeout == 2.0 + 5.0 + 1.0
+    assert spec.shutdown_timeout == 2 * (2.0 + 5.0) + 1.0  # each child: graceful, then its grace
     assert supervisor_spec("sub", children, shutdown_timeout=3.0).shutdown_timeout == 3.0
     assert isinstance(spec.factory(), SupervisorActor)
     assert spec.factory() is not spec.factory()  # a fresh nested supervisor per (re)start

@@ -19,11 +19,9 @@ from alara.actors import (
     Restart,
 )
 from alara.actors.errors import ActorDiedError, AlaraError, SupervisorGaveUpError
-from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder, replaced
+from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder
 from tests.actors.conftest import FakeClock
-
-BOUND = 2.0
-"""Upper bound on any wait in these tests: reaching it means a hang, i.e. a bug."""
+from tests.helpers import BOUND, removed, replaced, until
 
 
 def recorder(label: str, order: list[str]) -> Callable[[], Actor]:
@@ -61,26 +59,6 @@ async def supervise() -> AsyncIterator[Supervise]:
     async with asyncio.timeout(BOUND):
         for supervisor in supervisors:
             await supervisor.stop()
-
-
-async def removed(supervisor: OneForOneSupervisor, child_id: str) -> None:
-    """Wait for child ``child_id`` to leave the registry."""
-    while True:
-        changed = supervisor.changed()
-        if supervisor.child_ref(child_id) is None:
-            return
-        assert supervisor.running
-        await changed
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Yield to the loop until ``condition()`` holds; the caller bounds it with a timeout.
-
-    For states with no event to wait on (an actor turning "stopping" inside a shutdown
-    task); it only lets other tasks run, it never sleeps for a guessed duration.
-    """
-    while not condition():  # noqa: ASYNC110 -- no event exists for it; bounded by the caller
-        await asyncio.sleep(0)
 
 
 async def crash(ref: ActorRef) -> None:
@@ -433,6 +411,7 @@ async def test_intensity_exceeded_stops_the_children_and_fails_visibly(clock: Fa
         max_restarts=2,
         period=5.0,
         name="pool",
+        clock=clock,
     )
     sibling = supervisor.child_ref("sibling")
     assert sibling is not None
@@ -477,7 +456,7 @@ async def test_intensity_exceeded_stops_the_children_and_fails_visibly(clock: Fa
 
 
 async def test_max_restarts_zero_gives_up_at_the_first_crash(clock: FakeClock) -> None:
-    supervisor = await started(spec("a", Crasher), max_restarts=0)
+    supervisor = await started(spec("a", Crasher), max_restarts=0, clock=clock)
     ref = supervisor.child_ref("a")
     assert ref is not None
     async with asyncio.timeout(BOUND):
@@ -487,7 +466,7 @@ async def test_max_restarts_zero_gives_up_at_the_first_crash(clock: FakeClock) -
 
 
 async def test_restarts_spread_over_time_stay_within_intensity(clock: FakeClock) -> None:
-    supervisor = await started(spec("a", Crasher), max_restarts=1, period=5.0)
+    supervisor = await started(spec("a", Crasher), max_restarts=1, period=5.0, clock=clock)
     try:
         async with asyncio.timeout(BOUND):
             for round_ in range(1, 5):
@@ -505,7 +484,7 @@ async def test_restarts_spread_over_time_stay_within_intensity(clock: FakeClock)
 
 
 async def test_the_same_restarts_without_the_spread_exceed_intensity(clock: FakeClock) -> None:
-    supervisor = await started(spec("a", Crasher), max_restarts=1, period=5.0)
+    supervisor = await started(spec("a", Crasher), max_restarts=1, period=5.0, clock=clock)
     async with asyncio.timeout(BOUND):
         ref = supervisor.child_ref("a")
         assert ref is not None
@@ -518,7 +497,7 @@ async def test_the_same_restarts_without_the_spread_exceed_intensity(clock: Fake
 
 
 async def test_restarts_of_different_children_count_together(clock: FakeClock) -> None:
-    supervisor = await started(spec("a"), spec("b"), max_restarts=2)
+    supervisor = await started(spec("a"), spec("b"), max_restarts=2, clock=clock)
     async with asyncio.timeout(BOUND):
         for child_id in ("a", "b"):
             ref = supervisor.child_ref(child_id)
@@ -537,7 +516,7 @@ async def test_a_child_that_crashes_on_every_start_ends_in_giving_up(clock: Fake
         async def on_start(self) -> None:
             raise RuntimeError("bad config")
 
-    supervisor = await started(spec("doomed", FailsToStart), max_restarts=3)
+    supervisor = await started(spec("doomed", FailsToStart), max_restarts=3, clock=clock)
     async with asyncio.timeout(BOUND):
         with pytest.raises(SupervisorGaveUpError, match="bad config"):
             await supervisor.wait()
@@ -552,7 +531,7 @@ async def test_a_factory_that_fails_on_restart_counts_as_a_crash(clock: FakeCloc
             raise RuntimeError("no more")
         return Echo()
 
-    supervisor = await started(spec("a", factory), max_restarts=3)
+    supervisor = await started(spec("a", factory), max_restarts=3, clock=clock)
     ref = supervisor.child_ref("a")
     assert ref is not None
     ref.kill()

@@ -17,7 +17,7 @@ import asyncio
 import gc
 import os
 import types
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,6 +27,7 @@ import alara
 from alara import Network, NoWorkersError, SupervisorGaveUpError, mix
 from alara.entropy.collect import Collector, CollectPolicy, _Lead
 from alara.entropy.mixing import MIN_CONTRIBUTION
+from tests.helpers import until
 
 BOUND = 2.0
 """Every wait in this module is bounded by this; nothing should take more than milliseconds."""
@@ -78,17 +79,6 @@ def hold(sources: Sequence[HeldSource]) -> None:
 def release(sources: Sequence[HeldSource], *, hold: bool = False) -> None:
     for source in sources:
         source.release(hold=hold)
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Let other tasks run until ``condition()`` holds, at most ``BOUND`` seconds.
-
-    For states no event announces (a caller parked in the collector); it only yields to the
-    loop, it never sleeps for a guessed duration.
-    """
-    async with asyncio.timeout(BOUND):
-        while not condition():  # noqa: ASYNC110 -- no event exists for it; bounded above
-            await asyncio.sleep(0)
 
 
 async def round_in_flight(sources: Sequence[HeldSource]) -> None:
