@@ -37,6 +37,7 @@ from anyio.from_thread import start_blocking_portal
 
 import alara
 from alara import BlockingNetwork
+from alara.entropy.sources import INLINE_READ_LIMIT
 
 __all__ = ["Figures", "main", "measure"]
 
@@ -44,7 +45,13 @@ SIZE = 32
 
 
 class _CountingSource:
-    """``os.urandom`` that counts its reads: one read per round."""
+    """``os.urandom`` that counts its reads: one read per round.
+
+    Read on the loop like ``OsSource`` (``max_inline_read``), so the rounds cost what the
+    default source's do.
+    """
+
+    max_inline_read = INLINE_READ_LIMIT
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
