@@ -6,14 +6,14 @@ STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
 .PHONY: install test lint demo bench bench-quick bench-peers bench-erlang soak randtest randtest-quick clean
-.PHONY: bench-looplag bench-sync
+.PHONY: bench-looplag bench-sync demo-ray bench-ray
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m pip install -q -e '.[dev,bench,ray]'
 	touch $(STAMP)
 
 lint: install
@@ -25,6 +25,9 @@ test: lint
 
 demo: install
 	$(BIN)/python -m alara demo
+
+demo-ray: install
+	$(BIN)/python -m alara demo --ray
 
 bench: install
 	$(BIN)/python -m benchmarks --json benchmarks/results/latest.json \
@@ -55,6 +58,9 @@ bench-peers: install $(VENV)/.peers-stamp
 # Needs erl, erlc and rebar3 (Debian: erlang-nox rebar3); skipped with a message without them.
 bench-erlang: install
 	$(BIN)/python -m benchmarks.erlang
+
+bench-ray: install
+	$(BIN)/python -m benchmarks.ray_remote
 
 soak: install
 	$(BIN)/python -m tests.reliability.soak --seconds $(SOAK_SECONDS)

@@ -29,6 +29,12 @@ from alara.actors import (
 )
 from alara.blocking import BlockingNetwork
 from alara.default import close_default_network, default_network, use_network
+from alara.entropy.cluster import (
+    Cluster,
+    ClusterError,
+    ClusterNode,
+    ClusterPool,
+)
 from alara.entropy.health import HealthPolicy
 from alara.entropy.mixing import mix
 from alara.entropy.network import (
@@ -90,6 +96,10 @@ __all__ = [  # noqa: RUF022  (appended in groups, to keep merges additive)
     "CallTimeoutError",
     "Child",
     "ChildSpec",
+    "Cluster",
+    "ClusterError",
+    "ClusterNode",
+    "ClusterPool",
     "EntropySource",
     "EntropyWorker",
     "Exit",

@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="draw output, kill a worker, watch it restart")
     demo.add_argument("--workers", type=_positive(MAX_WORKERS), default=5)
     demo.add_argument("--quiet", action="store_true", help="do not print lifecycle log events")
+    demo.add_argument("--ray", action="store_true",
+                      help="a 3-node Ray cluster on this machine: remote workers, the cluster "
+                           "view, a node lost and back (needs alara[ray])")
     one = commands.add_parser("bytes", help="print N mixed random bytes as hex")
     one.add_argument("n", type=_positive(MAX_BYTES))
     one.add_argument("--workers", type=_positive(MAX_WORKERS), default=3)
@@ -86,6 +89,15 @@ async def _stream(args: argparse.Namespace) -> None:
                 left -= size
 
 
+def _ray_demo() -> None:
+    try:  # imported only here: the core and `make demo` never load Ray
+        from alara.ray.demo import run_ray_demo
+    except ImportError as error:
+        raise SystemExit(f"alara demo --ray needs the ray extra: pip install 'alara[ray]' "
+                         f"({error})") from None
+    run_ray_demo()
+
+
 async def _bytes(args: argparse.Namespace) -> None:
     async with create_network(args.workers) as net:
         print((await net.random_bytes(args.n)).hex())
@@ -98,7 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             if not args.quiet:
                 show_lifecycle_logs()
-            asyncio.run(run_demo(args.workers))
+            if args.ray:
+                _ray_demo()
+            else:
+                asyncio.run(run_demo(args.workers))
         elif args.command == "bytes":
             asyncio.run(_bytes(args))
         else:

@@ -37,7 +37,6 @@ from anyio.from_thread import start_blocking_portal
 
 import alara
 from alara import BlockingNetwork
-from alara.entropy.sources import INLINE_READ_LIMIT
 
 __all__ = ["Figures", "main", "measure"]
 
@@ -47,11 +46,11 @@ SIZE = 32
 class _CountingSource:
     """``os.urandom`` that counts its reads: one read per round.
 
-    Read on the loop like ``OsSource`` (``max_inline_read``), so the rounds cost what the
-    default source's do.
+    Declares, as ``OsSource`` does, that small reads never block, so they stay on the loop
+    (an undeclared synchronous source is read in a worker thread: one more hand-off).
     """
 
-    max_inline_read = INLINE_READ_LIMIT
+    max_inline_read = alara.OsSource.max_inline_read
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

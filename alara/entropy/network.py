@@ -15,13 +15,13 @@ from enum import Enum
 from types import TracebackType
 from typing import Any
 
-import anyio
 import anyio.lowlevel
 
-from alara.actors.actor import ActorRef
+from alara.actors.actor import ActorRef, Exit
 from alara.actors.log import get_logger
 from alara.actors.supervisor import Child, ChildSpec, OneForOneSupervisor
 from alara.actors.validation import check_int, check_positive_float
+from alara.entropy.cluster import Cluster, ClusterNode, ClusterPool
 from alara.entropy.collect import DEFAULT_MAX_WAITING, Collector, CollectPolicy
 from alara.entropy.health import DEFAULT_HEALTH, HealthPolicy
 from alara.entropy.mixing import MIN_CONTRIBUTION, mix
@@ -68,6 +68,9 @@ class _State(Enum):
     CLOSED = "closed"
 
 
+_OPEN = _State.OPEN  # read on every request: a module global is the cheapest lookup
+
+
 @dataclass(frozen=True, slots=True)
 class QuarantineInfo:
     """Why one worker was quarantined: the failures counted and the last reason."""
@@ -103,6 +106,8 @@ class NetworkStatus:
     quarantine_after: int | None
     quarantine_period: float
     health: dict[str, float | int] | str | None
+    cluster: dict[str, Any] | None = None
+    """The cluster's summary and machines (``None`` without a cluster; cluster hook)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The snapshot as plain dicts, lists, strings and numbers (``json.dumps``-able)."""
@@ -144,6 +149,12 @@ class Network(SecretsVocabulary):
     * ``max_waiting``: the most requests that may wait for a round; one more raises
       ``TooManyRequestsError`` at once (default 100,000).
     * ``close_timeout``: the most ``close()`` waits for the workers to stop (default 10 s).
+    * ``cluster``: remote workers, one per chosen machine of a cluster (e.g.
+      ``alara.ray.RayCluster(...)``), added to the ``workers`` local ones (which may then be
+      0). They count as configured workers: a machine that is down is missing from the pool
+      (fail closed), and ``min_sources`` is checked against the whole pool at ``start()``.
+      A remote worker is judged by its own ``remote_timeout``. See ``get_cluster_nodes()``
+      and ``docs/distributed.md``.
 
     A network belongs to the event loop it was started on; using it from another loop, or
     after that loop has closed, raises ``WrongLoopError``.
@@ -169,9 +180,15 @@ class Network(SecretsVocabulary):
         quarantine_period: float = DEFAULT_QUARANTINE_PERIOD,
         max_waiting: int = DEFAULT_MAX_WAITING,
         close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
+        cluster: Cluster | None = None,
     ) -> None:
+        # cluster hook (1/6): a network of remote workers only may have no local one
+        if cluster is not None and not callable(getattr(cluster, "on_child_exit", None)):
+            raise TypeError(f"cluster must be a Cluster (e.g. alara.ray.RayCluster), "
+                            f"got {type(cluster).__name__}")
+        self._cluster = cluster
         if workers is not None:
-            workers = check_int("workers", workers, 1, MAX_WORKERS)
+            workers = check_int("workers", workers, 0 if cluster else 1, MAX_WORKERS)
         if sources is not None:
             if isinstance(sources, (str, bytes)) or not isinstance(sources, Sequence):
                 raise TypeError("sources must be a sequence of EntropySource objects")
@@ -181,14 +198,14 @@ class Network(SecretsVocabulary):
                     raise TypeError(f"sources: {type(source).__name__} has no read(n) method")
             if workers is not None and workers != len(sources):
                 raise ValueError(f"workers ({workers}) must equal len(sources) ({len(sources)})")
-        size = len(sources) if sources is not None else workers or 3
+        size = len(sources) if sources is not None else 3 if workers is None else workers
         self._policy = CollectPolicy(
             size=check_int("contribution_size", contribution_size, MIN_CONTRIBUTION, 1 << 20),
             timeout=check_positive_float("timeout", timeout, 3600.0),
             contribution_timeout=check_positive_float("contribution_timeout",
                                                       contribution_timeout, 3600.0),
-            min_sources=None if min_sources is None else check_int("min_sources", min_sources,
-                                                                   1, size),
+            min_sources=None if min_sources is None else check_int(
+                "min_sources", min_sources, 1, MAX_WORKERS if cluster is not None else size),
             max_waiting=check_int("max_waiting", max_waiting, 1, 1 << 30),
         )
         self._close_timeout = check_positive_float("close_timeout", close_timeout, 3600.0)
@@ -211,7 +228,7 @@ class Network(SecretsVocabulary):
             max_restarts=max_restarts,
             period=period,
             name="alara.network",
-            on_child_exit=None if quarantine_after is None else self._quarantine.on_exit,
+            on_child_exit=self._on_child_exit,
         )
         self._collector = Collector(self._supervisor, self._policy, configured=size,
                                     busy_since=self._busy_since, missing=self._missing)
@@ -242,6 +259,12 @@ class Network(SecretsVocabulary):
         # than inside the first request that needs a worker thread.
         await anyio.lowlevel.checkpoint()
         await self._supervisor.start()
+        if self._cluster is not None:  # cluster hook (2/6): remote workers join the pool
+            try:
+                await self._start_cluster(self._cluster)
+            except BaseException:
+                await self.close()
+                raise
         _log.info("network.started", workers=self._supervisor.size,
                   max_restarts=self._supervisor.max_restarts, period=self._supervisor.period)
         return self
@@ -301,6 +324,8 @@ class Network(SecretsVocabulary):
                        workers=self._supervisor.size)
 
     async def _shut_down(self) -> None:
+        if self._cluster is not None:  # cluster hook (3/6): stop following membership first
+            await self._cluster.stop()
         await self._supervisor.stop()
         _log.info("network.stopped", gave_up=self._supervisor.error is not None)
 
@@ -327,6 +352,14 @@ class Network(SecretsVocabulary):
     def quarantined(self) -> list[str]:
         """Ids of the workers retired for source failures, in the order they were retired."""
         return self._quarantine.quarantined()
+
+    def get_cluster_nodes(self) -> list[ClusterNode]:
+        """The cluster's machines (ALARA's ``get_cluster_nodes()``), read live; ``[]`` without one.
+
+        Each row has ``node_id``, ``address``, ``state`` (``"up"``/``"down"``), ``since`` and
+        ``worker`` (the pool child id of that machine's remote worker). Cluster hook (4/6).
+        """
+        return [] if self._cluster is None else self._cluster.nodes()
 
     def status(self) -> NetworkStatus:
         """A snapshot of the pool for operators and health checks (``to_dict()`` for JSON).
@@ -377,6 +410,10 @@ class Network(SecretsVocabulary):
                 if isinstance(health, HealthPolicy)
                 else None if health is None else "custom"
             ),
+            cluster=None if self._cluster is None else {  # cluster hook (5/6)
+                **self._cluster.describe(),
+                "nodes": [node.to_dict() for node in self._cluster.nodes()],
+            },
         )
 
     async def add_worker(self, source: EntropySource | None = None) -> ActorRef:
@@ -479,8 +516,8 @@ class Network(SecretsVocabulary):
         return int.from_bytes(await self._draw(size), "big") >> (8 * size - bits)
 
     def _ensure_open(self) -> None:
-        if self._state is not _State.OPEN or asyncio.get_running_loop() is not self._loop:
-            if self._state is not _State.OPEN:
+        if self._state is not _OPEN or asyncio.get_running_loop() is not self._loop:
+            if self._state is not _OPEN:
                 raise NetworkClosedError(
                     "network is closed" if self._state is _State.CLOSED
                     else "network is not started"
@@ -525,7 +562,43 @@ class Network(SecretsVocabulary):
                 f"{name} quarantined after {record.failures} source failures "
                 f"(last: {record.reason})" if record is not None else f"{name} removed"
             )
+        if self._cluster is not None:  # cluster hook (6/6): down machines are missing workers
+            missing += [f"{node.worker} down ({node.address}: {node.reason})"
+                        for node in self._cluster.nodes()
+                        if node.state == "down" and node.worker not in present]
         return missing
+
+    def _on_child_exit(self, child_id: str, exit: Exit) -> bool:
+        """The supervisor's exit listener: the cluster judges its own workers, then quarantine."""
+        if self._cluster is not None:
+            verdict = self._cluster.on_child_exit(child_id, exit)
+            if verdict is not None:
+                return verdict
+        return self._quarantine.on_exit(child_id, exit)
+
+    async def _start_cluster(self, cluster: Cluster) -> None:
+        supervisor, collector, local = self._supervisor, self._collector, len(self._sources)
+
+        async def remove_worker(child_id: str) -> None:
+            if supervisor.running and supervisor.child_ref(child_id) is not None:
+                await supervisor.terminate_child(child_id)
+
+        def set_remote(count: int) -> None:  # machines count as configured workers
+            collector.configured = local + count
+
+        await cluster.start(ClusterPool(
+            add_worker=supervisor.add_child,
+            remove_worker=remove_worker,
+            has_worker=lambda child_id: supervisor.child_ref(child_id) is not None,
+            set_remote=set_remote,
+            health=self._health,
+            startup=self._startup,
+            contribution_size=self._policy.size,
+        ))
+        pool = local + len(cluster.nodes())
+        if self._policy.min_sources is not None and self._policy.min_sources > pool:
+            raise ValueError(f"min_sources must be at most the pool size ({local} local + "
+                             f"{pool - local} remote workers), got {self._policy.min_sources}")
 
     def _spec(self, index: int, source: EntropySource | None) -> ChildSpec:
         health, startup, workers = self._health, self._startup, self._workers
@@ -563,6 +636,7 @@ def create_network(
     quarantine_period: float = DEFAULT_QUARANTINE_PERIOD,
     max_waiting: int = DEFAULT_MAX_WAITING,
     close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
+    cluster: Cluster | None = None,
 ) -> Network:
     """A new, not yet started ``Network``: ``await`` it, or use it with ``async with``.
 
@@ -587,4 +661,5 @@ def create_network(
         quarantine_period=quarantine_period,
         max_waiting=max_waiting,
         close_timeout=close_timeout,
+        cluster=cluster,
     )
