@@ -50,6 +50,7 @@ async def serve(address: str) -> dict[str, object]:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="alara-tls-") as tmp:
         os.environ.update(tls_environment(Path(tmp)))
+        os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")  # a loaded CI machine
         import ray
         from ray.cluster_utils import Cluster
 
