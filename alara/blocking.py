@@ -1,8 +1,11 @@
 """A network for sync code: its own event-loop thread, the whole API as blocking calls.
 
 Sync callers (a Django or Flask view, a script, a thread pool) have no event loop for the
-workers to run on, so ``BlockingNetwork`` runs one in a daemon thread (anyio's blocking
-portal starts and stops it) and a ``Network`` on it.
+workers to run on, so ``BlockingNetwork`` runs one in a daemon thread, with an anyio
+``BlockingPortal`` in its main task to start and stop the network and the loop, and a
+``Network`` on it. (``anyio.from_thread.start_blocking_portal`` does the same, but holds the
+thread in a generator whose finaliser waits for the loop: in a forked child, where the
+thread no longer exists, collecting it would hang.)
 
 **One hand-off per call.** A call hands its coroutine to that loop with
 ``asyncio.run_coroutine_threadsafe`` (one ``call_soon_threadsafe``) and blocks on the
@@ -22,25 +25,26 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import sys
 import threading
 import uuid
 from collections.abc import Callable, Coroutine, MutableSequence, Sequence
-from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, TypeVar
 
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+import anyio
+from anyio.from_thread import BlockingPortal
 
 from alara.actors.supervisor import Child
-from alara.entropy.network import Network
+from alara.entropy.network import Network, NetworkStatus
 from alara.entropy.sources import EntropySource
 from alara.errors import AlaraError, NetworkClosedError, SyncCallInLoopError
+from alara.functions import __all__ as _module_level_names
 
 __all__ = ["BlockingNetwork", "refuse_in_loop"]
 
 _T = TypeVar("_T")
 _IDLE, _OPEN, _CLOSED = range(3)
+_MODULE_LEVEL = frozenset(_module_level_names)  # calls that ``alara`` offers to await
 
 
 def refuse_in_loop(call: str, instead: str) -> None:
@@ -53,7 +57,7 @@ def refuse_in_loop(call: str, instead: str) -> None:
     if asyncio._get_running_loop() is not None:
         raise SyncCallInLoopError(
             f"{call} blocks its thread, and was called from a running event loop, which it "
-            f"would stall; await the async API instead: {instead}"
+            f"would stall; use the async API instead: {instead}"
         )
 
 
@@ -74,8 +78,7 @@ class BlockingNetwork:
         self._name = name
         self._lock = threading.Lock()
         self._state = _IDLE
-        self._portal_context: AbstractContextManager[BlockingPortal] | None = None
-        self._portal: BlockingPortal | None = None
+        self._thread: _LoopThread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
@@ -106,21 +109,20 @@ class BlockingNetwork:
             AlaraError: it is already started, or the network could not start.
             SyncCallInLoopError: called from a running event loop.
         """
-        refuse_in_loop(f"{self._name}.start()", "use alara.create_network()")
+        refuse_in_loop(f"{self._name}.start()", "async with alara.create_network() as net")
         with self._lock:
             if self._state == _CLOSED:
                 raise NetworkClosedError("network is closed; create a new one")
             if self._state == _OPEN:
                 raise AlaraError("network is already started")
-            context = start_blocking_portal(name="alara-network")
-            portal = context.__enter__()
+            thread = _LoopThread()
             try:
-                self._loop = portal.call(_start, self._network)
+                self._loop = thread.portal.call(_start, self._network)
             except BaseException:
                 self._state = _CLOSED
-                context.__exit__(*sys.exc_info())
+                thread.stop()
                 raise
-            self._portal_context, self._portal = context, portal
+            self._thread = thread
             self._state = _OPEN
         return self
 
@@ -133,14 +135,13 @@ class BlockingNetwork:
         refuse_in_loop(f"{self._name}.close()", "await network.close()")
         with self._lock:
             state, self._state = self._state, _CLOSED
-            context, portal = self._portal_context, self._portal
-            self._portal_context = self._portal = None
-        if state != _OPEN or context is None or portal is None:
+            thread, self._thread = self._thread, None
+        if state != _OPEN or thread is None:
             return
         try:
-            portal.call(self._network.close)
+            thread.portal.call(self._network.close)
         finally:
-            context.__exit__(None, None, None)
+            thread.stop()
 
     def __enter__(self) -> BlockingNetwork:
         return self.start() if self._state != _OPEN else self
@@ -232,15 +233,18 @@ class BlockingNetwork:
         """Ids of the quarantined workers (``Network.quarantined``)."""
         return self._call("quarantined", _now, self._network.quarantined)
 
-    def status(self) -> Any:
+    def status(self) -> NetworkStatus:
         """``Network.status()``, read on the network's thread."""
-        return self._call("status", _now, self._network.status)
+        status: NetworkStatus = self._call("status", _now, self._network.status)
+        return status
 
     # -- the hand-off ----------------------------------------------------------------------
 
     def _call(self, name: str, method: Callable[..., Coroutine[Any, Any, _T]], *args: Any) -> _T:
         """Run ``method(*args)`` on the network's loop and wait for it: one hand-off."""
-        refuse_in_loop(f"{self._name}.{name}()", f"await alara.{name}() or a Network's {name}()")
+        instead = f"a Network's {name}()"
+        refuse_in_loop(f"{self._name}.{name}()",
+                       f"await alara.{name}() or {instead}" if name in _MODULE_LEVEL else instead)
         loop = self._loop
         if self._state != _OPEN or loop is None:
             raise NetworkClosedError(
@@ -259,6 +263,36 @@ class BlockingNetwork:
         except BaseException:
             future.cancel()  # interrupted (KeyboardInterrupt): drop the request too
             raise
+
+
+class _LoopThread:
+    """A daemon thread running an event loop, and the anyio portal in its main task."""
+
+    def __init__(self) -> None:
+        ready: concurrent.futures.Future[BlockingPortal] = concurrent.futures.Future()
+        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True,
+                                        name="alara-network")
+        self._thread.start()
+        self.portal = ready.result()
+
+    @staticmethod
+    def _run(ready: concurrent.futures.Future[BlockingPortal]) -> None:
+        async def serve() -> None:
+            async with BlockingPortal() as portal:
+                ready.set_result(portal)
+                await portal.sleep_until_stopped()
+
+        try:
+            anyio.run(serve)
+        except BaseException as error:  # the loop could not even start: tell the starter
+            if not ready.done():
+                ready.set_exception(error)
+            raise
+
+    def stop(self) -> None:
+        """Stop the portal (tasks it started finish first), end the loop, join the thread."""
+        self.portal.call(self.portal.stop)
+        self._thread.join()
 
 
 async def _start(network: Network) -> asyncio.AbstractEventLoop:

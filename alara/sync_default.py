@@ -24,6 +24,7 @@ __all__ = ["blocking_network", "close_blocking_network", "use_blocking_network"]
 _lock = threading.Lock()
 _default: BlockingNetwork | None = None
 _chosen: list[BlockingNetwork] = []  # use_blocking_network's stack; the last one wins
+_orphaned: list[BlockingNetwork] = []  # a parent's networks, in a forked child
 
 
 def blocking_network() -> BlockingNetwork:
@@ -64,6 +65,10 @@ def close_blocking_network() -> None:
 
 def _forget_after_fork() -> None:
     global _default, _lock
+    if _default is not None:
+        # Kept, never closed nor collected: its loop thread does not exist in this process,
+        # and collecting it would destroy that loop's pending tasks, with warnings.
+        _orphaned.append(_default)
     _default, _lock = None, threading.Lock()
 
 

@@ -101,7 +101,8 @@ def _interleaved(sides: dict[str, Callable[[], dict[str, float]]], repetitions: 
         for name in list(sides) if repetition % 2 == 0 else list(sides)[::-1]:
             say(f"repetition {repetition + 1}/{repetitions}: {name}")
             runs[name].append(sides[name]())
-    return {name: {key: statistics.median(run[key] for run in done) for key in done[0]}
+    return {name: {key: statistics.median(run[key] for run in done if key in run)
+                   for key in dict.fromkeys(key for run in done for key in run)}
             for name, done in runs.items()}
 
 

@@ -44,7 +44,13 @@ SIZE = 32
 
 
 class _CountingSource:
-    """``os.urandom`` that counts its reads: one read per round."""
+    """``os.urandom`` that counts its reads: one read per round.
+
+    Declares, as ``OsSource`` does, that small reads never block, so they stay on the loop
+    (an undeclared synchronous source is read in a worker thread: one more hand-off).
+    """
+
+    max_inline_read = alara.OsSource.max_inline_read
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
@@ -19,7 +21,7 @@ from typing import Any, Final
 from alara.actors.errors import ActorDiedError, CallTimeoutError, MailboxFullError
 from alara.actors.log import get_logger
 from alara.actors.mailbox import DEFAULT_CAPACITY, MAX_CAPACITY, Mailbox
-from alara.actors.timers import EXPIRED, Deadlines, deadlines_of
+from alara.actors.timers import Deadlines, deadlines_of, sweep_delay
 from alara.actors.validation import check_int, check_positive_float
 
 __all__ = ["Actor", "ActorRef", "Envelope", "Exit", "ExitKind", "spawn"]
@@ -27,6 +29,9 @@ __all__ = ["Actor", "ActorRef", "Envelope", "Exit", "ExitKind", "spawn"]
 _log = get_logger("actors")
 _ids = itertools.count(1)
 _INFO, _WARNING = logging.INFO, logging.WARNING
+_NEVER: Final = math.inf
+_monotonic = time.monotonic  # call deadlines only: scheduling uses delays, never this clock
+_CALL_TIMEOUT: Final = 5.0
 
 Envelope = tuple[Any, "asyncio.Future[Any] | None"]
 """A mailbox entry: the message and the future for its reply (``None`` for a cast)."""
@@ -130,13 +135,17 @@ class ActorRef:
         "__weakref__",
         "_actor",
         "_cancel_exit",
+        "_check_at",
         "_deadlines",
         "_exit",
         "_inflight",
         "_loop",
         "_mailbox",
         "_monitors",
+        "_recent",
+        "_slow",
         "_state",
+        "_sweep_floor",
         "_task",
         "_waiters",
         "id",
@@ -160,6 +169,12 @@ class ActorRef:
         # Made on first use: most actors never have a waiter, many never a monitor.
         self._waiters: list[asyncio.Future[Exit]] | None = None
         self._monitors: list[Callable[[ActorRef, Exit], None]] | None = None
+        # Timed calls (see ``call``): sent since the last sweep, with their timeouts; then,
+        # for those the sweep found unanswered, their deadlines.
+        self._recent: list[tuple[asyncio.Future[Any], float]] | None = None
+        self._sweep_floor = _NEVER  # the armed sweep comes soon enough for timeouts >= this
+        self._slow: dict[asyncio.Future[Any], tuple[float, float]] | None = None
+        self._check_at = _NEVER  # when the next check of ``_slow`` is due
         self._task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -201,35 +216,47 @@ class ActorRef:
             raise MailboxFullError(self.name, self._mailbox.capacity)
         return reply
 
-    async def call(self, message: Any, timeout: float | None = 5.0) -> Any:
-        """Send ``message``; wait at most ``timeout`` seconds for the reply (``None``: forever).
+    def call(self, message: Any, timeout: float | None = _CALL_TIMEOUT) -> asyncio.Future[Any]:
+        """Send ``message`` and return the future of its reply, failed after ``timeout`` seconds.
 
-        The timeout is kept on the loop's shared coarse deadlines (see ``alara.actors.timers``),
-        not on a timer of its own: it fires at most ``timeout / 64`` (or 1 ms) late.
+        ``await ref.call(msg)`` is the usual spelling. It returns a future rather than being a
+        coroutine so that a timed request costs little more than an ``ask``: no task, no
+        timer of its own. The ref notes the call; a sweep a few milliseconds later forgets
+        the calls answered by then (nearly all) and gives the others a deadline, checked by
+        one coarse timer per ref (``alara.actors.timers``). A deadline that passes fails the
+        future with ``CallTimeoutError``, never early and at most about ``timeout / 32``
+        + 2 ms late, and the actor skips the withdrawn request. Cancelling the future (or
+        the task awaiting it) withdraws the request too. ``timeout=None`` waits as long as
+        the actor lives, exactly like ``ask``.
 
         Raises:
-            CallTimeoutError: no reply within ``timeout``; the request is withdrawn.
-            ActorDiedError: the actor is not running, or ended before it replied.
-            MailboxFullError: ``mailbox_capacity`` messages are already waiting.
-            TypeError, ValueError: ``timeout`` is not a positive number of seconds or ``None``.
-            Exception: whatever else the handler chose to reply with as an exception.
+            ActorDiedError: the actor is not running (raised here, at once).
+            MailboxFullError: ``mailbox_capacity`` messages are already waiting (here).
+            TypeError, ValueError: ``timeout`` is not a positive number of seconds or
+                ``None`` (here; nothing is sent).
+
+        The future itself fails with ``CallTimeoutError`` (no reply within ``timeout``),
+        ``ActorDiedError`` (the actor ended before replying), or whatever exception the
+        actor chose to reply with.
         """
-        if timeout is None:
-            return await self.ask(message)
-        if type(timeout) is not float or not 0.0 < timeout <= 1e9:
+        if timeout is not _CALL_TIMEOUT and timeout is not None:
             timeout = check_positive_float("timeout", timeout)
-        reply = self.ask(message)
-        pending = self._deadlines.cancel_after(reply, timeout)
-        try:
-            return await reply
-        except asyncio.CancelledError as cancelled:
-            if cancelled.args and cancelled.args[0] is EXPIRED:
-                raise CallTimeoutError(
-                    f"actor {self.name!r} did not reply within {timeout:g}s"
-                ) from None
-            raise
-        finally:
-            pending.discard(reply)
+        # ``ask``, inlined: this is the hot path of every request
+        if self._state is not _ALIVE:
+            raise ActorDiedError(self.name, self._why_not_running())
+        reply: asyncio.Future[Any] = self._loop.create_future()
+        if not self._mailbox.offer((message, reply)):
+            raise MailboxFullError(self.name, self._mailbox.capacity)
+        if timeout is None:
+            return reply
+        recent = self._recent
+        if recent is None:
+            recent = self._recent = []
+        recent.append((reply, timeout))
+        if timeout < self._sweep_floor:
+            self._sweep_floor = timeout
+            self._deadlines.call_after(self._loop, sweep_delay(timeout), self._sweep)
+        return reply
 
     def cast(self, message: Any) -> None:
         """Enqueue ``message`` with no reply.
@@ -263,7 +290,7 @@ class ActorRef:
             self._mailbox.append(_STOP)
         if self._exit is None and self._cancel_exit is None:
             grace = self.shutdown_timeout if timeout is None else timeout
-            self._deadlines.call_after(grace, self._stop_overdue, grace)
+            self._deadlines.call_after(self._loop, grace, self._stop_overdue, grace)
         return waiter
 
     def kill(self, reason: str = "killed") -> None:
@@ -315,6 +342,57 @@ class ActorRef:
         else:
             self._monitors.append(callback)
 
+    def _sweep(self) -> None:
+        """Forget the timed calls answered since the last sweep; give the others deadlines.
+
+        A call still unanswered here was sent no later than now, so a deadline of now plus
+        its timeout never fires early.
+        """
+        self._sweep_floor = _NEVER
+        recent = self._recent
+        if not recent or self._exit is not None:
+            return  # nothing sent, or the end failed every caller already
+        self._recent = []
+        now = _monotonic()
+        first_due = _NEVER
+        slow = self._slow
+        for reply, timeout in recent:
+            if not reply.done():
+                if slow is None:
+                    slow = self._slow = {}
+                due = now + timeout
+                slow[reply] = (due, timeout)
+                if due < first_due:
+                    first_due = due
+        if first_due < self._check_at:
+            self._check_at = first_due
+            self._deadlines.call_after(self._loop, first_due - now, self._expire_calls)
+
+    def _expire_calls(self) -> None:
+        """Fail the slow calls whose deadline passed; forget the ones answered since."""
+        self._check_at = _NEVER
+        slow = self._slow
+        if not slow:
+            return
+        now = _monotonic()
+        next_due = _NEVER
+        settled = []
+        for reply, (due, timeout) in slow.items():
+            if reply.done():
+                settled.append(reply)
+            elif due <= now:
+                settled.append(reply)
+                reply.set_exception(CallTimeoutError(
+                    f"actor {self.name!r} did not reply within {timeout:g}s"))
+                reply.exception()  # a caller that gave up already must not log it as lost
+            elif due < next_due:
+                next_due = due
+        for reply in settled:
+            del slow[reply]
+        if next_due < self._check_at:
+            self._check_at = next_due
+            self._deadlines.call_after(self._loop, next_due - now, self._expire_calls)
+
     def _why_not_running(self) -> str:
         if self._exit is not None:
             return f"{self._exit.kind.value}: {self._exit.reason}"
@@ -331,7 +409,7 @@ class ActorRef:
         if self._cancel_exit is None and task is not None and not task.done():
             self._cancel_exit = exit
             task.cancel()
-            self._deadlines.call_after(grace, self._abandon, grace)
+            self._deadlines.call_after(self._loop, grace, self._abandon, grace)
 
     def _abandon(self, grace: float) -> None:
         """Give up on a task that ignored its cancellation: the ref dies without it."""
@@ -365,6 +443,13 @@ class ActorRef:
         self._state = _DEAD
         self._exit = exit
         pending.extend(self._mailbox.drain())
+        # Timed replies the actor kept to answer later: nobody will answer them now.
+        recent, self._recent = self._recent, None
+        if recent:
+            pending.extend((None, reply) for reply, _timeout in recent)
+        slow, self._slow = self._slow, None
+        if slow:
+            pending.extend((None, reply) for reply in slow)
         if pending:
             why = f"{exit.kind.value}: {exit.reason}"
             for entry in pending:

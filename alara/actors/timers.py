@@ -1,14 +1,15 @@
 """Coarse deadlines: one asyncio timer per time bucket, shared by every deadline in it.
 
-Every ``call()`` has a timeout, every ``stop()`` a shutdown deadline and every kill a grace.
-Almost none of them ever fire: the reply comes, the actor ends. An ``asyncio.timeout`` (or a
-``loop.call_at`` handle) per deadline costs more than the message it guards, so deadlines are
-grouped instead: a deadline ``timeout`` seconds ahead goes into the bucket that ends at the
-next multiple of a grain of about ``timeout / 64`` (a power of two, at least ~1 ms, the
-resolution of the loop's own timers), and each bucket has one timer.
+Every ``stop()`` has a shutdown deadline, every kill a grace, every ref with timed calls a
+check of their deadlines. Almost none of them find work to do: the actor ends, the replies
+come. An ``asyncio.timeout`` (or a ``loop.call_at`` handle) for each costs more than the work
+it guards (stopping 10,000 actors made 10,000 timers), so deadlines are grouped instead: a
+deadline ``timeout`` seconds ahead joins the bucket that ends at the next multiple of a grain
+of about ``timeout / 64`` (a power of two, at least ~1 ms, the resolution of the loop's own
+timers), and each bucket has one timer.
 
 A deadline therefore fires at or after its due time, never before, and at most ``timeout / 64``
-(or 1 ms) late. Removing a deadline that is no longer needed is one ``set.discard``.
+(or 1 ms) late. There is no cancelling: a callback whose work is done finds nothing to do.
 """
 
 from __future__ import annotations
@@ -17,74 +18,79 @@ import asyncio
 import math
 from collections.abc import Callable
 from typing import Any, Final
-from weakref import WeakKeyDictionary, ref
+from weakref import WeakKeyDictionary
 
-__all__ = ["EXPIRED", "Deadlines", "deadlines_of"]
-
-EXPIRED: Final = "alara: deadline expired"
-"""The cancel message of a future whose deadline passed (``CancelledError.args[0]``)."""
+__all__ = ["Deadlines", "deadlines_of", "grain", "sweep_delay"]
 
 _MIN_GRAIN_EXPONENT: Final = -10  # 2**-10 s, about 1 ms: asyncio's selector rounds to ms
+_MAX_SWEEP_EXPONENT: Final = -7  # 2**-7 s, about 8 ms: how long answered calls are kept
+_MARGIN: Final = 1e-6  # asyncio may run a timer up to its clock's resolution (1 ns) early
+_MAX_OPEN: Final = 64  # distinct timeouts remembered for the one-comparison path
 
 
-class _Bucket:
-    """Everything due at the same instant: futures to cancel and callbacks to run."""
+def grain(timeout: float) -> float:
+    """The bucket width for ``timeout``: the power of two at or below ``timeout / 64``, >= 2**-10.
 
-    __slots__ = ("calls", "futures")
+    A deadline lands in the bucket ending at the next multiple of it: never early, and late
+    by at most ``timeout / 64`` (or about 1 ms).
+    """
+    return math.ldexp(1.0, max(math.frexp(timeout)[1] - 7, _MIN_GRAIN_EXPONENT))
 
-    def __init__(self) -> None:
-        self.futures: set[asyncio.Future[Any]] = set()
-        self.calls: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
+
+def sweep_delay(timeout: float) -> float:
+    """How soon after a timed call its ref sweeps: ``grain(timeout)``, at most about 8 ms.
+
+    Short enough that answered calls are not kept long (about 8 ms of traffic), long enough
+    that one sweep serves many calls.
+    """
+    return min(grain(timeout), math.ldexp(1.0, _MAX_SWEEP_EXPONENT))
+
+
+_Bucket = list[tuple[Callable[..., object], tuple[Any, ...]]]
+"""The callbacks (and their arguments) due at the same instant."""
 
 
 class Deadlines:
-    """The deadlines of one event loop (get it with ``deadlines_of(loop)``)."""
+    """The deadlines of one event loop (get it with ``deadlines_of(loop)``).
 
-    __slots__ = ("_buckets", "_loop")
+    Methods take the loop from the caller rather than keeping it, so that the per-loop
+    registry never keeps a finished loop alive.
+    """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        # Weakly: the registry below must not keep a finished loop alive through its value.
-        self._loop = ref(loop)
+    __slots__ = ("_buckets", "_open")
+
+    def __init__(self) -> None:
         self._buckets: dict[float, _Bucket] = {}
+        # timeout -> (due, bucket): the bucket the next deadline of that timeout joins, as long
+        # as it is due no sooner than the deadline; one comparison on the hot path.
+        self._open: dict[float, tuple[float, _Bucket]] = {}
 
-    def _bucket(self, timeout: float) -> _Bucket:
-        loop = self._loop()
-        assert loop is not None, "deadlines used after their loop was collected"
-        # grain: the power of two at or below timeout / 64, at least 2**-10 s
-        exponent = math.frexp(timeout)[1] - 7
-        if exponent < _MIN_GRAIN_EXPONENT:
-            exponent = _MIN_GRAIN_EXPONENT
-        grain = math.ldexp(1.0, exponent)
-        due = math.ceil((loop.time() + timeout) / grain) * grain
+    def _bucket(self, loop: asyncio.AbstractEventLoop, timeout: float) -> _Bucket:
+        end = loop.time() + timeout + _MARGIN
+        current = self._open.get(timeout)
+        if current is not None and end <= current[0]:
+            return current[1]
+        width = grain(timeout)
+        due = math.ceil(end / width) * width
         bucket = self._buckets.get(due)
         if bucket is None:
-            bucket = self._buckets[due] = _Bucket()
+            bucket = self._buckets[due] = []
             loop.call_at(due, self._fire, due)
+        if len(self._open) >= _MAX_OPEN and timeout not in self._open:
+            self._open.clear()  # many distinct timeouts: forget the old ones, not grow
+        self._open[timeout] = (due, bucket)
         return bucket
 
-    def cancel_after(self, future: asyncio.Future[Any], timeout: float) -> set[asyncio.Future[Any]]:
-        """Cancel ``future`` with the message ``EXPIRED`` if it is not done ``timeout`` s from now.
-
-        Returns the set that holds it: ``discard`` the future from it once it is done, so
-        that a finished future is not kept alive until its bucket's time comes.
-        """
-        futures = self._bucket(timeout).futures
-        futures.add(future)
-        return futures
-
-    def call_after(self, timeout: float, callback: Callable[..., object], *args: Any) -> None:
+    def call_after(self, loop: asyncio.AbstractEventLoop, timeout: float,
+                   callback: Callable[..., object], *args: Any) -> None:
         """Run ``callback(*args)`` about ``timeout`` seconds from now (never sooner).
 
         There is no cancelling: the callback checks whether it still has work to do.
         """
-        self._bucket(timeout).calls.append((callback, args))
+        self._bucket(loop, timeout).append((callback, args))
 
     def _fire(self, due: float) -> None:
-        bucket = self._buckets.pop(due)
-        for future in bucket.futures:
-            if not future.done():
-                future.cancel(EXPIRED)
-        for callback, args in bucket.calls:
+        for callback, args in self._buckets.pop(due):
             try:
                 callback(*args)
             except Exception as error:
@@ -100,5 +106,5 @@ def deadlines_of(loop: asyncio.AbstractEventLoop) -> Deadlines:
     """The ``Deadlines`` of ``loop``, made on first use and forgotten with the loop."""
     deadlines = _per_loop.get(loop)
     if deadlines is None:
-        deadlines = _per_loop[loop] = Deadlines(loop)
+        deadlines = _per_loop[loop] = Deadlines()
     return deadlines

@@ -136,12 +136,12 @@ class Collector:
             WorkerDiedError: too few contributions arrived before the deadline.
             SupervisorGaveUpError: the pool's supervisor gave up.
         """
-        expires = asyncio.get_running_loop().time() + self._policy.timeout
+        now = asyncio.get_running_loop().time()
         if self._leading:
-            return await self._follow(expires)
+            return await self._follow(now + self._policy.timeout)
         self._leading = True
         try:
-            return await self._round(1, expires)
+            return await self._round(1, now + self._policy.timeout, now)
         finally:
             self._hand_over([])
 
@@ -169,7 +169,8 @@ class Collector:
 
     async def _lead(self, followers: list[asyncio.Future[object]], expires: float) -> list[bytes]:
         try:
-            replies = await self._round(1 + len(followers), expires)
+            replies = await self._round(1 + len(followers), expires,
+                                        asyncio.get_running_loop().time())
         except asyncio.CancelledError:
             self._hand_over(followers)
             raise
@@ -210,7 +211,7 @@ class Collector:
         self._waiting = waiting[take:]
         waiting[0].set_result(_Lead(waiting[1:take]))
 
-    async def _round(self, callers: int, expires: float) -> list[bytes]:
+    async def _round(self, callers: int, expires: float, now: float) -> list[bytes]:
         """One gather of ``callers x size`` bytes from every child (the slow path if needed)."""
         supervisor = self._supervisor
         required = self._policy.min_sources or self.configured
@@ -224,7 +225,7 @@ class Collector:
             if not children:
                 self._raise_too_few(required)
         try:
-            results: list[object] = await self._ask(refs, size, expires)
+            results: list[object] = await self._ask(refs, size, expires, now)
         finally:
             self._watch.forget()
         if everyone:
@@ -240,7 +241,9 @@ class Collector:
             refs = children
         return await self._recover(refs, results, size, expires, required)
 
-    def _ask(self, refs: list[ActorRef], size: int, expires: float) -> Awaitable[list[object]]:
+    def _ask(
+        self, refs: list[ActorRef], size: int, expires: float, now: float
+    ) -> Awaitable[list[object]]:
         """Ask every ref for ``size`` bytes; their replies, gathered, under the deadline watch.
 
         Replies judged late come back as ``ContributionTimeout`` or ``RequestExpired``, errors
@@ -249,7 +252,7 @@ class Collector:
         """
         replies = [ref.ask(size) for ref in refs]
         gathered = asyncio.gather(*replies, return_exceptions=True)
-        self._watch.watch(gathered, refs, replies, expires)
+        self._watch.watch(gathered, refs, replies, expires, now)
         return gathered
 
     async def _recover(
@@ -300,7 +303,7 @@ class Collector:
             if not refs:
                 break
             try:
-                results = await self._ask(refs, size, expires)
+                results = await self._ask(refs, size, expires, asyncio.get_running_loop().time())
             finally:
                 self._watch.forget()
         if supervisor.error is not None:

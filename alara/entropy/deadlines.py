@@ -53,22 +53,10 @@ class RequestExpired(Exception):
     """Set on a reply still missing when the request's deadline passed (nobody is blamed)."""
 
 
-class _Round:
-    __slots__ = ("check_at", "done", "expires", "refs", "replies")
-
-    def __init__(
-        self,
-        check_at: float,
-        expires: float,
-        done: asyncio.Future[Any],
-        refs: Sequence[ActorRef],
-        replies: Sequence[asyncio.Future[Any]],
-    ) -> None:
-        self.check_at = check_at
-        self.expires = expires
-        self.done = done
-        self.refs = refs
-        self.replies = replies
+_Round = tuple[
+    float, float, "asyncio.Future[Any]", Sequence[ActorRef], Sequence["asyncio.Future[Any]"]
+]
+"""One watched round: (check_at, expires, done, refs, replies). A tuple: one per request."""
 
 
 class DeadlineWatch:
@@ -88,13 +76,19 @@ class DeadlineWatch:
         refs: Sequence[ActorRef],
         replies: Sequence[asyncio.Future[Any]],
         expires: float,
+        now: float,
     ) -> None:
-        """Watch one round: ``done`` completes when all of ``replies`` (from ``refs``) have."""
-        self.forget()  # normally done already, by the owner of the round before this one
-        loop = done.get_loop()
-        check_at = min(loop.time() + self._timeout, expires)
-        self._rounds.append(_Round(check_at, expires, done, refs, replies))
+        """Watch one round, started at loop time ``now``: ``done`` completes when all of
+        ``replies`` (from ``refs``) have; its callers' deadline is ``expires``."""
+        rounds = self._rounds
+        while rounds and rounds[0][2].done():  # normally dropped already (``forget``)
+            rounds.popleft()
+        check_at = now + self._timeout
+        if expires < check_at:
+            check_at = expires
+        rounds.append((check_at, expires, done, refs, replies))
         if self._timer is None:
+            loop = done.get_loop()
             self._timer = loop.call_at(check_at, self._fire, loop, check_at)
 
     def forget(self) -> None:
@@ -105,7 +99,7 @@ class DeadlineWatch:
         between requests. An armed timer then finds nothing to do and goes idle.
         """
         rounds = self._rounds
-        while rounds and rounds[0].done.done():
+        while rounds and rounds[0][2].done():
             rounds.popleft()
 
     def close(self) -> None:
@@ -126,26 +120,35 @@ class DeadlineWatch:
         next_check: float | None = None
         watched: deque[_Round] = deque()
         for round_ in self._rounds:
-            if round_.done.done():
+            check_at, expires, done, refs, replies = round_
+            if done.done():
                 continue
-            if round_.check_at <= now:
-                check_at = self._judge_round(round_, now, stalled)
-                if check_at is None:  # every reply is in, or failed: nothing left to watch
+            if check_at <= now:
+                judged = self._judge_round(expires, refs, replies, now, stalled)
+                if judged is None:  # every reply is in, or failed: nothing left to watch
                     continue
-                round_.check_at = check_at
+                check_at = judged
+                round_ = (check_at, expires, done, refs, replies)
             watched.append(round_)
-            if next_check is None or round_.check_at < next_check:
-                next_check = round_.check_at
+            if next_check is None or check_at < next_check:
+                next_check = check_at
         self._rounds = watched
         if next_check is not None:
             self._timer = loop.call_at(next_check, self._fire, loop, next_check)
 
-    def _judge_round(self, round_: _Round, now: float, stalled: bool) -> float | None:
+    def _judge_round(
+        self,
+        expires: float,
+        refs: Sequence[ActorRef],
+        replies: Sequence[asyncio.Future[Any]],
+        now: float,
+        stalled: bool,
+    ) -> float | None:
         """Fail the replies that are due; when to look at the round again (``None``: never)."""
-        expired = round_.expires <= now
-        check_at = round_.expires
+        expired = expires <= now
+        check_at = expires
         pending = False
-        for ref, reply in zip(round_.refs, round_.replies, strict=True):
+        for ref, reply in zip(refs, replies, strict=True):
             if reply.done():
                 continue
             since = None if stalled else self._busy_since(ref)

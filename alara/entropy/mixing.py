@@ -92,9 +92,18 @@ def _check_contributions(contributions: Sequence[bytes | bytearray]) -> int:
 
 
 def _encode(contributions: Sequence[bytes | bytearray], n: int) -> bytes:
-    count = _check_contributions(contributions)
+    """The injective encoding, checking the contributions in the same pass (the hot path)."""
+    if type(contributions) is not list:
+        _check_contributions(contributions)
+    count = len(contributions)
+    if count == 0:
+        raise ValueError("contributions must hold at least 1 contribution, got 0")
     parts: list[bytes | bytearray] = [EXTRACT_TAG, _pack(n), _pack(count)]
     for contribution in contributions:
+        if type(contribution) is not bytes and not isinstance(contribution, (bytes, bytearray)):
+            raise TypeError(
+                f"each contribution must be bytes or bytearray, got {type(contribution).__name__}"
+            )
         parts.append(_pack(len(contribution)))
         parts.append(contribution)
     return b"".join(parts)

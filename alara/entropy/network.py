@@ -15,7 +15,6 @@ from enum import Enum
 from types import TracebackType
 from typing import Any
 
-import anyio
 import anyio.lowlevel
 
 from alara.actors.actor import ActorRef, Exit
@@ -67,6 +66,9 @@ class _State(Enum):
     IDLE = "idle"
     OPEN = "open"
     CLOSED = "closed"
+
+
+_OPEN = _State.OPEN  # read on every request: a module global is the cheapest lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,8 +516,8 @@ class Network(SecretsVocabulary):
         return int.from_bytes(await self._draw(size), "big") >> (8 * size - bits)
 
     def _ensure_open(self) -> None:
-        if self._state is not _State.OPEN or asyncio.get_running_loop() is not self._loop:
-            if self._state is not _State.OPEN:
+        if self._state is not _OPEN or asyncio.get_running_loop() is not self._loop:
+            if self._state is not _OPEN:
                 raise NetworkClosedError(
                     "network is closed" if self._state is _State.CLOSED
                     else "network is not started"

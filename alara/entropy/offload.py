@@ -27,6 +27,9 @@ BITS_SLICE = 1 << 13
 THREAD_JOIN = 1 << 20
 """Outputs above this (1 MiB) are joined in a worker thread (``bytes.join`` drops the GIL)."""
 
+FREE_SLICE = 16
+"""Expansion blocks freed per loop step once joined (16 x 256 KiB)."""
+
 _BIT_VALUES = bytes.maketrans(b"01", b"\x00\x01")
 
 
@@ -48,7 +51,11 @@ async def mix_sliced(contributions: Sequence[bytes], n: int) -> bytes:
         return blocks[0]
     if n <= THREAD_JOIN:
         return b"".join(blocks)
-    return await anyio.to_thread.run_sync(b"".join, blocks)
+    output = await anyio.to_thread.run_sync(b"".join, blocks)
+    while blocks:  # freeing thousands of blocks at once would hold the loop too
+        del blocks[-FREE_SLICE:]
+        await asyncio.sleep(0)
+    return output
 
 
 async def bits_sliced(data: bytes, n: int) -> list[int]:

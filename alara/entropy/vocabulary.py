@@ -18,6 +18,8 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableSequence, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import anyio.lowlevel
+
 import alara.entropy.network as _limits  # a module, so the import cycle with network is safe
 from alara.actors.validation import check_int
 
@@ -28,6 +30,8 @@ DEFAULT_ENTROPY = 32
 
 _T = TypeVar("_T")
 _MAX_BATCH = 1 << 20  # bytes drawn at once for shuffle/sample; more are drawn as needed
+SLICE = 1 << 12
+"""Elements ``shuffle``/``sample`` handle between two yields to the event loop."""
 
 
 class SecretsVocabulary:
@@ -112,7 +116,8 @@ class SecretsVocabulary:
         """Shuffle ``x`` in place (Fisher-Yates), like ``random.SystemRandom().shuffle``.
 
         The random numbers come from as few network requests as possible (usually one),
-        not one request per element.
+        not one request per element; a long sequence is shuffled in slices of ``SLICE``
+        elements, with a yield to the event loop between two, so that it never holds it.
 
         Raises:
             TypeError: ``x`` does not support item assignment (a tuple, a str).
@@ -122,9 +127,13 @@ class SecretsVocabulary:
         for i in reversed(range(1, size)):
             j = await stream.below(i + 1)
             x[i], x[j] = x[j], x[i]
+            if not i % SLICE:
+                await anyio.lowlevel.checkpoint()
 
     async def sample(self, population: Sequence[_T], k: int) -> list[_T]:
         """``k`` distinct elements of ``population`` in random order, like ``random.sample``.
+
+        Drawn like ``shuffle``'s: one request, in slices of ``SLICE`` elements.
 
         Raises:
             TypeError: ``population`` is not a sequence (sort a set or dict first, as
@@ -142,6 +151,8 @@ class SecretsVocabulary:
             j = i + await stream.below(size - i)
             chosen.append(population[moved.get(j, j)])
             moved[j] = moved.get(i, i)
+            if not (i + 1) % SLICE:
+                await anyio.lowlevel.checkpoint()
         return chosen
 
 

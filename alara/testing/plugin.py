@@ -7,7 +7,8 @@ Loaded by pytest through the ``pytest11`` entry point (disable with ``-p no:alar
   class, module, package or session loop, from the test's ``asyncio`` marker or the
   ``asyncio_default_test_loop_scope`` setting);
 * the ``alara`` marker: ``@pytest.mark.alara(workers=5, seed=7, ...)`` sets its options
-  (``create_network`` keywords, and ``seed`` for one ``SeededSource`` per worker);
+  (``create_network`` keywords, ``seed`` for one ``SeededSource`` per worker, and
+  ``default=True`` to make it the module-level default network during the test);
 * ``network_fixture(name, scope=...)``: a shared network for a module, package or session;
 * a check before each test that every network it was given lives on the test's own loop, so
   a mismatch is a clear error instead of a request that waits on a loop nobody runs;
@@ -19,6 +20,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -36,7 +38,8 @@ LOOP_SCOPES = ("function", "class", "module", "package", "session")
 
 _MARKER_HELP = (
     "alara(**options): options of the alara_network fixture: create_network keywords "
-    "(workers=5, min_sources=..., timeout=...) and seed=N for one SeededSource per worker"
+    "(workers=5, min_sources=..., timeout=...), seed=N for one SeededSource per worker, "
+    "default=True to serve the module-level functions (await alara.token_hex()) from it"
 )
 
 
@@ -102,6 +105,7 @@ def _marker_options(item: pytest.Item) -> dict[str, Any]:
         pytest.fail(str(error), pytrace=False)
 
 
+@asynccontextmanager
 async def _serve(options: Mapping[str, Any], fixture: str, loop_scope: str,
                  where: str) -> AsyncIterator[alara.Network]:
     """Start a network from ``options``, bind it to this loop, close it whatever happens."""
@@ -113,7 +117,11 @@ async def _serve(options: Mapping[str, Any], fixture: str, loop_scope: str,
     async with network:
         _bindings[key] = _Binding(fixture, loop_scope)
         try:
-            yield network
+            if options.get("default", False):
+                with alara.use_network(network):
+                    yield network
+            else:
+                yield network
         finally:
             del _bindings[key]
 
@@ -124,8 +132,8 @@ def _per_test_variant(loop_scope: str) -> Any:
 
     async def variant(request: pytest.FixtureRequest) -> AsyncIterator[alara.Network]:
         options = _marker_options(request.node)
-        async for network in _serve(options, "alara_network", loop_scope,
-                                    f"{request.node.nodeid}: @pytest.mark.alara{options}"):
+        async with _serve(options, "alara_network", loop_scope,
+                          f"{request.node.nodeid}: @pytest.mark.alara{options}") as network:
             yield network
 
     return _asyncio_plugin.fixture(variant, loop_scope=loop_scope,
@@ -184,7 +192,7 @@ def network_fixture(name: str, *, scope: str = "module", loop_scope: str | None 
     checked = check_options(options, f"network_fixture({name!r})")
 
     async def shared() -> AsyncIterator[alara.Network]:
-        async for network in _serve(checked, name, loop_scope, f"network_fixture({name!r})"):
+        async with _serve(checked, name, loop_scope, f"network_fixture({name!r})") as network:
             yield network
 
     fixture: Callable[..., Any] = _asyncio_plugin.fixture(

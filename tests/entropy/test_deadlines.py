@@ -49,7 +49,8 @@ class Round:
         self.gathered = asyncio.gather(*self.replies, return_exceptions=True)
         self.started = loop.time()
         self.refs: list[Any] = [f"worker-{index}" for index in range(replies)]
-        watch.watch(self.gathered, self.refs, self.replies, expires or self.started + 100)
+        watch.watch(self.gathered, self.refs, self.replies, expires or self.started + 100,
+                    self.started)
 
     def _done(self, index: int, _reply: asyncio.Future[Any]) -> None:
         self.done_at[index] = asyncio.get_running_loop().time()
@@ -100,7 +101,7 @@ async def test_answered_rounds_are_dropped_when_a_later_round_is_watched() -> No
             reply.set_result(b"x")
         await done.outcome()
     pending = Round(watch)
-    assert [entry.done for entry in watch._rounds] == [pending.gathered]
+    assert [entry[2] for entry in watch._rounds] == [pending.gathered]
     assert timed_out(await pending.outcome()) == [True] * 3
 
 

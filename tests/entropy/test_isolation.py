@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import json
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
-import numpy as np
 import pytest
 
 import alara
@@ -36,6 +37,8 @@ from tests.doubles.blocking import (
 )
 from tests.entropy.bounded import bounded_network
 from tests.entropy.recording import RecordingSource
+
+Logs = list[MutableMapping[str, Any]]
 
 SLACK = 0.5
 """Allowed beyond a deadline: scheduling on a loaded 2-core machine (docs/architecture.md)."""
@@ -254,16 +257,26 @@ async def test_a_slow_honest_sync_source_still_serves() -> None:
 # -- 4. a worker that swallows cancellation never holds a caller or close() ------------------
 
 
-async def test_a_cancellation_swallower_cannot_hold_callers_or_close() -> None:
+async def test_a_cancellation_swallower_cannot_hold_callers_or_close(logs: Logs) -> None:
+    """The hung worker's read swallows the kill's ``CancelledError``: callers still get their
+    error within ``timeout``, the actor layer abandons the zombie after its grace (recorded as
+    killed) and the supervisor restarts a fresh worker, and ``close()`` ends within its bound."""
     swallower = CancellationSwallower()
     net = await alara.create_network(sources=[swallower, OsSource()], timeout=0.5,
-                                     contribution_timeout=0.1, close_timeout=1.0)
+                                     contribution_timeout=0.1, close_timeout=1.0,
+                                     quarantine_after=None, max_restarts=1000)
     try:
         for _ in range(3):
-            async with asyncio.timeout(0.5 + SLACK):
+            async with asyncio.timeout(0.5 + SLACK):  # every later request waited the timeout
                 with pytest.raises(WorkerDiedError):
                     await net.random_bytes(32)
         assert swallower.swallowed >= 1
+        async with asyncio.timeout(5):  # the zombie used to stay "stopping", never restarted
+            while net.which_children()[0].restarts < 1:
+                await net.supervisor.changed()
+        abandoned = [e for e in logs if e["event"] == "actor.abandoned"]
+        assert abandoned
+        assert abandoned[0]["actor"] == "worker-0"
     finally:
         async with asyncio.timeout(1.0 + SLACK):  # was still waiting after 15 s
             await net.close()
@@ -392,9 +405,24 @@ async def test_close_after_a_cancelled_close_waits_for_the_shutdown() -> None:
 # -- 8. small input gaps ----------------------------------------------------------------------
 
 
+class IntegerLike:
+    """What numpy's integer scalars are to Python: not ``int``, but ``__index__``-able."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+class Size(enum.IntEnum):
+    KEY = 40
+
+
 async def test_integer_like_sizes_are_accepted(network: Network) -> None:
-    assert len(await network.random_bytes(np.int64(40))) == 40  # type: ignore[arg-type]
-    assert len(await network.random_bits(np.uint16(9))) == 9  # type: ignore[arg-type]
+    assert len(await network.random_bytes(IntegerLike(40))) == 40  # type: ignore[arg-type]
+    assert len(await network.random_bits(IntegerLike(9))) == 9  # type: ignore[arg-type]
+    assert len(await network.random_bytes(Size.KEY)) == 40
     with pytest.raises(TypeError):
         await network.random_bytes(True)
     with pytest.raises(TypeError):

@@ -14,6 +14,7 @@ import pytest
 
 import alara
 from alara import EntropySource, EntropyWorker, OsSource, get_random_bytes, start_worker
+from alara.entropy.sources import INLINE_READ_LIMIT, LARGE_READ_CHUNK, inline_read_limit
 from alara.testing.sources import AsyncSource, GlitchSource
 from tests.entropy.recording import RecordingSource
 
@@ -122,3 +123,22 @@ async def test_a_glitch_crashes_the_worker_which_restarts_and_serves_on(
         ("worker-0", "crashed", reason)
     ]
     assert [e["actor"] for e in logs if e["event"] == "actor.restarted"] == ["worker-0"]
+
+
+@pytest.mark.parametrize(("declared", "error"), [(True, TypeError), (1.5, TypeError),
+                                                  (-1, ValueError)])
+def test_a_bad_max_inline_read_is_refused(declared: object, error: type[Exception]) -> None:
+    class Declaring:
+        max_inline_read = declared
+
+        def read(self, n: int) -> bytes:
+            return bytes(n)
+
+    with pytest.raises(error, match="max_inline_read"):
+        inline_read_limit(Declaring())
+
+
+def test_os_source_declares_small_reads_inline_and_splits_large_ones() -> None:
+    assert inline_read_limit(OsSource()) == INLINE_READ_LIMIT
+    assert inline_read_limit(object()) == 0  # undeclared: every sync read in a thread
+    assert len(OsSource().read(3 * LARGE_READ_CHUNK + 5)) == 3 * LARGE_READ_CHUNK + 5

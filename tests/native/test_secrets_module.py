@@ -79,9 +79,31 @@ def test_the_default_is_shared_and_can_be_closed_and_restarted() -> None:
 
 def test_interpreter_exit_closes_the_default_network_quietly() -> None:
     result = subprocess.run(
-        [sys.executable, "-W", "error", "-X", "dev", "-c", textwrap.dedent(EXIT_CHECK)],
+        [sys.executable, "-W", "error", "-c", textwrap.dedent(EXIT_CHECK)],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.splitlines() == ["True", "default None threads []"]
+
+
+FORK_CHECK = """
+import os, alara
+
+parent = alara.secrets.token_hex()
+pid = os.fork()
+if pid == 0:  # the parent's network thread did not survive the fork: a new one starts
+    child = alara.secrets.token_hex()
+    os._exit(0 if len(child) == 64 and child != parent else 1)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_forked_child_starts_its_own_network() -> None:
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", textwrap.dedent(FORK_CHECK)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"

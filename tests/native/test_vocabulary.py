@@ -3,6 +3,7 @@ multi-draw methods served by one request rather than one per element."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import string
 import uuid
@@ -15,6 +16,7 @@ import pytest
 
 import alara
 from alara import DEFAULT_ENTROPY, MAX_BYTES, MAX_INT_BITS, Network
+from alara.entropy.vocabulary import SLICE
 from tests.native.sources import CountingSource
 
 URLSAFE = set(string.ascii_letters + string.digits + "-_")
@@ -155,3 +157,34 @@ async def test_alara_names_still_work(network: Network) -> None:
     assert 0 <= await network.random_int(8) < 256
     assert 0 <= await network.random_below(9) < 9
     assert set(await network.random_bits(16)) <= {0, 1}
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda net, items: net.shuffle(items),
+        lambda net, items: net.sample(items, len(items)),
+    ],
+)
+async def test_long_shuffles_and_samples_yield_to_the_loop_between_slices(
+    network: Network, call: Any
+) -> None:
+    """A ticker task counts how often the loop ran it: a shuffle that held the loop from its
+    draw to its end would let it run only while the draw waits for the workers."""
+    items = list(range(40 * SLICE))
+    ticks = 0
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    before = ticks
+    await call(network, items)
+    stop.set()
+    await task
+    assert ticks - before >= 40  # at least once a slice

@@ -63,7 +63,7 @@ def test_a_failed_check_fails_the_report() -> None:
 async def test_soak() -> None:
     report = await run_soak(seconds=SOAK_SECONDS)
     assert report.ok, report.render()
-    chaos, give_up = report.phases
+    chaos, give_up, isolation = report.phases
     assert chaos.calls > 1000
     assert chaos.kills >= 10 * SOAK_SECONDS  # the chaos did run (nominally 100 kills/s)
     assert chaos.hangs >= 1
@@ -71,3 +71,7 @@ async def test_soak() -> None:
     assert chaos.pool_whole
     assert give_up.gave_up
     assert give_up.hung == 0
+    assert isolation.hung == 0
+    assert isolation.honest_quarantined == 0
+    assert isolation.below_floor == 0
+    assert isolation.stallers_quarantined

@@ -7,7 +7,6 @@ through it; ``test_asgi_app.py`` tests it through httpx's ASGI transport.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -51,10 +50,10 @@ async def token(request: Request) -> JSONResponse:
                             status_code=400)
     network: alara.Network = request.app.state.network
     try:
-        data = await network.random_bytes(nbytes)
+        value = await network.token_urlsafe(nbytes)
     except alara.AlaraError as error:  # the network refused: fail closed, say why
         return JSONResponse({"error": type(error).__name__}, status_code=503)
-    return JSONResponse({"token": base64.urlsafe_b64encode(data).rstrip(b"=").decode()})
+    return JSONResponse({"token": value})
 
 
 async def health(request: Request) -> JSONResponse:

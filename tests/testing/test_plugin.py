@@ -65,9 +65,39 @@ def test_marker_options_merge_from_module_class_and_test(inner: pytest.Pytester)
             @pytest.mark.alara(workers=5)
             async def test_closest_wins(self, alara_network):
                 assert len(alara_network.get_nodes()) == 5
-                assert alara_network.status()["timeout"] == 2.0
+                assert alara_network.status().timeout == 2.0
     """)
     inner.runpytest("--strict-markers").assert_outcomes(passed=3)
+
+
+def test_default_option_serves_the_module_level_functions(inner: pytest.Pytester) -> None:
+    inner.makepyfile("""
+        import alara
+        import pytest
+
+        tokens = {}
+
+        @pytest.mark.alara(seed=3, default=True)
+        async def test_first(alara_network):
+            assert await alara.default_network() is alara_network
+            tokens["first"] = await alara.token_hex()
+
+        @pytest.mark.alara(seed=3, default=True)
+        async def test_again(alara_network):
+            assert await alara.token_hex() == tokens["first"]
+
+        @pytest.mark.alara(seed=3)
+        async def test_not_without_the_option(alara_network):
+            assert await alara.default_network() is not alara_network
+            assert await alara.token_hex() != tokens["first"]
+
+        @pytest.mark.alara(default=1)
+        async def test_bad_flag(alara_network):
+            raise AssertionError("must not run")
+    """)
+    result = inner.runpytest()
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*default must be a bool, got int*"])
 
 
 def test_hostile_sources_by_marker_and_strict_mode(inner: pytest.Pytester) -> None:
@@ -107,7 +137,7 @@ def test_without_pytest_asyncio_the_fixture_says_what_is_missing(
 
 def test_the_marker_is_registered(inner: pytest.Pytester) -> None:
     result = inner.runpytest("--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.alara(**options): *workers=5*seed=N*"])
+    result.stdout.fnmatch_lines(["@pytest.mark.alara(**options): *workers=5*seed=N*default=True*"])
 
 
 BAD_MARKERS = {
@@ -227,21 +257,33 @@ def test_session_loop_scope_across_modules(inner: pytest.Pytester) -> None:
 def test_a_wider_network_on_another_loop_is_a_clear_error_not_a_hang(
         inner: pytest.Pytester) -> None:
     inner.makepyfile("""
+        import alara
         import pytest
+        import pytest_asyncio
         from alara.testing.plugin import network_fixture
 
         shared = network_fixture("shared", scope="module")
 
+        @pytest_asyncio.fixture(scope="module", loop_scope="module")
+        async def own():
+            async with alara.create_network(2) as network:
+                yield network
+
         @pytest.mark.asyncio(loop_scope="module")
-        async def test_on_the_module_loop(shared):
+        async def test_on_the_module_loop(shared, own):
             assert len(await shared.random_bytes(32)) == 32
+            assert len(await own.random_bytes(32)) == 32
 
         async def test_on_a_function_loop(shared):
             await shared.random_bytes(32)
             raise AssertionError("must not run")
+
+        async def test_a_hand_made_fixture_on_another_loop_raises_at_once(own):
+            with pytest.raises(alara.WrongLoopError, match="another event loop"):
+                await own.random_bytes(32)
     """)
     result = inner.runpytest()
-    result.assert_outcomes(passed=1, errors=1)
+    result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines([
         "*test_on_a_function_loop runs on the function-scoped event loop, but network "
         "fixture 'shared' started on the module-scoped loop*"

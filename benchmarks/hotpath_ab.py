@@ -1,0 +1,108 @@
+"""Hot path, old tree against new tree: sequential and concurrent figures in one interleaved run.
+
+Each measurement runs in a fresh subprocess with ``PYTHONPATH`` set to one tree, alternating
+old, new, old, new, ... so machine load drifts over both alike; the ratios new/old of the
+medians are the result. Only the public API is used, so any two versions can be compared:
+
+    git archive <commit> | tar -x -C /tmp/base
+    python -m benchmarks.hotpath_ab /tmp/base . --rounds 5
+
+Sequential: p50 of one ``random_bytes(32)`` on a 3-worker network, one caller. Concurrent:
+500 callers x 40 requests of 32 bytes on a 3-worker network, requests per second. Both are
+also given as the loop thread's CPU time per request (``time.thread_time``), which a loaded,
+shared machine disturbs far less than wall-clock figures (preemption is not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+__all__ = ["main"]
+
+_PROBE = r"""
+import asyncio, json, time, alara
+
+async def main():
+    async with alara.create_network(3) as net:
+        draw = net.random_bytes
+        for _ in range(2000):
+            await draw(32)
+        samples = []
+        cpu = time.thread_time_ns()
+        for _ in range(20000):
+            start = time.perf_counter_ns()
+            await draw(32)
+            samples.append(time.perf_counter_ns() - start)
+        cpu = (time.thread_time_ns() - cpu) / 20000
+        samples.sort()
+        sequential = samples[len(samples) // 2]
+
+        async def caller():
+            for _ in range(40):
+                await draw(32)
+
+        await asyncio.gather(*(caller() for _ in range(500)))  # warm-up
+        start = time.perf_counter()
+        concurrent_cpu = time.thread_time_ns()
+        await asyncio.gather(*(caller() for _ in range(500)))
+        rate = 500 * 40 / (time.perf_counter() - start)
+        concurrent_cpu = (time.thread_time_ns() - concurrent_cpu) / (500 * 40)
+    print(json.dumps({"sequential_ns": sequential, "concurrent_per_s": rate,
+                      "sequential_cpu_ns": cpu, "concurrent_cpu_ns": concurrent_cpu,
+                      "file": alara.__file__}))
+
+asyncio.run(main())
+"""
+
+
+def _probe(tree: str) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
+    out = subprocess.run([sys.executable, "-c", _PROBE], env=env, check=True,
+                         capture_output=True, text=True, cwd=os.path.abspath(tree)).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the interleaved comparison and print a markdown table."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.hotpath_ab", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("old", help="tree of the old version (its alara/ is imported)")
+    parser.add_argument("new", help="tree of the new version")
+    parser.add_argument("--rounds", type=int, default=5, help="old/new pairs (default 5)")
+    args = parser.parse_args(argv)
+    runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
+    for _ in range(args.rounds):
+        for name in ("old", "new"):
+            runs[name].append(_probe(getattr(args, name)))
+    load = os.getloadavg()
+    print(f"Hot path A/B, {args.rounds} interleaved rounds, "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
+          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}\n")
+    print("| figure | old (median) | new (median) | new / old |")
+    print("|---|---:|---:|---:|")
+    for key, label, unit in [
+        ("sequential_ns", "sequential p50 (wall), 32 B, 3 workers", "µs"),
+        ("sequential_cpu_ns", "sequential, loop CPU per request", "µs"),
+        ("concurrent_per_s", "concurrent (wall), 500 callers x 40", "req/s"),
+        ("concurrent_cpu_ns", "concurrent, loop CPU per request", "µs"),
+    ]:
+        old = statistics.median(run[key] for run in runs["old"])
+        new = statistics.median(run[key] for run in runs["new"])
+        scale = 1000.0 if unit == "µs" else 1.0
+        print(f"| {label} | {old / scale:,.1f} {unit} | {new / scale:,.1f} {unit} "
+              f"| {new / old:.3f} |")
+    for name in ("old", "new"):
+        seq = ", ".join(f"{run['sequential_ns'] / 1000:.1f}" for run in runs[name])
+        con = ", ".join(f"{run['concurrent_per_s']:,.0f}" for run in runs[name])
+        print(f"\n{name} runs: sequential µs [{seq}]; concurrent req/s [{con}]")
+
+
+if __name__ == "__main__":
+    main()
