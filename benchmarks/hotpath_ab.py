@@ -7,8 +7,11 @@ medians are the result. Only the public API is used, so any two versions can be 
     git archive <commit> | tar -x -C /tmp/base
     python -m benchmarks.hotpath_ab /tmp/base . --rounds 5
 
-Sequential: p50 of one ``random_bytes(32)`` on a 3-worker network, one caller. Concurrent:
-500 callers x 40 requests of 32 bytes on a 3-worker network, requests per second. Both are
+Sequential: p50 of one ``random_bytes(32)`` on a 3-worker network, one caller (best of 5
+batches of 4,000 in each process). Concurrent: 500 callers x 40 requests of 32 bytes on a
+3-worker network, requests per second (best of 5 waves). Interference from other processes
+only ever adds time, so each process reports its best batch; the table gives the median of
+those over the rounds. Both are
 also given as the loop thread's CPU time per request (``time.thread_time``), which a loaded,
 shared machine disturbs far less than wall-clock figures (preemption is not counted).
 """
@@ -33,26 +36,30 @@ async def main():
         draw = net.random_bytes
         for _ in range(2000):
             await draw(32)
-        samples = []
-        cpu = time.thread_time_ns()
-        for _ in range(20000):
-            start = time.perf_counter_ns()
-            await draw(32)
-            samples.append(time.perf_counter_ns() - start)
-        cpu = (time.thread_time_ns() - cpu) / 20000
-        samples.sort()
-        sequential = samples[len(samples) // 2]
+        sequential = cpu = float("inf")
+        for _ in range(5):  # best of 5 batches: interference only ever adds time
+            samples = []
+            used = time.thread_time_ns()
+            for _ in range(4000):
+                start = time.perf_counter_ns()
+                await draw(32)
+                samples.append(time.perf_counter_ns() - start)
+            cpu = min(cpu, (time.thread_time_ns() - used) / 4000)
+            samples.sort()
+            sequential = min(sequential, samples[len(samples) // 2])
 
         async def caller():
             for _ in range(40):
                 await draw(32)
 
         await asyncio.gather(*(caller() for _ in range(500)))  # warm-up
-        start = time.perf_counter()
-        concurrent_cpu = time.thread_time_ns()
-        await asyncio.gather(*(caller() for _ in range(500)))
-        rate = 500 * 40 / (time.perf_counter() - start)
-        concurrent_cpu = (time.thread_time_ns() - concurrent_cpu) / (500 * 40)
+        rate, concurrent_cpu = 0.0, float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            used = time.thread_time_ns()
+            await asyncio.gather(*(caller() for _ in range(500)))
+            rate = max(rate, 500 * 40 / (time.perf_counter() - start))
+            concurrent_cpu = min(concurrent_cpu, (time.thread_time_ns() - used) / (500 * 40))
     print(json.dumps({"sequential_ns": sequential, "concurrent_per_s": rate,
                       "sequential_cpu_ns": cpu, "concurrent_cpu_ns": concurrent_cpu,
                       "file": alara.__file__}))

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from alara.actors import Actor, ActorRef, ChildSpec, OneForOneSupervisor, spawn
-from benchmarks.measure import MemoryProbe, clock, percentile, run_on, settle
+from benchmarks.measure import LoopKind, MemoryProbe, clock, percentile, run_on, settle
 from benchmarks.restart import replacement
 from benchmarks.runs import Progress, cell, compare, comparison_arguments, provenance
 
@@ -63,7 +63,12 @@ ROWS: dict[str, tuple[str, str, bool]] = {  # key: (label, unit, higher is bette
     "stop": ("stop 10,000 actors", "ms", False),
     "memory": ("memory per idle actor (10,000; tracemalloc)", "KiB", False),
     "crash": ("crash → replacement answering p50", "µs", False),
+    "kill": ("alara only: `kill()` → replacement answering p50 (÷ bare: its crash row)", "µs",
+             False),
+    "supervised_stop": ("alara only: `Supervisor.stop()` of 10,000 children (÷ bare: its stop "
+                        "row)", "ms", False),
 }
+BARE_ROW = {"kill": "crash", "supervised_stop": "stop"}  # alara-only rows: what bare compares to
 
 
 # -- the frameworks -------------------------------------------------------------------------
@@ -79,7 +84,7 @@ class Peer:
     name = ""
     module = ""
     blocking = False
-    rows: frozenset[str] = frozenset(ROWS) - {"crash"}
+    rows: frozenset[str] = frozenset(ROWS) - {"crash", *BARE_ROW}
     hint = "pip install 'alara[peers]'"
 
     def __init__(self) -> None:
@@ -189,7 +194,7 @@ class Bare(Peer):
     """Bare asyncio: what any task-per-actor design costs before it adds anything."""
 
     name = "bare asyncio"
-    rows = frozenset(ROWS)
+    rows = frozenset(ROWS) - set(BARE_ROW)
 
     async def start(self, n: int) -> list[Any]:
         return [_BareActor() for _ in range(n)]
@@ -381,8 +386,9 @@ async def _all_answer(peer: Peer, actors: list[Any]) -> None:
         await asyncio.gather(*(peer.ask(actor)() for actor in actors))
 
 
-async def _crash_alara(crashes: int) -> float:
-    """alara's supervisor: cast a crash, wait for the registry's new child, ask it."""
+async def _crash_alara(crashes: int, kill: bool = False) -> float:
+    """alara's supervisor: cast a crash (or ``kill()``), wait for the registry's new child,
+    ask it."""
     supervisor = OneForOneSupervisor([ChildSpec("echo", _Echo)], max_restarts=10**9, period=1.0)
     await supervisor.start()
     samples: list[int] = []
@@ -391,13 +397,27 @@ async def _crash_alara(crashes: int) -> float:
             old = supervisor.child_ref("echo")
             assert old is not None
             begin = clock()
-            old.cast(_CRASH)
+            if kill:
+                old.kill("benchmark")
+            else:
+                old.cast(_CRASH)
             new = await replacement(supervisor, "echo", old)
             await new.ask(MESSAGE)
             samples.append(clock() - begin)
     finally:
         await supervisor.stop()
     return percentile(sorted(samples), 0.5) / 1e3
+
+
+async def _supervisor_stop(children: int) -> float:
+    """Milliseconds for ``Supervisor.stop()`` of ``children`` idle children."""
+    specs = [ChildSpec(f"echo-{i}", _Echo) for i in range(children)]
+    supervisor = OneForOneSupervisor(specs, max_restarts=10**9, period=1.0)
+    await supervisor.start()
+    await settle()
+    begin = clock()
+    await supervisor.stop()
+    return (clock() - begin) / 1e6
 
 
 async def _crash_bare(crashes: int) -> float:
@@ -456,15 +476,18 @@ async def _measure(peer: Peer, sizes: Sizes) -> dict[str, float]:
         if "crash" in peer.rows:
             crash = _crash_alara if isinstance(peer, Alara) else _crash_bare
             figures["crash"] = await crash(sizes.crashes)
+        if "kill" in peer.rows:
+            figures["kill"] = await _crash_alara(sizes.crashes, kill=True)
+            figures["supervised_stop"] = await _supervisor_stop(sizes.stop)
     finally:
         await peer.close()
     return figures
 
 
-def _side(peer: Peer, sizes: Sizes, failures: list[str]) -> dict[str, float]:
+def _side(peer: Peer, sizes: Sizes, loop: LoopKind, failures: list[str]) -> dict[str, float]:
     """One repetition of ``peer`` on a fresh loop; a peer that fails is reported, not fatal."""
     try:
-        return run_on("default", functools.partial(_measure, peer, sizes))
+        return run_on(loop, functools.partial(_measure, peer, sizes))
     except Exception as error:
         if isinstance(peer, (Alara, Bare)):
             raise
@@ -484,7 +507,8 @@ def markdown(medians: dict[str, dict[str, float]]) -> str:
     lines = ["| row | " + " | ".join(names) + head, "|---" * (len(names) + 5) + "|"]
     for key, (label, unit, higher) in ROWS.items():
         values = {name: medians[name].get(key) for name in names}
-        alara, bare = values["alara"], values["bare asyncio"]
+        alara = values["alara"]
+        bare = medians["bare asyncio"].get(BARE_ROW.get(key, key))
         peers = {name: v for name in others if (v := values[name]) is not None}
         best = (max if higher else min)(peers, key=peers.__getitem__, default=None)
         cells = [cell(values[name], unit) for name in names]
@@ -504,10 +528,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = comparison_arguments("python -m benchmarks.peers", __doc__, "peers")
     parser.add_argument("--only", nargs="*", default=None, metavar="PEER",
                         help="the peers to run (alara and bare asyncio always run)")
+    parser.add_argument("--loop", choices=["default", "uvloop"], default="default",
+                        help="the event loop of every framework that runs on one")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     say = Progress()
-    meta = {**provenance(), "sizes": asdict(sizes)}
+    meta = {**provenance(), "sizes": asdict(sizes), "loop": args.loop}
     sides: dict[str, Callable[[], dict[str, float]]] = {}
     skipped: list[str] = []
     for kind in PEERS:
@@ -521,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if peer.module:
             meta[f"{peer.name}_version"] = importlib.metadata.version(peer.name)
-        sides[peer.name] = functools.partial(_side, peer, sizes, skipped)
+        sides[peer.name] = functools.partial(_side, peer, sizes, args.loop, skipped)
     compare(sides, args, meta, skipped, markdown, say)
     return 0
 

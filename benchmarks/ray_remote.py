@@ -6,7 +6,7 @@ Run: ``make bench-ray`` (``python -m benchmarks.ray_remote``). Starts a local 3-
 * **direct**: three Ray actors pinned one per node (``NodeAffinitySchedulingStrategy``), a
   request = ``asyncio.gather`` of one ``read.remote(32)`` per actor + the same SHA3 mix: the
   floor of any design that asks 3 machines per request, with no supervision, rounds or checks;
-* **alara remote**: ``create_network(workers=0, cluster=RayCluster(...), min_sources=3)``;
+* **alara remote**: ``create_network(workers=0, cluster=RayCluster(...))`` (fail closed: all 3);
 * **alara local**: ``create_network(workers=3)`` on this machine.
 
 Latency: ``--requests`` sequential 32-byte requests, p50/p99. Throughput: ``--callers``
@@ -14,7 +14,9 @@ concurrent callers, each making one request per wave. The cases take turns, in `
 interleaved blocks, so that the drifting load of a shared machine falls on all of them
 alike. Direct callers each make their own 3 remote calls; alara batches every caller waiting
 into one remote call per node per round. Ratios are within this run; the machine's load is
-printed with them.
+printed with them. Loop lag (``benchmarks.looplag``'s ticker) is measured while the remote
+network starts and serves: the blocking Ray calls run in threads and replies are awaited as
+futures, so the loop thread should stay free.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 import alara
 from alara.ray import RayCluster
 from alara.ray.host import host_class
+from benchmarks.looplag import measure as loop_lag
 
 Request = Callable[[], Awaitable[bytes]]
 
@@ -75,12 +78,18 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         replies = await asyncio.gather(*(host.read.remote(32) for host in hosts))
         return alara.mix(list(replies), 32)
 
-    results: dict[str, Any] = {}
-    remote_cluster = RayCluster(insecure_transport=True)
-    async with (
-        alara.create_network(workers=0, cluster=remote_cluster, min_sources=3) as remote,
-        alara.create_network(workers=3) as local,
-    ):
+    results: dict[str, Any] = {"cases": {}}
+    remote = alara.create_network(workers=0, cluster=RayCluster(insecure_transport=True))
+    lag: dict[str, tuple[float, float, float]] = {"start (3 entropy actors created)": (
+        await loop_lag(remote.start))}
+    async with remote, alara.create_network(workers=3) as local:
+        lag["100 sequential remote requests"] = await loop_lag(
+            lambda: latencies(lambda: remote.random_bytes(32), 100))
+        lag[f"{args.callers} concurrent remote callers"] = await loop_lag(
+            lambda: wave(lambda: remote.random_bytes(32), args.callers))
+        lag[f"{args.callers} concurrent local callers (reference)"] = await loop_lag(
+            lambda: wave(lambda: local.random_bytes(32), args.callers))
+        results["loop lag"] = lag
         cases: dict[str, Request] = {
             "direct (3 Ray calls + mix)": direct,
             "alara remote (3 Ray nodes)": lambda: remote.random_bytes(32),
@@ -99,7 +108,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 for name, request in cases.items():
                     waves[name] += await wave(request, args.callers)
         for name in cases:
-            results[name] = {
+            results["cases"][name] = {
                 "p50_ms": percentile(times[name], 50) * 1e3,
                 "p99_ms": percentile(times[name], 99) * 1e3,
                 "throughput_rps": args.callers * args.waves * args.blocks / waves[name],
@@ -110,7 +119,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any], args: argparse.Namespace, load: tuple[float, ...]) -> str:
-    base = results["direct (3 Ray calls + mix)"]
+    cases = results["cases"]
+    base = cases["direct (3 Ray calls + mix)"]
     when = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M}"
     lines = [
         f"`python -m benchmarks.ray_remote --requests {args.requests} --callers "
@@ -122,12 +132,16 @@ def report(results: dict[str, Any], args: argparse.Namespace, load: tuple[float,
         f"{args.callers} callers | vs direct |",
         "|---|---|---|---|---|---|",
     ]
-    for name, row in results.items():
+    for name, row in cases.items():
         lines.append(
             f"| {name} | {row['p50_ms']:.3f} ms | {row['p99_ms']:.3f} ms | "
             f"{row['p50_ms'] / base['p50_ms']:.2f}x | {row['throughput_rps']:,.0f} req/s | "
             f"{row['throughput_rps'] / base['throughput_rps']:.2f}x |"
         )
+    lines += ["", "| while | worst loop stall (wall) | worst loop-thread CPU stall | wall time |",
+              "|---|---|---|---|"]
+    for name, (wall_ms, cpu_ms, seconds) in results["loop lag"].items():
+        lines.append(f"| {name} | {wall_ms:.2f} ms | {cpu_ms:.2f} ms | {seconds:.2f} s |")
     return "\n".join(lines)
 
 
@@ -140,6 +154,7 @@ def main() -> None:
                         help="interleaved blocks (each case in turn, every block)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
+    os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")  # slow, busy machines
     cluster = Cluster(initialize_head=True, head_node_args={
         "node_ip_address": "127.0.0.2", "num_cpus": 1, "include_dashboard": False})
     try:

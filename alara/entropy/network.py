@@ -232,6 +232,9 @@ class Network(SecretsVocabulary):
         )
         self._collector = Collector(self._supervisor, self._policy, configured=size,
                                     busy_since=self._busy_since, missing=self._missing)
+        # Whether every request's contributions (at most one per configured worker) are small
+        # enough to mix in one go on the loop: decided here, not counted on every request.
+        self._inline_inputs = size * self._policy.size <= INLINE_MIX
         self._state = _State.IDLE
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing: asyncio.Task[None] | None = None
@@ -375,8 +378,10 @@ class Network(SecretsVocabulary):
         state = self._state_name()
         required = self._collector.required
         reason: str | None = None
-        if state != "open":
-            reason = f"network is {state.replace('_', ' ')}"
+        if state == "loop_closed":
+            reason = "the event loop the network was started on has closed"
+        elif state != "open":
+            reason = f"network is {state}"
         elif self._supervisor.error is not None:
             reason = str(self._supervisor.error)
         elif len(children) < required:
@@ -434,6 +439,7 @@ class Network(SecretsVocabulary):
         self._sources.append(source)
         ref = await self._supervisor.add_child(self._spec(len(self._sources) - 1, source))
         self._collector.configured = len(self._sources)
+        self._inline_inputs = len(self._sources) * self._policy.size <= INLINE_MIX
         return ref
 
     # -- entropy ---------------------------------------------------------------------------
@@ -506,7 +512,7 @@ class Network(SecretsVocabulary):
     async def _draw(self, n: int) -> bytes:
         """``n`` (already checked, > 0) mixed bytes: the one path every request takes."""
         contributions = await self._collector.collect()
-        if n <= INLINE_MIX and len(contributions) * self._policy.size <= INLINE_MIX:
+        if n <= INLINE_MIX and self._inline_inputs:
             return mix(contributions, n)
         return await mix_sliced(contributions, n)
 

@@ -10,6 +10,7 @@ is noticed in seconds. Everything runs on this machine, hence ``insecure_transpo
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any
 
@@ -76,6 +77,7 @@ async def story(local: Cluster, nodes: dict[str, Any]) -> None:
 def run_ray_demo() -> None:
     """Start the local cluster, tell the story, and stop every Ray process it started."""
     print("starting a Ray cluster: head 127.0.0.2, nodes 127.0.0.3 and 127.0.0.4 ...")
+    os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")  # slow, busy machines
     local = Cluster(initialize_head=True, head_node_args={
         "node_ip_address": HEAD, "num_cpus": 1, "include_dashboard": False,
         "_system_config": HEALTH_CHECKS})

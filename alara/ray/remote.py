@@ -104,9 +104,9 @@ class RemoteWorker(EntropyWorker):
         """
         link = self._link
         try:
-            self._remote.handle = await anyio.to_thread.run_sync(self._create)
+            self._remote.handle, hello = await anyio.to_thread.run_sync(self._create)
             async with asyncio.timeout(link.start_timeout):
-                node_id, _ = await self._remote.handle.hello.remote()
+                node_id, _ = await hello
         except TimeoutError:
             raise NodeUnreachableError(
                 f"node {link.address}: entropy actor not ready within {link.start_timeout}s"
@@ -131,12 +131,14 @@ class RemoteWorker(EntropyWorker):
         if handle is not None:
             asyncio.get_running_loop().run_in_executor(None, _kill, handle)
 
-    def _create(self) -> Any:
+    def _create(self) -> tuple[Any, Any]:
+        """The entropy actor and its first call (in a thread: the first submission is slow)."""
         link = self._link
         strategy = NodeAffinitySchedulingStrategy(node_id=link.node_id, soft=False)
-        return host_class().options(scheduling_strategy=strategy).remote(
+        handle = host_class().options(scheduling_strategy=strategy).remote(
             link.source, link.health, link.startup
         )
+        return handle, handle.hello.remote()
 
 
 def _kill(handle: Any) -> None:

@@ -342,6 +342,7 @@ def test_a_network_used_after_its_loop_closed_says_so_at_once() -> None:
     net = asyncio.run(start())
     assert net.status().state == "loop_closed"
     assert not net.status().serving
+    assert net.status().reason == "the event loop the network was started on has closed"
 
     async def use() -> None:
         async with asyncio.timeout(1):  # was: the whole timeout, then WorkerDiedError

@@ -10,9 +10,16 @@ from __future__ import annotations
 import os
 import threading
 
+from alara.entropy.sources import INLINE_READ_LIMIT
+
 
 class CountingSource:
-    """Honest bytes from ``os.urandom``; ``reads`` counts the reads since ``reset()``."""
+    """Honest bytes from ``os.urandom``; ``reads`` counts the reads since ``reset()``.
+
+    Read on the event loop like ``OsSource`` (``max_inline_read``), not in a worker thread.
+    """
+
+    max_inline_read = INLINE_READ_LIMIT
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -1,5 +1,8 @@
 """A real three-node Ray cluster on this machine, started once per session and torn down.
 
+The cluster runs in a helper process (``tests.ray.cluster_host``, which says why); the tests
+connect to it as a driver, and ask the helper to kill or start nodes.
+
 Head and nodes get their own loopback addresses (127.0.0.2, .3, .4): ``ray.init`` may swap
 127.0.0.1 for the machine's external address and hang, and distinct addresses make three
 distinct *machines* for alara (which identifies a machine by its address). Health checks are
@@ -9,86 +12,103 @@ tuned so a dead node is noticed in about 4 s instead of about 16 s (see ``DETECT
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import pytest
 
 ray = pytest.importorskip("ray")  # the `ray` extra; CI installs it, so these tests do run
-from ray.cluster_utils import Cluster  # noqa: E402
 
 from alara.entropy.cluster import ClusterNode  # noqa: E402
 from alara.ray import RayCluster  # noqa: E402
+from tests.ray.cluster_host import HEAD as HEAD  # noqa: E402
+from tests.ray.cluster_host import HEALTH_CHECKS  # noqa: E402
+from tests.ray.cluster_host import NODES as NODES  # noqa: E402
 
-HEAD = "127.0.0.2"
-NODES = ("127.0.0.3", "127.0.0.4")
-HEALTH_CHECKS = {
-    "health_check_period_ms": 1000,
-    "health_check_failure_threshold": 3,
-    "health_check_timeout_ms": 1000,
-}
 POLL = 0.5
 DETECTION_BOUND = (
     HEALTH_CHECKS["health_check_period_ms"] * HEALTH_CHECKS["health_check_failure_threshold"]
     + HEALTH_CHECKS["health_check_timeout_ms"]
 ) / 1000 + POLL
 """Promised in docs/distributed.md: Ray's detection (period x threshold + timeout) + poll."""
+ROOT = Path(__file__).resolve().parents[2]
 
 
-@dataclass
 class LocalCluster:
-    """The session's cluster: Ray's ``Cluster`` and its worker nodes by address."""
+    """The session's cluster, run by ``tests.ray.cluster_host`` in a process of its own."""
 
-    cluster: Any
-    nodes: dict[str, Any]
-    removed: list[Any] = field(default_factory=list)
+    def __init__(self) -> None:
+        self._host = subprocess.Popen(
+            [sys.executable, "-m", "tests.ray.cluster_host"], cwd=ROOT, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
+        )
+        self.address: str = self._answer()["address"]
+        self.nodes = set(NODES)
 
-    def remove(self, address: str) -> None:
+    def _answer(self) -> dict[str, Any]:
+        assert self._host.stdout is not None
+        line = self._host.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the cluster host ended (exit code {self._host.wait()})")
+        answer: dict[str, Any] = json.loads(line)
+        if not answer["ok"]:
+            raise RuntimeError(answer["error"])
+        return answer
+
+    def _command(self, line: str) -> dict[str, Any]:
+        assert self._host.stdin is not None
+        self._host.stdin.write(line + "\n")
+        self._host.stdin.flush()
+        return self._answer()
+
+    async def remove(self, address: str) -> None:
         """Kill every process of the node at ``address`` (a crash: no graceful goodbye)."""
-        node = self.nodes.pop(address)
-        self.cluster.remove_node(node, allow_graceful=False)
-        self.removed.append(node)
+        await anyio.to_thread.run_sync(self._command, f"remove {address}")
+        self.nodes.discard(address)
 
-    def add(self, address: str) -> None:
-        """Start a node at ``address`` again (main thread only, as Ray requires)."""
-        self.nodes[address] = self.cluster.add_node(node_ip_address=address, num_cpus=1)
+    async def add(self, address: str) -> None:
+        """Start a node at ``address`` (again)."""
+        await anyio.to_thread.run_sync(self._command, f"add {address}")
+        self.nodes.add(address)
 
-    def all_processes_gone(self) -> bool:
-        every = [self.cluster.head_node, *self.nodes.values(), *self.removed]
-        return not any(node is not None and node.any_processes_alive() for node in every)
+    def shut_down(self) -> int:
+        """Stop the cluster; how many of its Ray processes were still alive after."""
+        try:
+            leftovers: int = self._command("quit")["leftovers"]
+            self._host.wait(timeout=60)
+            return leftovers
+        finally:
+            if self._host.poll() is None:  # it hangs: end its whole process group
+                os.killpg(self._host.pid, signal.SIGKILL)
+                self._host.wait()
 
 
 @pytest.fixture(scope="session")
 def local_cluster() -> Iterator[LocalCluster]:
     """Head + two nodes (one CPU each), connected; nothing of it survives the session."""
-    cluster = Cluster(
-        initialize_head=True,
-        head_node_args={"node_ip_address": HEAD, "num_cpus": 1, "include_dashboard": False,
-                        "_system_config": HEALTH_CHECKS},
-    )
-    local = LocalCluster(cluster, {})
+    local = LocalCluster()
     try:
-        for address in NODES:
-            local.add(address)
-        ray.init(address=cluster.address, log_to_driver=False)
+        ray.init(address=local.address, log_to_driver=False)
         yield local
     finally:
-        head = cluster.head_node
         ray.shutdown()
-        cluster.shutdown()  # type: ignore[no-untyped-call]
-        leftovers = [node for node in [head, *local.nodes.values(), *local.removed]
-                     if node is not None and node.any_processes_alive()]
-        assert not leftovers, "Ray processes survived the test session"
+        assert local.shut_down() == 0, "Ray processes survived the test session"
 
 
 @pytest.fixture
-def restore_nodes(local_cluster: LocalCluster) -> Iterator[LocalCluster]:
+async def restore_nodes(local_cluster: LocalCluster) -> AsyncIterator[LocalCluster]:
     """The cluster, with every node a test removed started again afterwards."""
     yield local_cluster
     for address in NODES:
         if address not in local_cluster.nodes:
-            local_cluster.add(address)
+            await local_cluster.add(address)
 
 
 def insecure(**options: Any) -> RayCluster:

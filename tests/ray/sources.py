@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import ray
 
@@ -10,6 +11,8 @@ TAG = 8
 """Bytes of node id at the start of every 32-byte block of a ``NodeTaggedSource``."""
 DIE = 7
 """A read of exactly this many bytes kills the entropy actor's process (a real actor death)."""
+HANG = 9
+"""A read of exactly this many bytes hangs for a minute (a stuck device, a frozen node)."""
 
 
 def node_tag(node_id: str) -> bytes:
@@ -28,6 +31,8 @@ class NodeTaggedSource:
     def read(self, n: int) -> bytes:
         if n == DIE:
             os._exit(1)
+        if n == HANG:
+            time.sleep(60)
         tag = node_tag(ray.get_runtime_context().get_node_id())
         blocks = [tag + os.urandom(32 - TAG) for _ in range((n + 31) // 32)]
         return b"".join(blocks)[:n]

@@ -29,7 +29,7 @@ async def test_node_down_then_back(
         await lenient.random_bytes(32)
         old_id = next(n.node_id for n in strict.get_cluster_nodes() if n.address == victim)
 
-        restore_nodes.remove(victim)  # all its processes killed at once, like a power cut
+        await restore_nodes.remove(victim)  # all its processes killed at once, like a power cut
         for cluster in (strict_cluster, lenient_cluster):
             await wait_nodes(cluster, lambda nodes: state_of(nodes, victim) == "down",
                              timeout=2 * DETECTION_BOUND)
@@ -49,7 +49,7 @@ async def test_node_down_then_back(
         assert len(seen[-1]) == 2
         assert node_tag(old_id) not in {c[:TAG] for c in seen[-1]}
 
-        restore_nodes.add(victim)  # a new Ray node (new id) on the same machine
+        await restore_nodes.add(victim)  # a new Ray node (new id) on the same machine
         for cluster in (strict_cluster, lenient_cluster):
             await wait_nodes(cluster, lambda nodes: state_of(nodes, victim) == "up",
                              timeout=60)
@@ -70,7 +70,7 @@ async def test_a_joining_node_gets_a_worker(local_cluster: LocalCluster) -> None
     async with alara.create_network(workers=0, cluster=cluster, health=None,
                                     min_sources=3) as net:
         seen = record(net)
-        local_cluster.add(newcomer)
+        await local_cluster.add(newcomer)
         try:
             nodes = await wait_nodes(cluster, lambda nodes: any(
                 n.address == newcomer and n.state == "up" for n in nodes), timeout=60)
@@ -81,7 +81,7 @@ async def test_a_joining_node_gets_a_worker(local_cluster: LocalCluster) -> None
             new_id = next(n.node_id for n in nodes if n.address == newcomer)
             assert node_tag(new_id) in {c[:TAG] for c in seen[-1]}
         finally:
-            local_cluster.remove(newcomer)
+            await local_cluster.remove(newcomer)
         await wait_nodes(cluster, lambda nodes: state_of(nodes, newcomer) == "down",
                          timeout=2 * DETECTION_BOUND)
         assert len(await net.random_bytes(32)) == 32  # min_sources=3 of the 4: still served

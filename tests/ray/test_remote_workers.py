@@ -11,7 +11,7 @@ import ray
 import alara
 from alara.ray import RemoteCallError
 from tests.ray.conftest import HEAD, NODES, LocalCluster, insecure, wait_nodes
-from tests.ray.sources import DIE, TAG, NodeTaggedSource, StuckSource, node_tag
+from tests.ray.sources import DIE, HANG, TAG, NodeTaggedSource, StuckSource, node_tag
 
 
 def record(net: alara.Network) -> list[list[bytes]]:
@@ -117,3 +117,22 @@ async def test_a_node_whose_source_fails_its_health_tests_is_quarantined(
         assert address in reason
         [node] = await wait_nodes(cluster, lambda nodes: nodes[0].state == "down", timeout=10)
         assert node.reason == "worker quarantined"
+
+
+async def test_a_remote_call_that_misses_remote_timeout_restarts_its_worker(
+    local_cluster: LocalCluster,
+) -> None:
+    address = NODES[0]
+    cluster = insecure(nodes=[address], source=NodeTaggedSource(), remote_timeout=1.0)
+    async with alara.create_network(workers=1, cluster=cluster, health=None) as net:
+        worker = f"ray@{address}"
+        before = net.supervisor.child_ref(worker)
+        assert before is not None
+        with pytest.raises(alara.ActorDiedError):  # not the 60 s the node would take
+            await alara.get_random_bytes(before, HANG, timeout=30)
+        exit = await before.wait()
+        assert isinstance(exit.error, RemoteCallError)
+        assert "no reply within remote_timeout=1.0s" in exit.reason
+        assert len(await net.random_bytes(32)) == 32  # fail closed: the restarted one gave
+        assert net.quarantined() == []  # a late machine is not a broken source
+        assert net.get_cluster_nodes()[0].state == "up"

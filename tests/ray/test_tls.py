@@ -21,4 +21,5 @@ def test_tls_cluster_end_to_end() -> None:
         "bytes": 64,
         "transport": "tls",
         "nodes": [["127.0.0.6", "up"], ["127.0.0.7", "up"]],
+        "gcs_handshake": True,  # the GCS port completed a mutual-TLS handshake
     }

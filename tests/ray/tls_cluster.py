@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
+import ssl
 import tempfile
 from pathlib import Path
 
@@ -33,6 +35,20 @@ def tls_environment(directory: Path) -> dict[str, str]:
     }
 
 
+def speaks_tls(address: str) -> str:
+    """The TLS version the cluster's GCS port answers a mutual-TLS handshake with.
+
+    Proof that the wire is encrypted, not just that an environment variable was set.
+    """
+    host, _, port = address.rpartition(":")
+    context = ssl.create_default_context(cafile=os.environ["RAY_TLS_CA_CERT"])
+    context.load_cert_chain(os.environ["RAY_TLS_SERVER_CERT"], os.environ["RAY_TLS_SERVER_KEY"])
+    context.set_alpn_protocols(["h2"])
+    with socket.create_connection((host, int(port)), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname=host) as wrapped:
+        return str(wrapped.version())
+
+
 async def serve(address: str) -> dict[str, object]:
     import alara
     from alara.ray import RayCluster
@@ -44,12 +60,14 @@ async def serve(address: str) -> dict[str, object]:
             "bytes": len(data),
             "transport": (net.status().cluster or {}).get("transport"),
             "nodes": sorted((n.address, n.state) for n in net.get_cluster_nodes()),
+            "gcs_handshake": speaks_tls(address).startswith("TLS"),
         }
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="alara-tls-") as tmp:
         os.environ.update(tls_environment(Path(tmp)))
+        os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")  # a loaded CI machine
         import ray
         from ray.cluster_utils import Cluster
 
