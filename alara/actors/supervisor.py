@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import TypeVar
 
-from alara.actors.actor import Actor, ActorRef, Exit, spawn
+from alara.actors.actor import Actor, ActorRef, Exit, spawn_checked
 from alara.actors.errors import AlaraError, SupervisorGaveUpError
 from alara.actors.log import get_logger
 from alara.actors.mailbox import DEFAULT_CAPACITY, MAX_CAPACITY
@@ -240,6 +240,7 @@ class Supervisor:
         self._state = _State.IDLE
         self._error: SupervisorGaveUpError | None = None
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop it runs on, from start()
         self._shutdown: asyncio.Task[None] | None = None
         self._done = asyncio.Event()
 
@@ -258,6 +259,7 @@ class Supervisor:
         """
         if self._state is not _State.IDLE:
             raise AlaraError(f"supervisor {self.name!r} was already started")
+        self._loop = loop = asyncio.get_running_loop()
         self._state = _State.RUNNING
         self._wake = asyncio.Event()
         try:
@@ -270,9 +272,7 @@ class Supervisor:
             await self._stop_children()
             self._finish()
             raise
-        self._task = asyncio.get_running_loop().create_task(
-            self._supervise(), name=f"alara:{self.name}"
-        )
+        self._task = loop.create_task(self._supervise(), name=f"alara:{self.name}")
 
     async def stop(self) -> None:
         """Stop every child, last started first, each within its shutdown timeout.
@@ -345,7 +345,8 @@ class Supervisor:
 
         Lets a caller wait for a restart without polling.
         """
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = self._loop if self._loop is not None else asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
         if self._state in (_State.RUNNING, _State.IDLE):
             self._waiters.append(waiter)
         else:
@@ -399,8 +400,13 @@ class Supervisor:
             raise AlaraError(f"supervisor {self.name!r} is not running")
 
     def _start_child(self, spec: ChildSpec) -> ActorRef:
-        ref = spawn(spec.factory(), name=spec.id, shutdown_timeout=spec.shutdown_timeout,
-                    mailbox_capacity=spec.mailbox_capacity)
+        actor = spec.factory()
+        if not isinstance(actor, Actor):
+            raise TypeError(f"factory of child {spec.id!r} must return an Actor, "
+                            f"got {type(actor).__name__}")
+        loop = self._loop
+        assert loop is not None  # children start only once the supervisor has
+        ref = spawn_checked(loop, actor, spec.id, spec.shutdown_timeout, spec.mailbox_capacity)
         ref.monitor(self._on_child_exit)
         entry = self._children.get(spec.id)
         if entry is None:
@@ -411,6 +417,10 @@ class Supervisor:
         return ref
 
     def _on_child_exit(self, ref: ActorRef, exit: Exit) -> None:
+        # Waiters first: they resume after this callback, so they still see whatever it
+        # changes, but ahead of a replacement's first step; a waiter that sends to the new
+        # child then finds it on its first look at its mailbox (one loop turn sooner).
+        self._notify()
         termination = self._termination
         if termination is not None and ref is termination.current:
             termination.advance()  # stopped on purpose: the next one's turn
@@ -420,7 +430,6 @@ class Supervisor:
                 self._restart_now(ref, exit)  # nothing to wait for: restart right here
             else:
                 self._queue(ref, exit, _Step.DECIDE)
-        self._notify()
 
     def _queue(self, ref: ActorRef, exit: Exit, step: _Step) -> None:
         self._events.append((ref, exit, step))
@@ -548,7 +557,12 @@ class Supervisor:
                       restarts=entry.restarts, reason=exit.reason)
 
     def _within_intensity(self) -> bool:
-        now = self._clock() if self._clock is not None else asyncio.get_running_loop().time()
+        if self._clock is not None:
+            now = self._clock()
+        else:
+            loop = self._loop
+            assert loop is not None
+            now = loop.time()
         times = self._restart_times
         times.append(now)
         while times and times[0] < now - self.period:
