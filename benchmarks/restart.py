@@ -27,12 +27,10 @@ STEP_TIMEOUT = 10.0
 async def replacement(supervisor: OneForOneSupervisor, child_id: str, old: ActorRef) -> ActorRef:
     """Wait, without polling, until ``child_id`` has a new running ref in the registry."""
     while True:
-        changed = supervisor.changed()  # taken before looking, so no change can slip by
         current = supervisor.child_ref(child_id)
         if current is not None and current is not old and current.is_alive():
-            changed.cancel()
             return current
-        await changed
+        await supervisor.changed()  # nothing runs between the look and this: no change slips by
 
 
 async def _sample(kills: int, warmup: int) -> tuple[Summary, Summary, Summary]:

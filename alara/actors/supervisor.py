@@ -179,6 +179,12 @@ class _State(Enum):
     STOPPED = "stopped"
 
 
+# Members read on every restart: an enum member looked up on its class costs a descriptor
+# call on Python 3.11 (about 0.2 µs), a module global does not.
+_RUNNING = _State.RUNNING
+_PERMANENT, _TRANSIENT, _TEMPORARY = Restart.PERMANENT, Restart.TRANSIENT, Restart.TEMPORARY
+
+
 class Supervisor:
     """Supervises children with an OTP strategy and OTP-style restart intensity.
 
@@ -232,6 +238,8 @@ class Supervisor:
                 raise ValueError(f"children must have distinct ids, {spec.id!r} appears twice")
             seen.add(spec.id)
         self._children: dict[str, _Entry] = {}
+        self._one_for_one = self.strategy is Strategy.ONE_FOR_ONE
+        self._monitor = self._on_child_exit  # one bound method for every child
         self._events: deque[tuple[ActorRef, Exit, _Step]] = deque()
         self._wake: asyncio.Event | None = None
         self._termination: _Termination | None = None
@@ -407,7 +415,7 @@ class Supervisor:
         loop = self._loop
         assert loop is not None  # children start only once the supervisor has
         ref = spawn_checked(loop, actor, spec.id, spec.shutdown_timeout, spec.mailbox_capacity)
-        ref.monitor(self._on_child_exit)
+        ref.monitor(self._monitor)
         entry = self._children.get(spec.id)
         if entry is None:
             self._children[spec.id] = _Entry(spec, ref)
@@ -424,9 +432,8 @@ class Supervisor:
         termination = self._termination
         if termination is not None and ref is termination.current:
             termination.advance()  # stopped on purpose: the next one's turn
-        elif self._state is _State.RUNNING:
-            if (self.strategy is Strategy.ONE_FOR_ONE and not self._events
-                    and termination is None):
+        elif self._state is _RUNNING:
+            if self._one_for_one and not self._events and termination is None:
                 self._restart_now(ref, exit)  # nothing to wait for: restart right here
             else:
                 self._queue(ref, exit, _Step.DECIDE)
@@ -482,9 +489,11 @@ class Supervisor:
         if entry is None or entry.ref is not ref:
             return False  # terminated on purpose, or already replaced
         restart = entry.spec.restart
+        if restart is _PERMANENT and self._exit_listener is None:
+            return True
         if (
-            restart is Restart.TEMPORARY
-            or (restart is Restart.TRANSIENT and not exit.abnormal)
+            restart is _TEMPORARY
+            or (restart is _TRANSIENT and not exit.abnormal)
             or not self._owner_keeps(ref.name, exit)
         ):
             del self._children[ref.name]
