@@ -32,6 +32,7 @@ _NEVER: Final = math.inf
 _monotonic = time.monotonic  # call deadlines only: scheduling uses delays, never this clock
 _CALL_TIMEOUT: Final = 5.0
 _done = asyncio.Future.done
+_COMPACT_MASK: Final = 255  # timed calls noted between two drops of the answered ones
 
 Envelope = tuple[Any, "asyncio.Future[Any] | None"]
 """A mailbox entry: the message and the future for its reply (``None`` for a cast)."""
@@ -254,7 +255,9 @@ class ActorRef:
         ``ActorDiedError`` (the actor ended before replying), or whatever exception the
         actor chose to reply with.
         """
-        if timeout is not _CALL_TIMEOUT and timeout is not None:
+        if timeout is not _CALL_TIMEOUT:
+            if timeout is None:
+                return self.ask(message)
             timeout = check_positive_float("timeout", timeout)
         # ``ask``, inlined: this is the hot path of every request
         if self._state is not _ALIVE:
@@ -262,13 +265,15 @@ class ActorRef:
         reply: asyncio.Future[Any] = self._loop.create_future()
         if not self._mailbox.offer((message, reply)):
             raise MailboxFullError(self.name, self._mailbox.capacity)
-        if timeout is None:
-            return reply
         if timeout is _CALL_TIMEOUT:
             recent = self._recent
             if recent is None:
                 recent = self._recent = []
             recent.append(reply)
+            if not len(recent) & _COMPACT_MASK:
+                # Forget the answered ones now rather than at the sweep: futures kept alive
+                # for milliseconds are what sets off the garbage collector under load.
+                recent[:] = itertools.filterfalse(_done, recent)
         else:
             other = self._recent_other
             if other is None:
