@@ -104,6 +104,24 @@ async def test_answered_calls_are_forgotten_by_the_next_sweep() -> None:
         await ref.stop()
 
 
+async def test_a_burst_of_calls_forgets_the_answered_ones_before_the_sweep() -> None:
+    """Every 256th timed call drops the answered ones at once (they would otherwise stay alive
+    until the sweep and set off the garbage collector), and keeps every unanswered one."""
+    ref = spawn(Deferred())
+    calls = [ref.call(i) for i in range(255)]  # no await: neither actor nor sweep runs
+    for withdrawn in calls[:100]:
+        withdrawn.cancel()
+    calls.append(ref.call(255))
+    assert ref._recent is not None
+    assert len(ref._recent) == 156
+    assert all(not reply.done() for reply in ref._recent)
+    async with asyncio.timeout(BOUND):
+        await ref.stop()
+        for kept in calls[100:]:
+            with pytest.raises(ActorDiedError):
+                await kept
+
+
 async def test_a_reply_kept_for_later_still_times_out() -> None:
     actor = Deferred()
     ref = spawn(actor)
