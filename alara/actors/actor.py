@@ -463,6 +463,8 @@ class ActorRef:
                 # Its end is still told later, never inside ``kill()``, as for any actor.
                 self._loop.call_soon(self._finish, exit, [], False)
                 return
+            if self._mailbox.consumer_waiting:
+                return  # idle in the framework's own ``take``: it surely ends at its next step
             self._after(grace, ActorRef._abandon, self, grace)
 
     def _abandon(self, grace: float) -> None:

@@ -44,6 +44,11 @@ class Mailbox:
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def consumer_waiting(self) -> bool:
+        """Whether the consumer is suspended in ``take`` on the empty mailbox, not yet woken."""
+        return self._waiter is not None
+
     def offer(self, item: Any) -> bool:
         """Append ``item`` unless the mailbox is full; ``False`` if it was refused."""
         items = self._items
