@@ -17,7 +17,8 @@ import pytest
 
 from alara.actors import Actor, ActorRef, ChildSpec, Exit, ExitKind, OneForOneSupervisor, spawn
 from alara.actors.errors import ActorDiedError
-from tests.actors.behaviours import Gate
+from alara.actors.timers import deadlines_of
+from tests.actors.behaviours import Blocker, Echo, Gate
 from tests.helpers import BOUND, replaced
 
 GRACE = 0.05
@@ -230,3 +231,25 @@ async def test_supervisor_stop_ends_with_a_child_that_swallows_cancellation(
     assert zombie.exit is not None
     assert "abandoned" in zombie.exit.reason
     assert all(not child.alive for child in supervisor.which_children())
+
+
+async def test_killing_an_idle_actor_arms_no_abandon_deadline() -> None:
+    """An actor waiting on its empty mailbox runs only the framework's code: the cancellation
+    surely ends it, so its kill needs no grace deadline (one timer bucket fewer per kill)."""
+    loop = asyncio.get_running_loop()
+    idle = spawn(Echo(), shutdown_timeout=3600.0)
+    busy = spawn(Blocker(gate := Gate()), shutdown_timeout=3600.0)
+    async with asyncio.timeout(BOUND):
+        assert await idle.ask("up") == "up"  # now waiting on its empty mailbox
+        in_flight = busy.ask("block")
+        await gate.entered.wait()
+        buckets = deadlines_of(loop)._buckets
+        before = set(buckets)
+        idle.kill("idle")
+        assert set(buckets) == before
+        busy.kill("busy")
+        assert any(due > loop.time() + 3000 for due in set(buckets) - before)
+        assert (await idle.wait()).reason == "idle"
+        assert (await busy.wait()).reason == "busy"
+        with pytest.raises(ActorDiedError):
+            await in_flight
