@@ -240,6 +240,37 @@ async def test_changed_completes_at_the_next_registry_change(supervise: Supervis
     assert supervisor.changed().done()  # a stopped supervisor never changes again
 
 
+async def test_a_waiter_sees_the_replacement_registered_before_its_first_step(
+    supervise: Supervise,
+) -> None:
+    """The restart happens inside the dead child's monitor and wakes ``changed()`` waiters
+    first: a waiter finds the new child registered and taking messages before it has run a
+    single step, so what it sends is in the mailbox when the child first looks."""
+    starts: list[Actor] = []
+
+    class Counted(Echo):
+        async def on_start(self) -> None:
+            starts.append(self)
+
+    supervisor = await supervise(spec("a", Counted), spec("b"))
+    async with asyncio.timeout(BOUND):
+        await until(lambda: len(starts) == 1)
+        old = supervisor.child_ref("a")
+        assert old is not None
+        waiter = supervisor.changed()
+        old.kill("test")
+        await waiter
+        new = supervisor.child_ref("a")
+        assert new is not None
+        assert new is not old
+        assert new.is_alive()
+        assert [child.id for child in supervisor.which_children()] == ["a", "b"]
+        assert [child.restarts for child in supervisor.which_children()] == [1, 0]
+        assert len(starts) == 1  # registered and alive, not yet run
+        assert await new.call("first") == "first"
+    assert len(starts) == 2
+
+
 # -- add_child / terminate_child ---------------------------------------------------------------
 
 
