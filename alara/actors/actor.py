@@ -383,6 +383,13 @@ class ActorRef:
         self._sweep_floor = _NEVER
         if self._exit is not None:
             return  # the end failed every caller already
+        slow = self._slow
+        if slow:
+            # Calls given a deadline by an earlier sweep and answered since (nearly all, under
+            # load): forget them now, not at their deadline seconds away. Futures kept alive
+            # that long are what drives the garbage collector's full collections.
+            for reply in list(filter(_done, slow)):
+                del slow[reply]
         recent, other = self._recent, self._recent_other
         unanswered: list[tuple[asyncio.Future[Any], float]] = []
         if recent:
@@ -397,7 +404,6 @@ class ActorRef:
             return
         now = _monotonic()
         first_due = _NEVER
-        slow = self._slow
         if slow is None:
             slow = self._slow = {}
         for reply, timeout in unanswered:
