@@ -122,6 +122,22 @@ async def test_a_burst_of_calls_forgets_the_answered_ones_before_the_sweep() -> 
                 await kept
 
 
+async def test_a_slow_call_answered_later_is_forgotten_by_the_next_sweep() -> None:
+    """A call still unanswered at a sweep gets a deadline seconds away; once answered, the next
+    sweep forgets it rather than keeping its future alive until that deadline."""
+    actor = Deferred()
+    ref = spawn(actor)
+    async with asyncio.timeout(BOUND):
+        slow = ref.call("slow")
+        await until(lambda: slow in (ref._slow or {}))
+        actor.kept[0].set_result("late")
+        assert await slow == "late"
+        following = ref.call("next")  # any timed call arms the next sweep
+        await until(lambda: following in (ref._slow or {}))  # unanswered at that sweep
+        assert slow not in (ref._slow or {})
+        await ref.stop()
+
+
 async def test_a_reply_kept_for_later_still_times_out() -> None:
     actor = Deferred()
     ref = spawn(actor)
