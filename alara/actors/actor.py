@@ -31,8 +31,8 @@ _INFO, _WARNING = logging.INFO, logging.WARNING
 _NEVER: Final = math.inf
 _monotonic = time.monotonic  # call deadlines only: scheduling uses delays, never this clock
 _CALL_TIMEOUT: Final = 5.0
+_DEFAULT_SWEEP_DELAY: Final = sweep_delay(_CALL_TIMEOUT)
 _done = asyncio.Future.done
-_COMPACT_MASK: Final = 255  # timed calls noted between two drops of the answered ones
 
 Envelope = tuple[Any, "asyncio.Future[Any] | None"]
 """A mailbox entry: the message and the future for its reply (``None`` for a cast)."""
@@ -258,27 +258,40 @@ class ActorRef:
         if timeout is not _CALL_TIMEOUT:
             if timeout is None:
                 return self.ask(message)
-            timeout = check_positive_float("timeout", timeout)
+            return self._call_within(message, check_positive_float("timeout", timeout))
         # ``ask``, inlined: this is the hot path of every request
         if self._state is not _ALIVE:
             raise ActorDiedError(self.name, self._why_not_running())
         reply: asyncio.Future[Any] = self._loop.create_future()
         if not self._mailbox.offer((message, reply)):
             raise MailboxFullError(self.name, self._mailbox.capacity)
-        if timeout is _CALL_TIMEOUT:
-            recent = self._recent
-            if recent is None:
-                recent = self._recent = []
-            recent.append(reply)
-            if not len(recent) & _COMPACT_MASK:
-                # Forget the answered ones now rather than at the sweep: futures kept alive
-                # for milliseconds are what sets off the garbage collector under load.
-                recent[:] = itertools.filterfalse(_done, recent)
+        recent = self._recent
+        if recent is None:
+            # The first such call since the last sweep (which set ``_recent`` to ``None``):
+            # make sure a sweep comes; the calls after it only append.
+            self._recent = [reply]
+            if self._sweep_floor > _CALL_TIMEOUT:
+                self._sweep_floor = _CALL_TIMEOUT
+                self._after(_DEFAULT_SWEEP_DELAY, ActorRef._sweep, self)
         else:
-            other = self._recent_other
-            if other is None:
-                other = self._recent_other = []
-            other.append((reply, timeout))
+            recent.append(reply)
+            if not len(recent) & 255:
+                # Every 256th, forget the answered ones now rather than at the sweep: futures
+                # kept alive for milliseconds are what sets off the garbage collector.
+                recent[:] = itertools.filterfalse(_done, recent)
+        return reply
+
+    def _call_within(self, message: Any, timeout: float) -> asyncio.Future[Any]:
+        """``call`` with a timeout other than the default one."""
+        if self._state is not _ALIVE:
+            raise ActorDiedError(self.name, self._why_not_running())
+        reply: asyncio.Future[Any] = self._loop.create_future()
+        if not self._mailbox.offer((message, reply)):
+            raise MailboxFullError(self.name, self._mailbox.capacity)
+        other = self._recent_other
+        if other is None:
+            other = self._recent_other = []
+        other.append((reply, timeout))
         if timeout < self._sweep_floor:
             self._sweep_floor = timeout
             self._after(sweep_delay(timeout), ActorRef._sweep, self)
@@ -391,9 +404,9 @@ class ActorRef:
             for reply in list(filter(_done, slow)):
                 del slow[reply]
         recent, other = self._recent, self._recent_other
+        self._recent = None  # the next call with the default timeout arms the next sweep
         unanswered: list[tuple[asyncio.Future[Any], float]] = []
         if recent:
-            self._recent = []
             # The answered ones (nearly all) are dropped in C, without a Python step each.
             slow_ones = itertools.filterfalse(_done, recent)
             unanswered.extend((reply, _CALL_TIMEOUT) for reply in slow_ones)
