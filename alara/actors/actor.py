@@ -174,7 +174,7 @@ class ActorRef:
         self.shutdown_timeout = shutdown_timeout
         self._loop = loop
         self._actor = actor
-        self._mailbox = Mailbox(mailbox_capacity)
+        self._mailbox = Mailbox(mailbox_capacity, loop)
         self._state = _ALIVE
         self._exit: Exit | None = None
         self._cancel_exit: Exit | None = None

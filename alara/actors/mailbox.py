@@ -30,12 +30,17 @@ MAX_CAPACITY: Final = 1 << 30
 class Mailbox:
     """Bounded, single-consumer: anyone may put, only the owning actor's task may take."""
 
-    __slots__ = ("_items", "_waiter", "capacity")
+    __slots__ = ("_items", "_loop", "_waiter", "capacity")
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(
+        self, capacity: int = DEFAULT_CAPACITY, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
         self.capacity = capacity
         self._items: list[Any] = []
         self._waiter: asyncio.Future[None] | None = None
+        # The consumer's loop, when known: ``asyncio.get_running_loop()`` costs a system call
+        # (``getpid``, its fork check) at every wait of the consumer.
+        self._loop = loop
 
     def __len__(self) -> int:
         return len(self._items)
@@ -74,7 +79,10 @@ class Mailbox:
         The returned list is the caller's to keep or clear; the mailbox starts a new one.
         """
         while not self._items:
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            loop = self._loop
+            if loop is None:
+                loop = self._loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
             try:
                 await waiter
             finally:
