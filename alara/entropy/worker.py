@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +66,12 @@ class EntropyWorker(Actor):
         read = self.source.read
         self._on_loop = MAX_READ if inspect.iscoroutinefunction(read) else inline_read_limit(
             self.source
+        )
+        # The hot path: a read served on the loop and health-tested in one go. The OS source's
+        # ``read`` is ``os.urandom`` for every size up to there, so it is called directly.
+        self._inline = min(self._on_loop, HEALTH_SLICE)
+        self._read_inline: Callable[[int], Any] = (
+            os.urandom if type(self.source) is OsSource else read
         )
         self._limiter: anyio.CapacityLimiter | None = None
         self.busy_since: float | None = None
@@ -153,16 +160,19 @@ class EntropyWorker(Actor):
         """
         if len(batch) == 1:  # the common case when idle: one request, nothing to split
             size, reply = batch[0]
+            if type(size) is int and 0 <= size <= self._inline and reply is not None:
+                if not reply.done():
+                    data = self._read_inline(size)
+                    if type(data) is not bytes or len(data) != size:
+                        data = await self._check(data, size)
+                    elif self._health is not None:
+                        self._health(data)
+                    if not reply.done():
+                        reply.set_result(data)
+                return
             if reply is not None and type(size) is int and 0 <= size <= MAX_READ:
                 if not reply.done():
-                    if size <= self._on_loop and size <= HEALTH_SLICE:
-                        data = self.source.read(size)
-                        if type(data) is not bytes or len(data) != size:
-                            data = await self._check(data, size)
-                        elif self._health is not None:
-                            self._health(data)
-                    else:
-                        data = await self.read(size)
+                    data = await self.read(size)
                     if not reply.done():
                         reply.set_result(data)
                 return
