@@ -62,6 +62,7 @@ EXPAND_BLOCK = 1 << 18
 
 _U64 = Struct(">Q")
 _pack = _U64.pack
+_HEAD = Struct(f">{len(EXTRACT_TAG)}sQQ")  # EXTRACT_TAG || u64(n) || u64(count)
 
 
 def _check_size(n: object) -> int:
@@ -95,6 +96,16 @@ def _encode(contributions: Sequence[bytes | bytearray], n: int) -> bytes:
     """The injective encoding, checking the contributions in the same pass (the hot path)."""
     if type(contributions) is not list:
         _check_contributions(contributions)
+    elif contributions:
+        # What a network mixes: a list of bytes of one length. Then the encoding is the
+        # header and the contributions joined with their common length prefix, in one join.
+        size = len(contributions[0])
+        for contribution in contributions:
+            if type(contribution) is not bytes or len(contribution) != size:
+                break
+        else:
+            return _pack(size).join((_HEAD.pack(EXTRACT_TAG, n, len(contributions)),
+                                     *contributions))
     count = len(contributions)
     if count == 0:
         raise ValueError("contributions must hold at least 1 contribution, got 0")
