@@ -27,6 +27,7 @@ import anyio.to_thread
 
 from alara.actors.actor import Actor, ActorRef, Envelope, spawn
 from alara.actors.validation import check_int, check_positive_float
+from alara.entropy.offload import pause
 from alara.entropy.sources import EntropySource, OsSource, check_source, inline_read_limit
 from alara.errors import SourceError
 
@@ -143,7 +144,7 @@ class EntropyWorker(Actor):
             else:
                 for start in range(0, n, HEALTH_SLICE):
                     health(data[start : start + HEALTH_SLICE])
-                    await asyncio.sleep(0)
+                    await pause()
         checked: bytes = data
         return checked
 
