@@ -10,6 +10,7 @@ import ray
 
 import alara
 from alara.ray import RemoteCallError
+from alara.ray.remote import RemoteSource
 from tests.ray.conftest import HEAD, NODES, LocalCluster, insecure, wait_nodes
 from tests.ray.sources import DIE, HANG, TAG, NodeTaggedSource, StuckSource, node_tag
 
@@ -53,6 +54,33 @@ async def test_every_contribution_comes_from_a_distinct_node(local_cluster: Loca
         assert all(node.state == "up" and node.worker == f"ray@{node.address}"
                    for node in nodes)
         assert {child.id for child in net.which_children()} == {n.worker for n in nodes}
+
+
+async def test_concurrent_callers_share_one_remote_call_per_node(
+    local_cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads: list[tuple[str, int]] = []
+    read = RemoteSource.read
+
+    async def counted(self: RemoteSource, n: int) -> bytes:
+        reads.append((repr(self), n))
+        return await read(self, n)
+
+    monkeypatch.setattr(RemoteSource, "read", counted)
+    callers = 60
+    async with alara.create_network(workers=0, cluster=insecure(), health=None,
+                                    min_sources=3) as net:
+        seen = record(net)
+        reads.clear()  # start-up probes, if any, are not the requests'
+        outputs = await asyncio.gather(*(net.random_bytes(32) for _ in range(callers)))
+    assert len(set(outputs)) == callers
+    assert all(len(contributions) == 3 for contributions in seen)
+    per_node = {name: [n for who, n in reads if who == name] for name, _ in reads}
+    assert len(per_node) == 3
+    for sizes in per_node.values():
+        assert sum(sizes) == 32 * callers  # every caller took 32 fresh bytes from every node
+        assert len(sizes) < callers / 4  # in a few batched remote calls, not one per caller
+        assert max(sizes) > 32
 
 
 async def test_local_and_remote_workers_mix(local_cluster: LocalCluster) -> None:
