@@ -42,6 +42,7 @@ HealthCheck = Callable[[bytes], None]
 """Called with every block a source returns; raises ``HealthTestError`` to reject it."""
 
 _OS_SOURCE = OsSource()
+_urandom = os.urandom  # what ``OsSource.read`` is, for every size read on the loop
 
 
 class EntropyWorker(Actor):
@@ -71,9 +72,8 @@ class EntropyWorker(Actor):
         # The hot path: a read served on the loop and health-tested in one go. The OS source's
         # ``read`` is ``os.urandom`` for every size up to there, so it is called directly.
         self._inline = min(self._on_loop, HEALTH_SLICE)
-        self._read_inline: Callable[[int], Any] = (
-            os.urandom if type(self.source) is OsSource else read
-        )
+        self._os_source = type(self.source) is OsSource
+        self._read_inline: Callable[[int], Any] = _urandom if self._os_source else read
         self._limiter: anyio.CapacityLimiter | None = None
         self.busy_since: float | None = None
         """Loop time at which the read in progress started (``None``: no read in progress).
@@ -151,6 +151,25 @@ class EntropyWorker(Actor):
     async def handle_call(self, message: Any) -> bytes:
         """One request: ``message`` is the number of bytes wanted."""
         return await self.read(_check_request(message))
+
+    def handle_batch_now(self, batch: list[Envelope]) -> bool:
+        """The common case, served without a coroutine: one request to the OS source.
+
+        ``os.urandom(n)`` gives exactly ``n`` bytes or raises, so nothing here needs
+        awaiting; every other source, and every other batch, goes to ``handle_batch``.
+        """
+        if not self._os_source or len(batch) != 1:
+            return False
+        size, reply = batch[0]
+        if type(size) is not int or not 0 <= size <= self._inline or reply is None:
+            return False
+        if not reply.done():
+            data = _urandom(size)
+            if self._health is not None:
+                self._health(data)
+            if not reply.done():
+                reply.set_result(data)
+        return True
 
     async def handle_batch(self, batch: list[Envelope]) -> None:
         """Serve every waiting request with one read, split among the callers still waiting.
