@@ -60,6 +60,7 @@ MAX_OUTPUT = 1 << 30
 EXPAND_BLOCK = 1 << 18
 """Largest output made by one SHAKE256 call (256 KiB, about 1.5 ms of loop time here)."""
 
+_sha3_256 = hashlib.sha3_256
 _U64 = Struct(">Q")
 _pack = _U64.pack
 _HEAD = Struct(f">{len(EXTRACT_TAG)}sQQ")  # EXTRACT_TAG || u64(n) || u64(count)
@@ -199,5 +200,7 @@ def mix(contributions: Sequence[bytes | bytearray], n: int) -> bytes:
     ``n`` is an int in ``[0, MAX_OUTPUT]``; ``contributions`` a non-empty sequence of
     ``bytes``/``bytearray`` (the order matters: it is part of the encoding).
     """
-    n = _check_size(n)
-    return _expand(hashlib.sha3_256(_encode(contributions, n)).digest(), n)
+    if type(n) is not int or not 0 <= n <= KEY_SIZE:  # the hot path: n <= 32, inlined
+        n = _check_size(n)
+        return _expand(_sha3_256(_encode(contributions, n)).digest(), n)
+    return _sha3_256(_encode(contributions, n)).digest()[:n]
