@@ -14,6 +14,13 @@ only ever adds time, so each process reports its best batch; the table gives the
 those over the rounds. Both are
 also given as the loop thread's CPU time per request (``time.thread_time``), which a loaded,
 shared machine disturbs far less than wall-clock figures (preemption is not counted).
+
+``--loop uvloop`` runs every probe on uvloop. ``--bare`` adds a third probe per round: the
+same shape written in bare asyncio with no framework (three worker tasks, each draining a
+mailbox of its own and reading ``os.urandom(32)`` through the new tree's health tests; the
+caller asks each one with a future, ``asyncio.gather``s them and mixes with the new tree's
+``mix``). It is the floor of the design's constraints: what any actor framework of that shape
+costs on this loop, in the same run.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ import time
 __all__ = ["main"]
 
 _PROBE = r"""
-import asyncio, json, time, alara
+import asyncio, json, sys, time, alara
 
 async def main():
     async with alara.create_network(3) as net:
@@ -64,13 +71,86 @@ async def main():
                       "sequential_cpu_ns": cpu, "concurrent_cpu_ns": concurrent_cpu,
                       "file": alara.__file__}))
 
-asyncio.run(main())
+if sys.argv[1] == "uvloop":
+    import uvloop
+    uvloop.run(main())
+else:
+    asyncio.run(main())
+"""
+
+_BARE = r"""
+import asyncio, json, os, sys, time
+from alara.entropy.health import DEFAULT_HEALTH
+from alara.entropy.mixing import mix
+
+
+class Box:
+    __slots__ = ("items", "waiter")
+
+    def __init__(self):
+        self.items, self.waiter = [], None
+
+
+async def worker(box, health):
+    loop = asyncio.get_running_loop()
+    while True:
+        while not box.items:
+            waiter = box.waiter = loop.create_future()
+            await waiter
+        batch, box.items = box.items, []
+        for n, reply in batch:
+            data = os.urandom(n)
+            health(data)
+            if not reply.done():
+                reply.set_result(data)
+
+
+def ask(box, loop, n):
+    reply = loop.create_future()
+    box.items.append((n, reply))
+    waiter = box.waiter
+    if waiter is not None:
+        box.waiter = None
+        waiter.set_result(None)
+    return reply
+
+
+async def main():
+    loop = asyncio.get_running_loop()
+    boxes = [Box() for _ in range(3)]
+    tasks = [loop.create_task(worker(box, DEFAULT_HEALTH())) for box in boxes]
+
+    async def draw(n):
+        return mix(await asyncio.gather(*[ask(box, loop, 32) for box in boxes]), n)
+
+    for _ in range(2000):
+        await draw(32)
+    sequential = cpu = float("inf")
+    for _ in range(5):
+        samples = []
+        used = time.thread_time_ns()
+        for _ in range(4000):
+            start = time.perf_counter_ns()
+            await draw(32)
+            samples.append(time.perf_counter_ns() - start)
+        cpu = min(cpu, (time.thread_time_ns() - used) / 4000)
+        samples.sort()
+        sequential = min(sequential, samples[len(samples) // 2])
+    for task in tasks:
+        task.cancel()
+    print(json.dumps({"sequential_ns": sequential, "sequential_cpu_ns": cpu}))
+
+if sys.argv[1] == "uvloop":
+    import uvloop
+    uvloop.run(main())
+else:
+    asyncio.run(main())
 """
 
 
-def _probe(tree: str) -> dict[str, float]:
+def _probe(tree: str, loop: str, code: str = _PROBE) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
-    out = subprocess.run([sys.executable, "-c", _PROBE], env=env, check=True,
+    out = subprocess.run([sys.executable, "-c", code, loop], env=env, check=True,
                          capture_output=True, text=True, cwd=os.path.abspath(tree)).stdout
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return result
@@ -83,13 +163,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("old", help="tree of the old version (its alara/ is imported)")
     parser.add_argument("new", help="tree of the new version")
     parser.add_argument("--rounds", type=int, default=5, help="old/new pairs (default 5)")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="event loop of every probe (default asyncio)")
+    parser.add_argument("--bare", action="store_true",
+                        help="also run the bare asyncio probe of the same shape (the floor)")
     args = parser.parse_args(argv)
     runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
+    bare: list[dict[str, float]] = []
     for _ in range(args.rounds):
         for name in ("old", "new"):
-            runs[name].append(_probe(getattr(args, name)))
+            runs[name].append(_probe(getattr(args, name), args.loop))
+        if args.bare:
+            bare.append(_probe(args.new, args.loop, _BARE))
     load = os.getloadavg()
-    print(f"Hot path A/B, {args.rounds} interleaved rounds, "
+    print(f"Hot path A/B on {args.loop}, {args.rounds} interleaved rounds, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
           f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}\n")
     print("| figure | old (median) | new (median) | new / old |")
@@ -109,6 +196,14 @@ def main(argv: list[str] | None = None) -> None:
         seq = ", ".join(f"{run['sequential_ns'] / 1000:.1f}" for run in runs[name])
         con = ", ".join(f"{run['concurrent_per_s']:,.0f}" for run in runs[name])
         print(f"\n{name} runs: sequential µs [{seq}]; concurrent req/s [{con}]")
+    if bare:
+        floor = statistics.median(run["sequential_ns"] for run in bare)
+        floor_cpu = statistics.median(run["sequential_cpu_ns"] for run in bare)
+        new = statistics.median(run["sequential_ns"] for run in runs["new"])
+        each = ", ".join(f"{run['sequential_ns'] / 1000:.1f}" for run in bare)
+        print(f"\nbare asyncio, same shape (floor): sequential p50 {floor / 1000:.1f} µs, "
+              f"loop CPU {floor_cpu / 1000:.1f} µs per request; new / floor {new / floor:.3f}; "
+              f"runs µs [{each}]")
 
 
 if __name__ == "__main__":

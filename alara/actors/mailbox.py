@@ -32,13 +32,14 @@ class Mailbox:
 
     __slots__ = ("_items", "_loop", "_waiter", "capacity")
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY,
-                 loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(
+        self, capacity: int = DEFAULT_CAPACITY, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
         self.capacity = capacity
         self._items: list[Any] = []
         self._waiter: asyncio.Future[None] | None = None
-        # The consumer's loop, if known: ``asyncio.get_running_loop()`` costs a system call
-        # (``getpid``) on Python 3.11, once per wait otherwise.
+        # The consumer's loop, when known: ``asyncio.get_running_loop()`` costs a system call
+        # (``getpid``, its fork check) at every wait of the consumer.
         self._loop = loop
 
     def __len__(self) -> int:
@@ -85,7 +86,7 @@ class Mailbox:
         while not self._items:
             loop = self._loop
             if loop is None:
-                loop = asyncio.get_running_loop()
+                loop = self._loop = asyncio.get_running_loop()
             waiter = self._waiter = loop.create_future()
             try:
                 await waiter

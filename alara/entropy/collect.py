@@ -29,8 +29,10 @@ configured worker (**fail closed**): a pool missing a worker (quarantined, termi
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from alara.actors.actor import ActorRef
 from alara.actors.supervisor import OneForOneSupervisor
@@ -38,6 +40,7 @@ from alara.entropy.deadlines import BusySince, ContributionTimeout, DeadlineWatc
 from alara.entropy.quarantine import HANG_REASON
 from alara.errors import (
     ActorDiedError,
+    AlaraError,
     NoWorkersError,
     PoolDegradedError,
     TooManyRequestsError,
@@ -106,7 +109,15 @@ class Collector:
         self._leading = False
         self._waiting: list[asyncio.Future[object]] = []
         self._per_round = max(1, ROUND_BYTES // policy.size)
-        self.configured = configured
+        self._size = policy.size
+        self._timeout = policy.timeout
+        self._configured = configured
+        # The hot path's view of the registry: the refs of a round where every child runs,
+        # valid until the registry next changes (``_valid``, the supervisor's ``changed()``).
+        self._refs: list[ActorRef] = []
+        self._valid: asyncio.Future[None] | None = None
+        self._clock: Callable[[], float] | None = None
+        self._new_future: Callable[[], asyncio.Future[Any]] = _new_future
 
     @property
     def policy(self) -> CollectPolicy:
@@ -114,9 +125,19 @@ class Collector:
         return self._policy
 
     @property
+    def configured(self) -> int:
+        """How many workers the pool is configured with (local and remote)."""
+        return self._configured
+
+    @configured.setter
+    def configured(self, count: int) -> None:
+        self._configured = count
+        self._valid = None  # the fail-closed floor may have moved: look at the registry again
+
+    @property
     def required(self) -> int:
         """How many contributions a caller must be served from right now."""
-        return self._policy.min_sources or self.configured
+        return self._policy.min_sources or self._configured
 
     @property
     def waiting(self) -> int:
@@ -130,47 +151,98 @@ class Collector:
     async def collect(self) -> list[bytes]:
         """One ``policy.size``-byte contribution from every worker, for one caller.
 
+        The common cases run here without another coroutine: a caller that arrives while a
+        round is in flight waits for the next one; a lone caller whose pool is whole and
+        unchanged since the last round asks every worker at once. Everything else (a child
+        restarting, a failed reply, a pool below its floor) goes through ``_round``.
+
         Raises:
             TooManyRequestsError: ``max_waiting`` callers are already waiting.
             PoolDegradedError: fewer workers than required are configured and present.
             WorkerDiedError: too few contributions arrived before the deadline.
             SupervisorGaveUpError: the pool's supervisor gave up.
         """
-        now = asyncio.get_running_loop().time()
-        if self._leading:
-            return await self._follow(now + self._policy.timeout)
+        clock = self._clock or self._bind_clock()
+        now = clock()
+        if self._leading:  # a round is in flight: wait for the next one (``_follow``)
+            waiting = self._waiting
+            if len(waiting) >= self._policy.max_waiting:
+                self._refuse()
+            waiter: asyncio.Future[object] = self._new_future()
+            waiting.append(waiter)
+            try:
+                outcome = await waiter
+            except asyncio.CancelledError:
+                self._cancelled(waiter)
+                raise
+            if type(outcome) is _Lead:
+                return await self._lead(outcome.followers, now + self._timeout)
+            return outcome  # type: ignore[return-value]
         self._leading = True
         try:
-            return await self._round(1, now + self._policy.timeout, now)
+            valid = self._valid
+            if valid is None or valid.done():
+                return await self._round(1, now + self._timeout, now)
+            refs = self._refs
+            size = self._size
+            replies = []
+            try:
+                for ref in refs:
+                    replies.append(ref.ask(size))
+            except AlaraError:  # a child ended since the last round: the general path
+                for reply in replies:
+                    reply.cancel()
+                return await self._round(1, now + self._timeout, now)
+            gathered = asyncio.gather(*replies, return_exceptions=True)
+            self._watch.watch(gathered, refs, replies, now + self._timeout, now)
+            try:
+                results: list[object] = await gathered
+            finally:
+                self._watch.forget()
+            for result in results:
+                if type(result) is not bytes:
+                    return await self._recover(refs, results, size, now + self._timeout,
+                                               self._policy.min_sources or self._configured)
+            return results  # type: ignore[return-value]
         finally:
-            self._hand_over([])
+            if self._waiting:
+                self._hand_over([])
+            else:
+                self._leading = False
 
-    async def _follow(self, expires: float) -> list[bytes]:
-        if len(self._waiting) >= self._policy.max_waiting:
-            raise TooManyRequestsError(
-                f"{len(self._waiting)} requests are already waiting for this network "
-                f"(max_waiting={self._policy.max_waiting}); retry later"
-            )
-        waiter: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self._waiting.append(waiter)
-        try:
-            outcome = await waiter
-        except asyncio.CancelledError:
-            # Cancelled after the outcome was set but before running: pass on a lead, and
-            # end cancelled even if the round failed (``result()`` would raise its error).
-            if not waiter.cancelled() and waiter.exception() is None:
-                outcome = waiter.result()
-                if type(outcome) is _Lead:
-                    self._hand_over(outcome.followers)
-            raise
-        if type(outcome) is _Lead:
-            return await self._lead(outcome.followers, expires)
-        return outcome  # type: ignore[return-value]
+    def _bind_clock(self) -> Callable[[], float]:
+        """The running loop's clock, read once: ``time.monotonic`` itself on asyncio's loops
+        (what their ``time()`` returns, without a Python method call per request)."""
+        loop = asyncio.get_running_loop()
+        clock = loop.time
+        if type(loop).time is asyncio.BaseEventLoop.time:
+            clock = time.monotonic
+        self._clock = clock
+        self._new_future = loop.create_future
+        return clock
+
+    def _now(self) -> float:
+        """The running loop's time."""
+        return (self._clock or self._bind_clock())()
+
+    def _refuse(self) -> None:
+        raise TooManyRequestsError(
+            f"{len(self._waiting)} requests are already waiting for this network "
+            f"(max_waiting={self._policy.max_waiting}); retry later"
+        )
+
+    def _cancelled(self, waiter: asyncio.Future[object]) -> None:
+        """A waiting caller was cancelled: if it had just been handed a lead, pass it on."""
+        # Cancelled after the outcome was set but before running: pass on a lead (and end
+        # cancelled even if the round failed: ``result()`` would raise its error).
+        if not waiter.cancelled() and waiter.exception() is None:
+            outcome = waiter.result()
+            if type(outcome) is _Lead:
+                self._hand_over(outcome.followers)
 
     async def _lead(self, followers: list[asyncio.Future[object]], expires: float) -> list[bytes]:
         try:
-            replies = await self._round(1 + len(followers), expires,
-                                        asyncio.get_running_loop().time())
+            replies = await self._round(1 + len(followers), expires, self._now())
         except asyncio.CancelledError:
             self._hand_over(followers)
             raise
@@ -214,7 +286,7 @@ class Collector:
     async def _round(self, callers: int, expires: float, now: float) -> list[bytes]:
         """One gather of ``callers x size`` bytes from every child (the slow path if needed)."""
         supervisor = self._supervisor
-        required = self._policy.min_sources or self.configured
+        required = self._policy.min_sources or self._configured
         if supervisor.size < required:  # quarantined or terminated: never serve from fewer
             self._raise_too_few(required)
         size = self._policy.size * callers
@@ -233,6 +305,7 @@ class Collector:
                 if type(result) is not bytes:
                     break
             else:
+                self._remember(refs)
                 return results  # type: ignore[return-value]
         else:
             answers = iter(results)
@@ -240,6 +313,21 @@ class Collector:
             results = [next(answers) if id(ref) in asked else _DEAD for ref in children]
             refs = children
         return await self._recover(refs, results, size, expires, required)
+
+    def _remember(self, refs: list[ActorRef]) -> None:
+        """Keep ``refs`` (every child, all running) for the next lone caller's round.
+
+        They stay valid until the registry changes (a restart, a child added or removed, the
+        supervisor stopping): ``changed()`` tells. A ref that ends in between refuses the
+        ask, which sends that round back here through ``_round``.
+        """
+        valid = self._valid
+        if valid is not None and not valid.done():
+            return  # nothing changed since ``refs`` were remembered
+        supervisor = self._supervisor
+        if supervisor.running and len(refs) == supervisor.size:
+            self._refs = refs
+            self._valid = supervisor.changed()
 
     def _ask(
         self, refs: list[ActorRef], size: int, expires: float, now: float
@@ -303,7 +391,7 @@ class Collector:
             if not refs:
                 break
             try:
-                results = await self._ask(refs, size, expires, asyncio.get_running_loop().time())
+                results = await self._ask(refs, size, expires, self._now())
             finally:
                 self._watch.forget()
         if supervisor.error is not None:
@@ -365,6 +453,11 @@ async def _replacements(
                 await waiter
         except TimeoutError:
             return []
+
+
+def _new_future() -> asyncio.Future[Any]:
+    """A future on the running loop (until a collector has bound its loop's own factory)."""
+    return asyncio.get_running_loop().create_future()
 
 
 def _order(supervisor: OneForOneSupervisor, got: dict[str, bytes]) -> list[str]:

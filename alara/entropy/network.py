@@ -9,6 +9,7 @@ Every request takes one fresh contribution from every worker (``collect``) and m
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass
 from enum import Enum
@@ -69,6 +70,7 @@ class _State(Enum):
 
 
 _OPEN = _State.OPEN  # read on every request: a module global is the cheapest lookup
+_thread = threading.get_ident
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +239,8 @@ class Network(SecretsVocabulary):
         self._inline_inputs = size * self._policy.size <= INLINE_MIX
         self._state = _State.IDLE
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = 0  # the thread and ``is_running`` of ``_loop``, for ``_ensure_open``
+        self._loop_running: Callable[[], bool] = bool
         self._closing: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -258,6 +262,8 @@ class Network(SecretsVocabulary):
             raise AlaraError("network is already started")
         self._state = _State.OPEN
         self._loop = asyncio.get_running_loop()
+        self._thread = _thread()
+        self._loop_running = self._loop.is_running
         # Loads anyio's asyncio backend now (a one-off import of tens of milliseconds) rather
         # than inside the first request that needs a worker thread.
         await anyio.lowlevel.checkpoint()
@@ -457,6 +463,15 @@ class Network(SecretsVocabulary):
             TooManyRequestsError: ``max_waiting`` requests are already waiting.
             SupervisorGaveUpError: the supervisor gave up (restart intensity exceeded).
         """
+        if type(n) is not int or not 0 < n <= INLINE_MIX or not self._inline_inputs:
+            return await self._random_bytes(n)
+        # The hot path, ``_draw`` inlined: one coroutine per request, not three.
+        if self._state is not _OPEN or _thread() != self._thread or not self._loop_running():
+            self._ensure_open()
+        return mix(await self._collector.collect(), n)
+
+    async def _random_bytes(self, n: int) -> bytes:
+        """``random_bytes`` for any argument: checks, then ``_draw``."""
         n = check_int("n", n, 0, MAX_BYTES)
         self._ensure_open()
         return await self._draw(n) if n else b""
@@ -522,7 +537,13 @@ class Network(SecretsVocabulary):
         return int.from_bytes(await self._draw(size), "big") >> (8 * size - bits)
 
     def _ensure_open(self) -> None:
-        if self._state is not _OPEN or asyncio.get_running_loop() is not self._loop:
+        """Raise unless the network is open and used from its own loop.
+
+        Its loop running in this thread means it is the running loop (a thread runs one loop
+        at a time): checked so, without ``asyncio.get_running_loop()``, whose fork check is a
+        system call (``getpid``) on every request.
+        """
+        if self._state is not _OPEN or _thread() != self._thread or not self._loop_running():
             if self._state is not _OPEN:
                 raise NetworkClosedError(
                     "network is closed" if self._state is _State.CLOSED

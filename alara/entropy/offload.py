@@ -2,8 +2,8 @@
 
 CPython's SHAKE256 ``digest``, ``bytes.count``, ``int.from_bytes`` and ``format`` hold the GIL
 for their whole call, so moving them to a thread would not free the loop: they are cut into
-slices of bounded cost instead (about a millisecond each), with ``await asyncio.sleep(0)``
-between slices so every other task runs. ``bytes.join`` releases the GIL while it copies, so
+slices of bounded cost instead (about a millisecond each), with ``pause()`` between slices so
+every other task runs. ``bytes.join`` releases the GIL while it copies, so
 the one copy of a large output is done in a worker thread. Requests below the thresholds
 never come here: the network mixes them inline, as before.
 """
@@ -18,7 +18,15 @@ import anyio.to_thread
 
 from alara.entropy.mixing import EXPAND_BLOCK, expand_blocks, extract_pieces
 
-__all__ = ["BITS_SLICE", "INLINE_MIX", "THREAD_JOIN", "bits_inline", "bits_sliced", "mix_sliced"]
+__all__ = [
+    "BITS_SLICE",
+    "INLINE_MIX",
+    "THREAD_JOIN",
+    "bits_inline",
+    "bits_sliced",
+    "mix_sliced",
+    "pause",
+]
 
 INLINE_MIX = EXPAND_BLOCK
 """Largest output, and largest total of contributions, mixed in one go on the loop (256 KiB)."""
@@ -34,6 +42,21 @@ JOIN_GROUP = 129
 memory mapping of its own and at most 32 MiB of blocks are ever waiting to be freed)."""
 
 _BIT_VALUES = bytes.maketrans(b"01", b"\x00\x01")
+_sleep = asyncio.sleep
+
+
+async def pause() -> None:
+    """Give the loop back between two slices, long enough for every task woken meanwhile.
+
+    One ``sleep(0)`` lets the loop run one iteration, but a task woken by a timer or by I/O
+    during a slice needs two: one for the timer (or I/O) callback that completes its future,
+    one for the task itself. With a single yield the next slice starts in between, and such
+    a task waits two or three slices instead of one (``benchmarks/looplag.py``'s ticker saw
+    exactly that). Three yields cost two near-empty iterations, some microseconds a slice.
+    """
+    await _sleep(0)
+    await _sleep(0)
+    await _sleep(0)
 
 
 async def mix_sliced(contributions: Sequence[bytes], n: int) -> bytes:
@@ -45,18 +68,18 @@ async def mix_sliced(contributions: Sequence[bytes], n: int) -> bytes:
         pending += len(piece)
         if pending >= EXPAND_BLOCK:
             pending = 0
-            await asyncio.sleep(0)
+            await pause()
     if n <= THREAD_JOIN:
         blocks = []
         for block in expand_blocks(digest.digest(), n):
             blocks.append(block)
-            await asyncio.sleep(0)
+            await pause()
         return blocks[0] if len(blocks) == 1 else b"".join(blocks)
     pieces: list[bytes] = []
     group: list[bytes] = []
     for block in expand_blocks(digest.digest(), n):
         group.append(block)
-        await asyncio.sleep(0)
+        await pause()
         if len(group) == JOIN_GROUP:
             pieces.append(await _join(group))
     if group:
@@ -66,7 +89,7 @@ async def mix_sliced(contributions: Sequence[bytes], n: int) -> bytes:
     output = await anyio.to_thread.run_sync(b"".join, pieces)
     while pieces:  # one unmapping of a large piece per loop step
         pieces.pop()
-        await asyncio.sleep(0)
+        await pause()
     return output
 
 
@@ -79,7 +102,7 @@ async def _join(blocks: list[bytes]) -> bytes:
     joined = await anyio.to_thread.run_sync(b"".join, blocks)
     while blocks:
         del blocks[-FREE_SLICE:]
-        await asyncio.sleep(0)
+        await pause()
     return joined
 
 
@@ -90,7 +113,7 @@ async def bits_sliced(data: bytes, n: int) -> list[int]:
         chunk = data[start : start + BITS_SLICE]
         text = format(int.from_bytes(chunk, "big"), f"0{8 * len(chunk)}b")
         bits.extend(text.encode("ascii").translate(_BIT_VALUES))
-        await asyncio.sleep(0)
+        await pause()
     del bits[n:]
     return bits
 

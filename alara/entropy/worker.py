@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,8 @@ import anyio.to_thread
 
 from alara.actors.actor import Actor, ActorRef, Envelope, spawn
 from alara.actors.validation import check_int, check_positive_float
+from alara.entropy.health import HealthTests
+from alara.entropy.offload import pause
 from alara.entropy.sources import EntropySource, OsSource, check_source, inline_read_limit
 from alara.errors import SourceError
 
@@ -40,6 +43,7 @@ HealthCheck = Callable[[bytes], None]
 """Called with every block a source returns; raises ``HealthTestError`` to reject it."""
 
 _OS_SOURCE = OsSource()
+_urandom = os.urandom  # what ``OsSource.read`` is, for every size read on the loop
 
 
 class EntropyWorker(Actor):
@@ -60,12 +64,19 @@ class EntropyWorker(Actor):
         self.source: EntropySource = (
             _OS_SOURCE if source is None else check_source("source", source)
         )
-        self._health = health
+        # A ``HealthTests``' bound ``__call__`` skips the instance-call lookup: called for
+        # every block, that is a few percent of a 32-byte request.
+        self._health = health.__call__ if type(health) is HealthTests else health
         self._startup = check_int("startup", startup, 0, MAX_READ)
         read = self.source.read
         self._on_loop = MAX_READ if inspect.iscoroutinefunction(read) else inline_read_limit(
             self.source
         )
+        # The hot path: a read served on the loop and health-tested in one go. The OS source's
+        # ``read`` is ``os.urandom`` for every size up to there, so it is called directly.
+        self._inline = min(self._on_loop, HEALTH_SLICE)
+        self._os_source = type(self.source) is OsSource
+        self._read_inline: Callable[[int], Any] = _urandom if self._os_source else read
         self._limiter: anyio.CapacityLimiter | None = None
         self.busy_since: float | None = None
         """Loop time at which the read in progress started (``None``: no read in progress).
@@ -136,13 +147,32 @@ class EntropyWorker(Actor):
             else:
                 for start in range(0, n, HEALTH_SLICE):
                     health(data[start : start + HEALTH_SLICE])
-                    await asyncio.sleep(0)
+                    await pause()
         checked: bytes = data
         return checked
 
     async def handle_call(self, message: Any) -> bytes:
         """One request: ``message`` is the number of bytes wanted."""
         return await self.read(_check_request(message))
+
+    def handle_batch_now(self, batch: list[Envelope]) -> bool:
+        """The common case, served without a coroutine: one request to the OS source.
+
+        ``os.urandom(n)`` gives exactly ``n`` bytes or raises, so nothing here needs
+        awaiting; every other source, and every other batch, goes to ``handle_batch``.
+        """
+        if not self._os_source or len(batch) != 1:
+            return False
+        size, reply = batch[0]
+        if type(size) is not int or not 0 <= size <= self._inline or reply is None:
+            return False
+        if not reply.done():
+            data = _urandom(size)
+            if self._health is not None:
+                self._health(data)
+            if not reply.done():
+                reply.set_result(data)
+        return True
 
     async def handle_batch(self, batch: list[Envelope]) -> None:
         """Serve every waiting request with one read, split among the callers still waiting.
@@ -153,16 +183,19 @@ class EntropyWorker(Actor):
         """
         if len(batch) == 1:  # the common case when idle: one request, nothing to split
             size, reply = batch[0]
+            if type(size) is int and 0 <= size <= self._inline and reply is not None:
+                if not reply.done():
+                    data = self._read_inline(size)
+                    if type(data) is not bytes or len(data) != size:
+                        data = await self._check(data, size)
+                    elif self._health is not None:
+                        self._health(data)
+                    if not reply.done():
+                        reply.set_result(data)
+                return
             if reply is not None and type(size) is int and 0 <= size <= MAX_READ:
                 if not reply.done():
-                    if size <= self._on_loop and size <= HEALTH_SLICE:
-                        data = self.source.read(size)
-                        if type(data) is not bytes or len(data) != size:
-                            data = await self._check(data, size)
-                        elif self._health is not None:
-                            self._health(data)
-                    else:
-                        data = await self.read(size)
+                    data = await self.read(size)
                     if not reply.done():
                         reply.set_result(data)
                 return

@@ -379,6 +379,50 @@ def test_a_network_used_from_another_running_loop_raises() -> None:
     asyncio.run(main())
 
 
+def test_a_network_whose_loop_is_stopped_but_open_refuses_a_new_loop_in_its_thread() -> None:
+    """The hot path's check (its loop running in this thread) must not take a second loop
+    in the same thread, started after the first one stopped, for the network's own."""
+    loop = asyncio.new_event_loop()
+    try:
+        net = loop.run_until_complete(alara.create_network(2).start())
+
+        async def use() -> None:
+            with pytest.raises(WrongLoopError, match="another event loop"):
+                await net.random_bytes(32)
+            with pytest.raises(WrongLoopError, match="another event loop"):
+                await net.random_int(8)
+
+        asyncio.run(use())
+        assert len(loop.run_until_complete(net.random_bytes(32))) == 32  # its own loop: fine
+        loop.run_until_complete(net.close())
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("n", [32, 1 << 20])
+def test_on_uvloop_a_network_refuses_another_loop_and_serves_its_own(n: int) -> None:
+    uvloop = pytest.importorskip("uvloop")  # installed by ``make install`` (bench extra)
+
+    async def main() -> None:
+        async with alara.create_network(2) as net:
+            outcome: list[BaseException] = []
+
+            def other_loop() -> None:
+                async def use() -> None:
+                    try:
+                        await net.random_bytes(n)
+                    except WrongLoopError as error:
+                        outcome.append(error)
+
+                uvloop.run(use())
+
+            await asyncio.to_thread(other_loop)
+            assert [type(error) for error in outcome] == [WrongLoopError]
+            assert len(await net.random_bytes(n)) == n
+
+    uvloop.run(main())
+
+
 # -- 7. close() is idempotent, also after a cancelled close() ---------------------------------
 
 

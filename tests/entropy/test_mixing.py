@@ -186,6 +186,23 @@ def test_encoding_decodes_back_to_its_inputs(contributions: list[bytes], n: int)
     assert decode(encode_contributions(contributions, n)) == (n, contributions)
 
 
+@given(
+    size=st.integers(min_value=0, max_value=64),
+    count=st.integers(min_value=1, max_value=6),
+    n=st.integers(min_value=0, max_value=MAX_OUTPUT),
+    seed=st.binary(min_size=1, max_size=8),
+)
+def test_equal_length_contributions_take_the_one_join_path_with_the_same_encoding(
+    size: int, count: int, n: int, seed: bytes
+) -> None:
+    """A network's contributions (bytes of one length) are encoded with one join; bytearrays
+    take the field-by-field path: both must give the same bytes, which decode back."""
+    contributions = [hashlib.shake_256(seed + bytes([i])).digest(size) for i in range(count)]
+    encoded = encode_contributions(contributions, n)
+    assert encoded == encode_contributions([bytearray(c) for c in contributions], n)
+    assert decode(encoded) == (n, contributions)
+
+
 def test_encoding_layout() -> None:
     encoded = encode_contributions([b"ab", b"c"], 7)
     assert encoded == (

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Iterator
 
 import pytest
 
 import alara
-from alara.entropy.mixing import EXPAND_BLOCK
+from alara.entropy import offload
+from alara.entropy.mixing import EXPAND_BLOCK, expand_blocks
 from alara.entropy.offload import (
     BITS_SLICE,
     JOIN_GROUP,
@@ -37,3 +40,37 @@ async def test_bits_sliced_is_bits_inline(n: int) -> None:
     assert bits == bits_inline(data, n)
     assert len(bits) == n
     assert int("".join(map(str, bits)), 2) == int.from_bytes(data, "big") >> (8 * len(data) - n)
+
+
+async def test_a_task_woken_during_a_slice_runs_before_the_next_slice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a timer or I/O does during a slice: a callback completes a future, and the task
+    awaiting it needs one loop iteration for the callback and one for itself. ``pause()``
+    must give it both before the next slice starts (one ``sleep(0)`` gives it only one)."""
+    loop = asyncio.get_running_loop()
+    woken: asyncio.Future[None] = loop.create_future()
+    computed: list[int] = []
+    ran_after: list[int] = []
+
+    async def sleeper() -> None:
+        await woken
+        ran_after.append(len(computed))
+
+    task = asyncio.ensure_future(sleeper())
+    await asyncio.sleep(0)  # the sleeper is waiting
+
+
+    def blocks(key: bytes, n: int) -> Iterator[bytes]:
+        for block in expand_blocks(key, n):
+            computed.append(len(block))
+            if len(computed) == 1:  # "a timer fires" during the first slice
+                loop.call_soon(woken.set_result, None)
+            yield block
+
+    monkeypatch.setattr(offload, "expand_blocks", blocks)
+    contributions = [os.urandom(32)]
+    n = 4 * EXPAND_BLOCK
+    assert await mix_sliced(contributions, n) == alara.mix(contributions, n)
+    await task
+    assert ran_after == [1]  # between the first slice and the second

@@ -27,6 +27,7 @@ import alara
 from alara import Network, NoWorkersError, SupervisorGaveUpError, mix
 from alara.entropy.collect import Collector, CollectPolicy, _Lead
 from alara.entropy.mixing import MIN_CONTRIBUTION
+from tests.entropy.recording import RecordingSource
 from tests.helpers import until
 
 BOUND = 2.0
@@ -382,6 +383,48 @@ async def test_a_caller_promoted_then_cancelled_before_it_runs_passes_the_lead_o
         trace(sources, [(32, output) for output in outputs])
     reads = [len(block) // 32 for block in sources[0].blocks]
     assert reads == ([1, waiting - cancelled, 1] if waiting > cancelled else [1, 1])
+
+
+# -- the lone caller's remembered refs follow the registry --------------------------------------
+
+
+async def test_a_lone_caller_asks_every_worker_of_the_registry_as_it_is_now() -> None:
+    """The refs of the last round are reused only while the registry is unchanged: a
+    restarted worker, an added one and a removed one are all seen by the next lone caller."""
+    sources = [RecordingSource() for _ in range(3)]
+    async with alara.create_network(sources=sources, min_sources=2) as net:
+        assert len(await net.random_bytes(32)) == 32  # every worker has started
+        victim = net.supervisor.child_ref("worker-1")
+        assert victim is not None
+        victim.kill("chaos")
+        await until(lambda: net.supervisor.child_ref("worker-1") not in (None, victim))
+        for source in sources:
+            source.reset()
+        assert len(await net.random_bytes(32)) == 32
+        assert [source.sizes for source in sources] == [[32], [32], [32]]  # the new worker-1
+
+        added = RecordingSource()
+        await net.add_worker(added)
+        assert len(await net.random_bytes(32)) == 32
+        assert added.sizes == [32]
+
+        await net.supervisor.terminate_child("worker-0")
+        for source in (*sources, added):
+            source.reset()
+        assert len(await net.random_bytes(32)) == 32  # min_sources=2: served by the three left
+        assert [source.sizes for source in (*sources, added)] == [[], [32], [32], [32]]
+
+
+async def test_a_raised_floor_is_seen_by_the_next_lone_caller() -> None:
+    """``configured`` (moved by a cluster) changes the fail-closed floor without a registry
+    change: the next caller must be refused, not served from the remembered refs."""
+    async with alara.create_network(3) as net:
+        assert len(await net.random_bytes(32)) == 32
+        net._collector.configured = 4
+        with pytest.raises(NoWorkersError, match="at least 4 required"):
+            await net.random_bytes(32)
+        net._collector.configured = 3
+        assert len(await net.random_bytes(32)) == 32
 
 
 # -- failing rounds ----------------------------------------------------------------------------
