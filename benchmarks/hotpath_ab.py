@@ -26,12 +26,11 @@ costs on this loop, in the same run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 import time
+
+from benchmarks.ab import probe
 
 __all__ = ["main"]
 
@@ -148,14 +147,6 @@ else:
 """
 
 
-def _probe(tree: str, loop: str, code: str = _PROBE) -> dict[str, float]:
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
-    out = subprocess.run([sys.executable, "-c", code, loop], env=env, check=True,
-                         capture_output=True, text=True, cwd=os.path.abspath(tree)).stdout
-    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    return result
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the interleaved comparison and print a markdown table."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.hotpath_ab", description=__doc__,
@@ -172,9 +163,9 @@ def main(argv: list[str] | None = None) -> None:
     bare: list[dict[str, float]] = []
     for _ in range(args.rounds):
         for name in ("old", "new"):
-            runs[name].append(_probe(getattr(args, name), args.loop))
+            runs[name].append(probe(getattr(args, name), _PROBE, args.loop))
         if args.bare:
-            bare.append(_probe(args.new, args.loop, _BARE))
+            bare.append(probe(args.new, _BARE, args.loop))
     load = os.getloadavg()
     print(f"Hot path A/B on {args.loop}, {args.rounds} interleaved rounds, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "

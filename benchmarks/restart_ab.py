@@ -22,12 +22,11 @@ call / ask) are the figures to trust.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 import time
+
+from benchmarks.ab import probe
 
 __all__ = ["main"]
 
@@ -133,14 +132,6 @@ ROWS = [  # key, label, unit
 ]
 
 
-def _probe(tree: str) -> dict[str, float]:
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
-    out = subprocess.run([sys.executable, "-c", _PROBE], env=env, check=True,
-                         capture_output=True, text=True, cwd=os.path.abspath(tree)).stdout
-    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    return result
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the interleaved comparison and print a markdown table."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.restart_ab", description=__doc__,
@@ -152,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
     for _ in range(args.rounds):
         for name in ("old", "new"):
-            runs[name].append(_probe(getattr(args, name)))
+            runs[name].append(probe(getattr(args, name), _PROBE))
     load = os.getloadavg()
     print(f"Restart A/B, {args.rounds} interleaved rounds, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
