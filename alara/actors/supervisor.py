@@ -433,6 +433,12 @@ class Supervisor:
         if termination is not None and ref is termination.current:
             termination.advance()  # stopped on purpose: the next one's turn
         elif self._state is _RUNNING:
+            task = self._task
+            if task is not None and task.cancelling():
+                # The supervisor itself is being cancelled with its children (``asyncio.run``
+                # ending, a cancelled owner): a replacement would be a task the closing loop
+                # never runs ("Task was destroyed but it is pending").
+                return
             if self._one_for_one and not self._events and termination is None:
                 self._restart_now(ref, exit)  # nothing to wait for: restart right here
             else:

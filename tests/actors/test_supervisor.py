@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import math
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
@@ -751,3 +753,24 @@ def test_supervisor_rejects_bad_arguments(
 ) -> None:
     with pytest.raises(error, match=argument):
         OneForOneSupervisor(**kwargs)
+
+
+def test_a_supervisor_left_running_at_the_end_of_asyncio_run_restarts_nothing() -> None:
+    # asyncio.run cancels every task, the children's and the supervisor's: restarting a child
+    # then would leave a task the closing loop never runs.
+    started: list[Actor] = []
+
+    class Counted(Actor):
+        def __init__(self) -> None:
+            started.append(self)
+
+    async def main() -> None:
+        supervisor = OneForOneSupervisor([ChildSpec("a", Counted), ChildSpec("b", Counted)])
+        await supervisor.start()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(main())
+        gc.collect()
+    assert len(started) == 2
+    assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []
