@@ -25,34 +25,47 @@ costs on this loop, in the same run.
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
-import time
 
-from benchmarks.ab import probe
+from benchmarks.ab import arguments, heading, interleave, probe
 
 __all__ = ["main"]
 
+_SEQUENTIAL = r"""
+async def measure_sequential(draw):
+    # p50 and loop CPU per request of draw(32): best of 5 batches (interference only adds)
+    sequential = cpu = float("inf")
+    for _ in range(5):
+        samples = []
+        used = time.thread_time_ns()
+        for _ in range(4000):
+            start = time.perf_counter_ns()
+            await draw(32)
+            samples.append(time.perf_counter_ns() - start)
+        cpu = min(cpu, (time.thread_time_ns() - used) / 4000)
+        samples.sort()
+        sequential = min(sequential, samples[len(samples) // 2])
+    return sequential, cpu
+"""
+
+_RUN = r"""
+if sys.argv[1] == "uvloop":
+    import uvloop
+    uvloop.run(main())
+else:
+    asyncio.run(main())
+"""
+
 _PROBE = r"""
 import asyncio, json, sys, time, alara
+""" + _SEQUENTIAL + r"""
 
 async def main():
     async with alara.create_network(3) as net:
         draw = net.random_bytes
         for _ in range(2000):
             await draw(32)
-        sequential = cpu = float("inf")
-        for _ in range(5):  # best of 5 batches: interference only ever adds time
-            samples = []
-            used = time.thread_time_ns()
-            for _ in range(4000):
-                start = time.perf_counter_ns()
-                await draw(32)
-                samples.append(time.perf_counter_ns() - start)
-            cpu = min(cpu, (time.thread_time_ns() - used) / 4000)
-            samples.sort()
-            sequential = min(sequential, samples[len(samples) // 2])
+        sequential, cpu = await measure_sequential(draw)
 
         async def caller():
             for _ in range(40):
@@ -69,16 +82,11 @@ async def main():
     print(json.dumps({"sequential_ns": sequential, "concurrent_per_s": rate,
                       "sequential_cpu_ns": cpu, "concurrent_cpu_ns": concurrent_cpu,
                       "file": alara.__file__}))
-
-if sys.argv[1] == "uvloop":
-    import uvloop
-    uvloop.run(main())
-else:
-    asyncio.run(main())
-"""
+""" + _RUN
 
 _BARE = r"""
 import asyncio, json, os, sys, time
+""" + _SEQUENTIAL + r"""
 from alara.entropy.health import DEFAULT_HEALTH
 from alara.entropy.mixing import mix
 
@@ -124,52 +132,24 @@ async def main():
 
     for _ in range(2000):
         await draw(32)
-    sequential = cpu = float("inf")
-    for _ in range(5):
-        samples = []
-        used = time.thread_time_ns()
-        for _ in range(4000):
-            start = time.perf_counter_ns()
-            await draw(32)
-            samples.append(time.perf_counter_ns() - start)
-        cpu = min(cpu, (time.thread_time_ns() - used) / 4000)
-        samples.sort()
-        sequential = min(sequential, samples[len(samples) // 2])
+    sequential, cpu = await measure_sequential(draw)
     for task in tasks:
         task.cancel()
     print(json.dumps({"sequential_ns": sequential, "sequential_cpu_ns": cpu}))
-
-if sys.argv[1] == "uvloop":
-    import uvloop
-    uvloop.run(main())
-else:
-    asyncio.run(main())
-"""
+""" + _RUN
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the interleaved comparison and print a markdown table."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.hotpath_ab", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("old", help="tree of the old version (its alara/ is imported)")
-    parser.add_argument("new", help="tree of the new version")
-    parser.add_argument("--rounds", type=int, default=5, help="old/new pairs (default 5)")
+    parser = arguments("python -m benchmarks.hotpath_ab", __doc__)
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
                         help="event loop of every probe (default asyncio)")
     parser.add_argument("--bare", action="store_true",
                         help="also run the bare asyncio probe of the same shape (the floor)")
     args = parser.parse_args(argv)
-    runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
-    bare: list[dict[str, float]] = []
-    for _ in range(args.rounds):
-        for name in ("old", "new"):
-            runs[name].append(probe(getattr(args, name), _PROBE, args.loop))
-        if args.bare:
-            bare.append(probe(args.new, _BARE, args.loop))
-    load = os.getloadavg()
-    print(f"Hot path A/B on {args.loop}, {args.rounds} interleaved rounds, "
-          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
-          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}\n")
+    runs = interleave(args.old, args.new, args.rounds, _PROBE, args.loop)
+    bare = [probe(args.new, _BARE, args.loop) for _ in range(args.rounds if args.bare else 0)]
+    print(heading(f"Hot path A/B on {args.loop}", args.rounds))
     print("| figure | old (median) | new (median) | new / old |")
     print("|---|---:|---:|---:|")
     for key, label, unit in [

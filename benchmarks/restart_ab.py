@@ -21,12 +21,9 @@ call / ask) are the figures to trust.
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
-import time
 
-from benchmarks.ab import probe
+from benchmarks.ab import arguments, heading, interleave
 
 __all__ = ["main"]
 
@@ -134,20 +131,9 @@ ROWS = [  # key, label, unit
 
 def main(argv: list[str] | None = None) -> None:
     """Run the interleaved comparison and print a markdown table."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.restart_ab", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("old", help="tree of the old version (its alara/ is imported)")
-    parser.add_argument("new", help="tree of the new version")
-    parser.add_argument("--rounds", type=int, default=5, help="old/new pairs (default 5)")
-    args = parser.parse_args(argv)
-    runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
-    for _ in range(args.rounds):
-        for name in ("old", "new"):
-            runs[name].append(probe(getattr(args, name), _PROBE))
-    load = os.getloadavg()
-    print(f"Restart A/B, {args.rounds} interleaved rounds, "
-          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
-          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}\n")
+    args = arguments("python -m benchmarks.restart_ab", __doc__).parse_args(argv)
+    runs = interleave(args.old, args.new, args.rounds, _PROBE)
+    print(heading("Restart A/B", args.rounds))
     print("| row | old (median) | new (median) | new / old | new runs |")
     print("|---|---:|---:|---:|---|")
     for key, label, unit in ROWS:
