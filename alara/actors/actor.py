@@ -295,11 +295,7 @@ class ActorRef:
 
     def _call_within(self, message: Any, timeout: float) -> asyncio.Future[Any]:
         """``call`` with a timeout other than the default one."""
-        if self._state is not _ALIVE:
-            raise ActorDiedError(self.name, self._why_not_running())
-        reply: asyncio.Future[Any] = self._loop.create_future()
-        if not self._mailbox.offer((message, reply)):
-            raise MailboxFullError(self.name, self._mailbox.capacity)
+        reply = self.ask(message)
         other = self._recent_other
         if other is None:
             other = self._recent_other = []
