@@ -183,25 +183,18 @@ class Collector:
             valid = self._valid
             if valid is None or valid.done():
                 return await self._round(1, now + self._timeout, now)
-            refs = self._refs
-            size = self._size
-            replies = []
+            refs, size, expires = self._refs, self._size, now + self._timeout
             try:
-                for ref in refs:
-                    replies.append(ref.ask(size))
+                gathered = self._ask(refs, size, expires, now)
             except AlaraError:  # a child ended since the last round: the general path
-                for reply in replies:
-                    reply.cancel()
-                return await self._round(1, now + self._timeout, now)
-            gathered = asyncio.gather(*replies, return_exceptions=True)
-            self._watch.watch(gathered, refs, replies, now + self._timeout, now)
+                return await self._round(1, expires, now)
             try:
                 results: list[object] = await gathered
             finally:
                 self._watch.forget()
             for result in results:
                 if type(result) is not bytes:
-                    return await self._recover(refs, results, size, now + self._timeout,
+                    return await self._recover(refs, results, size, expires,
                                                self._policy.min_sources or self._configured)
             return results  # type: ignore[return-value]
         finally:
@@ -337,8 +330,18 @@ class Collector:
         Replies judged late come back as ``ContributionTimeout`` or ``RequestExpired``, errors
         as values: ``_recover`` sorts them out. Not a coroutine, to keep the hot path one frame
         shorter.
+
+        Raises:
+            AlaraError: a ref refused the ask (ended, or its mailbox is full); none is left asked.
         """
-        replies = [ref.ask(size) for ref in refs]
+        replies: list[asyncio.Future[Any]] = []
+        try:
+            for ref in refs:
+                replies.append(ref.ask(size))
+        except AlaraError:  # a ref that ended (or is full): withdraw the asks already made
+            for reply in replies:
+                reply.cancel()
+            raise
         gathered = asyncio.gather(*replies, return_exceptions=True)
         self._watch.watch(gathered, refs, replies, expires, now)
         return gathered
