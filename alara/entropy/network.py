@@ -24,9 +24,17 @@ from alara.actors.supervisor import Child, ChildSpec, OneForOneSupervisor
 from alara.actors.validation import check_int, check_positive_float
 from alara.entropy.cluster import Cluster, ClusterNode, ClusterPool
 from alara.entropy.collect import DEFAULT_MAX_WAITING, Collector, CollectPolicy
+from alara.entropy.conversions import (
+    BITS_SLICE,
+    INT_SLICE,
+    bits_inline,
+    bits_sliced,
+    int_inline,
+    int_sliced,
+)
 from alara.entropy.health import DEFAULT_HEALTH, HealthPolicy
 from alara.entropy.mixing import MIN_CONTRIBUTION, mix
-from alara.entropy.offload import BITS_SLICE, INLINE_MIX, bits_inline, bits_sliced, mix_sliced
+from alara.entropy.offload import INLINE_MIX, mix_sliced
 from alara.entropy.quarantine import (
     DEFAULT_QUARANTINE_AFTER,
     DEFAULT_QUARANTINE_PERIOD,
@@ -533,8 +541,10 @@ class Network(SecretsVocabulary):
 
     async def _draw_int(self, bits: int) -> int:
         """A uniform int in ``[0, 2**bits)``, ``bits`` already checked."""
-        size = (bits + 7) // 8
-        return int.from_bytes(await self._draw(size), "big") >> (8 * size - bits)
+        data = await self._draw((bits + 7) // 8)
+        if len(data) <= INT_SLICE:
+            return int_inline(data, bits)
+        return await int_sliced(data, bits)
 
     def _ensure_open(self) -> None:
         """Raise unless the network is open and used from its own loop.
