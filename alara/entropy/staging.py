@@ -124,6 +124,12 @@ def _read_and_close(fd: int, size: int) -> bytes:
 
 def _in_background(function: Callable[[int], object], fd: int) -> None:
     """Run ``function(fd)`` in the loop's default executor, not awaited (a cancelled request
-    cannot wait; closing a file of many MiB frees its pages, which takes milliseconds)."""
-    future: Awaitable[object] = asyncio.get_running_loop().run_in_executor(None, function, fd)
+    cannot wait; closing a file of many MiB frees its pages, which takes milliseconds).
+    With no executor left (the loop is shutting down), run it here: never leak the file."""
+    try:
+        future: Awaitable[object] = asyncio.get_running_loop().run_in_executor(
+            None, function, fd)
+    except RuntimeError:  # no running loop, or its executor is shut down
+        function(fd)
+        return
     del future

@@ -159,3 +159,21 @@ async def test_a_task_woken_during_a_slice_runs_before_the_next_slice(
     assert await mix_sliced(contributions, n) == alara.mix(contributions, n)
     await task
     assert ran_after == [1]  # between the first slice and the second
+
+
+@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="Linux only: memfd staging")
+async def test_a_stage_discarded_without_an_executor_closes_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A loop shutting down has no executor: the staging file is closed in place, not leaked."""
+    before = _staging_files()
+    stage = staging.open_stage()
+    stage.add(os.urandom(64))
+    loop = asyncio.get_running_loop()
+
+    def shut_down(*args: object) -> None:
+        raise RuntimeError("Executor shutdown has been called")
+
+    monkeypatch.setattr(loop, "run_in_executor", shut_down)
+    stage.discard()
+    assert _staging_files() == before
