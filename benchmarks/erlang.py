@@ -23,7 +23,7 @@ from pathlib import Path
 from benchmarks.large import measure_large
 from benchmarks.latency import measure_latency
 from benchmarks.measure import LoopKind, loop_available, run_on
-from benchmarks.restart import measure_restart
+from benchmarks.restart import bare_restart, measure_restart
 from benchmarks.runs import Progress, cell, compare, comparison_arguments, provenance
 from benchmarks.scale import start_once
 from benchmarks.throughput import measure_throughput
@@ -41,6 +41,7 @@ ROWS: dict[str, tuple[str, str, bool]] = {  # driver key: (label, unit, higher i
     "mib_mb_per_s": ("1 MiB throughput, 3 workers", "MB/s", True),
     "start_ms": ("1,000-worker start to first reply", "ms", False),
     "restart_us": ("kill → new live child in the registry, p50", "µs", False),
+    "restart_floor_us": ("the same in hand-written bare asyncio (its floor), p50", "µs", False),
 }
 ERLANG = {"Erlang": [], "Erlang +S 1": ["+S", "1"]}
 
@@ -112,6 +113,7 @@ def run_alara(loop: LoopKind, quick: bool) -> dict[str, float]:
         "mib_mb_per_s": large["large.1MiB.vs_direct"],
         "start_ms": start * 1e3,
         "restart_us": restart["restart.registry.p50"],
+        "restart_floor_us": bare_restart(kills, 10, loop),
     }
 
 

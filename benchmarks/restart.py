@@ -17,7 +17,7 @@ from benchmarks.latency import REQUEST
 from benchmarks.measure import LoopKind, Summary, clock, run_on, summarize
 from benchmarks.results import Row
 
-__all__ = ["measure_restart", "replacement"]
+__all__ = ["bare_restart", "measure_restart", "replacement"]
 
 WORKERS = 3
 STEP_TIMEOUT = 10.0
@@ -63,6 +63,50 @@ async def _sample(kills: int, warmup: int) -> tuple[Summary, Summary, Summary]:
         if i >= warmup:
             spawn_ns.append(answered - start)
     return summarize(registry_ns), summarize(answer_ns), summarize(spawn_ns)
+
+
+async def _bare_sample(kills: int, warmup: int) -> Summary:
+    """The floor of the registry row in plain asyncio: a task parked on a future, cancelled;
+    its ``finally`` starts the replacement task, puts it in a dict and wakes one waiter future.
+    No framework, no supervisor policy, no worker to build: what two loop turns cost."""
+    loop = asyncio.get_running_loop()
+    registry: dict[str, asyncio.Task[None]] = {}
+    waiters: list[asyncio.Future[None]] = []
+    stopping = False
+
+    async def child() -> None:
+        try:
+            await loop.create_future()
+        finally:
+            if not stopping:
+                registry["child"] = loop.create_task(child())
+                for waiter in waiters:
+                    waiter.set_result(None)
+                waiters.clear()
+
+    registry["child"] = loop.create_task(child())
+    await asyncio.sleep(0)
+    samples: list[int] = []
+    for i in range(warmup + kills):
+        old = registry["child"]
+        async with asyncio.timeout(STEP_TIMEOUT):
+            start = clock()
+            old.cancel()
+            while registry["child"] is old:
+                waiter = loop.create_future()
+                waiters.append(waiter)
+                await waiter
+            if i >= warmup:
+                samples.append(clock() - start)
+    stopping = True
+    registry["child"].cancel()
+    await asyncio.gather(registry["child"], return_exceptions=True)
+    return summarize(samples)
+
+
+def bare_restart(kills: int, warmup: int, loop: LoopKind = "default") -> float:
+    """p50 in microseconds of the plain-asyncio floor of kill → new child in the registry."""
+    return run_on(loop, lambda: _bare_sample(kills, warmup)).p50 / 1e3
 
 
 def measure_restart(kills: int, warmup: int, loop: LoopKind = "default") -> list[Row]:
