@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
 .PHONY: install test lint demo bench bench-quick bench-peers bench-erlang soak randtest randtest-quick clean
-.PHONY: bench-looplag bench-sync demo-ray bench-ray
+.PHONY: bench-looplag bench-sync demo-ray bench-ray test-matrix
 
 install: $(STAMP)
 
@@ -22,6 +22,23 @@ lint: install
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The suite (without the Ray tests) under each other Python found: `python3.12`, `python3.13`
+# on PATH or under pyenv. One venv per version (.venv-3.12, ...); a version not found is
+# reported and skipped. MATRIX=3.13 runs one.
+MATRIX ?= 3.12 3.13
+test-matrix:
+	@for v in $(MATRIX); do \
+	    py=; for c in $$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python 2>/dev/null) \
+	                  $$(command -v python$$v); do \
+	        if "$$c" -c 'import sys' 2>/dev/null; then py=$$c; break; fi; \
+	    done; \
+	    if [ -z "$$py" ]; then echo "test-matrix: SKIPPED Python $$v (not found)" >&2; continue; fi; \
+	    echo "test-matrix: Python $$v ($$py)"; \
+	    [ -x .venv-$$v/bin/python ] || $$py -m venv .venv-$$v || exit 1; \
+	    .venv-$$v/bin/python -m pip install -q -e '.[dev,uvloop]' || exit 1; \
+	    .venv-$$v/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/ray || exit 1; \
+	done
 
 demo: install
 	$(BIN)/python -m alara demo
