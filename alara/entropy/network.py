@@ -139,8 +139,11 @@ class Network(SecretsVocabulary):
       so a blocking source cannot stall the others (``docs/architecture.md``).
     * ``max_restarts`` / ``period``: restart intensity (ALARA: 10 in 5 s); beyond it the
       supervisor gives up and every request raises ``SupervisorGaveUpError``.
-    * ``timeout``: the most any request waits, from its call: queueing behind other
-      requests, retries on restarted workers and hung sources included.
+    * ``timeout``: the most any request waits for its contributions, from its call:
+      queueing behind other requests, retries on restarted workers and hung sources
+      included. A request above 256 KiB then mixes for a time that grows with its size
+      (about 5 s for 1 GiB here), with the loop free; wrap the call in ``asyncio.timeout``
+      to bound that too (a cancelled mix frees everything it held).
     * ``contribution_timeout``: how long one worker's read may last before it is judged
       hung, killed and restarted (it is judged on its own read only).
     * ``min_sources``: the fewest contributions a request may be served from. Default
