@@ -13,6 +13,7 @@ script measures any version of alara (``--label`` names the tree in the output).
 
     python -m benchmarks.looplag            # all scenarios (make bench-looplag)
     python -m benchmarks.looplag --quick    # no 1 GiB request
+    python -m benchmarks.looplag --loop uvloop
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import alara
+from benchmarks.measure import run_on
 
 __all__ = ["Scenario", "main", "measure", "scenarios"]
 
@@ -109,10 +111,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="skip the 1 GiB request")
     parser.add_argument("--repeat", type=int, default=3, help="runs per scenario (default 3)")
     parser.add_argument("--label", default="this tree", help="name of the tree measured")
+    parser.add_argument("--loop", choices=["default", "uvloop"], default="default",
+                        help="event loop to measure on (default: asyncio's)")
     args = parser.parse_args(argv)
-    results = asyncio.run(_run(args.quick, args.repeat))
+    results = run_on(args.loop, lambda: _run(args.quick, args.repeat))
     load = os.getloadavg()
-    print(f"Loop lag, {args.label}: alara {alara.__version__}, Python "
+    print(f"Loop lag, {args.label}, {args.loop} loop: alara {alara.__version__}, Python "
           f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}, "
           f"worst of {args.repeat} runs\n")
