@@ -15,7 +15,7 @@ one instance may be shared by many threads.
 
 from __future__ import annotations
 
-import random
+import random  # only to subclass random.Random, as SystemRandom does: its generator is never used
 import threading
 from collections.abc import Iterable, Iterator, MutableSequence, Sequence
 from contextlib import contextmanager
@@ -81,6 +81,18 @@ class Random(random.Random):
                 ``MAX_BYTES``.
         """
         return self._bytes(check_int("n", n, 0, MAX_BYTES))
+
+    def gauss(self, mu: float = 0.0, sigma: float = 1.0) -> float:
+        """``random.Random.gauss``, without keeping its second value for the next call.
+
+        The inherited method makes two normal values per draw and keeps one in
+        ``gauss_next``: a random value derived from the network, left in the object between
+        calls (and shared by the threads using it). Here it is dropped, so the generator
+        holds nothing between calls; each call draws afresh.
+        """
+        value = super().gauss(mu, sigma)
+        self.gauss_next = None
+        return value
 
     # -- no state ----------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -84,3 +85,43 @@ def test_errors_match_system_random() -> None:
         generator.getstate()
     generator.seed(1234)  # ignored, as SystemRandom ignores it
     assert generator.random() != alara.Random(1234).random()
+
+
+_EVERY_DRAW = {
+    "random": lambda g: g.random(),
+    "uniform": lambda g: g.uniform(1, 2),
+    "triangular": lambda g: g.triangular(0, 1, 0.5),
+    "randint": lambda g: g.randint(1, 6),
+    "randrange": lambda g: g.randrange(10**30),
+    "choice": lambda g: g.choice("abc"),
+    "choices": lambda g: g.choices("abc", k=5),
+    "shuffle": lambda g: g.shuffle(list(range(50))),
+    "sample": lambda g: g.sample(range(100), 10),
+    "gauss": lambda g: g.gauss(0, 1),
+    "normalvariate": lambda g: g.normalvariate(0, 1),
+    "lognormvariate": lambda g: g.lognormvariate(0, 1),
+    "expovariate": lambda g: g.expovariate(1.0),
+    "vonmisesvariate": lambda g: g.vonmisesvariate(0, 1),
+    "gammavariate": lambda g: g.gammavariate(0.5, 1),
+    "betavariate": lambda g: g.betavariate(2, 3),
+    "paretovariate": lambda g: g.paretovariate(2),
+    "weibullvariate": lambda g: g.weibullvariate(1, 2),
+    "getrandbits": lambda g: g.getrandbits(100),
+    "randbytes": lambda g: g.randbytes(16),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_EVERY_DRAW))
+def test_every_draw_comes_from_the_network_never_from_mersenne_twister(
+    counted: tuple[alara.Random, CountingSource], name: str,
+) -> None:
+    """``alara.Random`` subclasses ``random.Random`` (that is what makes it a drop-in, as
+    ``SystemRandom``), so it carries the Mersenne Twister's state: no method may touch it.
+    Each draw takes a network round, the inherited generator's state is unchanged, and no
+    value is kept for later (``gauss``'s cached second value included)."""
+    generator, source = counted
+    twister = random.Random.getstate  # the base class's, which alara.Random overrides to raise
+    version, state, _ = twister(generator)
+    _EVERY_DRAW[name](generator)
+    assert source.reads >= 1
+    assert twister(generator) == (version, state, None)
