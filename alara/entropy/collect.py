@@ -194,8 +194,7 @@ class Collector:
                 self._watch.forget()
             for result in results:
                 if type(result) is not bytes:
-                    return await self._recover(refs, results, size, expires,
-                                               self._policy.min_sources or self._configured)
+                    return await self._recover(refs, results, size, expires, self.required)
             return results  # type: ignore[return-value]
         finally:
             if self._waiting:
@@ -279,7 +278,7 @@ class Collector:
     async def _round(self, callers: int, expires: float, now: float) -> list[bytes]:
         """One gather of ``callers x size`` bytes from every child (the slow path if needed)."""
         supervisor = self._supervisor
-        required = self._policy.min_sources or self._configured
+        required = self.required
         if supervisor.size < required:  # quarantined or terminated: never serve from fewer
             self._raise_too_few(required)
         size = self._policy.size * callers

@@ -10,18 +10,17 @@ the same way (``conversions.py``).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Sequence
 
 from alara.entropy.mixing import EXPAND_BLOCK, expand_blocks, extract_pieces
+from alara.entropy.pausing import pause
 from alara.entropy.staging import open_stage
 
 __all__ = [
     "INLINE_MIX",
     "THREAD_JOIN",
     "mix_sliced",
-    "pause",
 ]
 
 INLINE_MIX = EXPAND_BLOCK
@@ -29,23 +28,6 @@ INLINE_MIX = EXPAND_BLOCK
 THREAD_JOIN = 1 << 20
 """Outputs above this (1 MiB) are staged off the heap and made in a worker thread
 (``staging.py``); smaller ones are joined on the loop (at most ~0.3 ms)."""
-
-
-_sleep = asyncio.sleep
-
-
-async def pause() -> None:
-    """Give the loop back between two slices, long enough for every task woken meanwhile.
-
-    One ``sleep(0)`` lets the loop run one iteration, but a task woken by a timer or by I/O
-    during a slice needs two: one for the timer (or I/O) callback that completes its future,
-    one for the task itself. With a single yield the next slice starts in between, and such
-    a task waits two or three slices instead of one (``benchmarks/looplag.py``'s ticker saw
-    exactly that). Three yields cost two near-empty iterations, some microseconds a slice.
-    """
-    await _sleep(0)
-    await _sleep(0)
-    await _sleep(0)
 
 
 async def mix_sliced(contributions: Sequence[bytes], n: int) -> bytes:

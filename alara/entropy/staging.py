@@ -21,6 +21,8 @@ from typing import Protocol
 
 import anyio.to_thread
 
+from alara.entropy.pausing import pause
+
 __all__ = ["FREE_SLICE", "Stage", "open_stage"]
 
 FREE_SLICE = 16
@@ -85,7 +87,7 @@ class _ListStage:
         output = await anyio.to_thread.run_sync(b"".join, blocks)
         while blocks:
             del blocks[-FREE_SLICE:]
-            await asyncio.sleep(0)
+            await pause()
         return output
 
     def discard(self) -> None:

@@ -28,7 +28,7 @@ import anyio.to_thread
 from alara.actors.actor import Actor, ActorRef, Envelope, spawn
 from alara.actors.validation import check_int, check_positive_float
 from alara.entropy.health import HealthTests
-from alara.entropy.offload import pause
+from alara.entropy.pausing import pause
 from alara.entropy.sources import EntropySource, OsSource, check_source, inline_read_limit
 from alara.errors import SourceError
 

@@ -24,6 +24,8 @@ from alara.entropy.offload import THREAD_JOIN, mix_sliced
 from tests.helpers import until
 
 LARGE_SIZES = [THREAD_JOIN + 1, 5 * EXPAND_BLOCK, 9 * EXPAND_BLOCK + 7]
+needs_memfd = pytest.mark.skipif(not hasattr(os, "memfd_create"),
+                                 reason="Linux only: memfd staging")
 
 
 @pytest.mark.parametrize("n", [1, 32, 33, EXPAND_BLOCK + 1, THREAD_JOIN, *LARGE_SIZES])
@@ -55,7 +57,7 @@ def _staging_files() -> int:
     return count
 
 
-@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="Linux only: memfd staging")
+@needs_memfd
 async def test_large_mix_stages_off_the_heap_and_closes_its_file() -> None:
     before = _staging_files()
     stage = staging.open_stage()
@@ -70,7 +72,7 @@ async def test_large_mix_stages_off_the_heap_and_closes_its_file() -> None:
     assert _staging_files() == before  # the reading thread closed it before returning
 
 
-@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="Linux only: memfd staging")
+@needs_memfd
 async def test_a_cancelled_large_mix_closes_its_staging_file(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -161,7 +163,7 @@ async def test_a_task_woken_during_a_slice_runs_before_the_next_slice(
     assert ran_after == [1]  # between the first slice and the second
 
 
-@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="Linux only: memfd staging")
+@needs_memfd
 async def test_a_stage_discarded_without_an_executor_closes_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
