@@ -348,13 +348,18 @@ class ActorRef:
         """Crash the actor from outside, like Erlang's ``exit(Pid, kill)``.
 
         Supervisors treat it as a crash. Meant for tests, demos, chaos runs, and for callers
-        that judge an actor hung. The task is cancelled at once; an honest actor ends at its
-        next step. A task that swallows the ``CancelledError`` (a driver wrapper catching it)
-        cannot defeat the kill: if it has not ended ``shutdown_timeout`` seconds later, it is
-        *abandoned*. The ref then dies with ``ExitKind.KILLED`` and a reason that says so,
-        every waiting caller gets ``ActorDiedError``, the monitors hear the exit (a supervisor
-        restarts a fresh child) and an ``actor.abandoned`` event is logged; the abandoned task
-        is left to end on its own, cut off from the ref and its mailbox. Killing an actor that
+        that judge an actor hung. An idle actor (waiting for mail, no handler running) has
+        nothing left that could run, so it ends inside ``kill()``, as an Erlang process hit by
+        ``kill`` does: when ``kill()`` returns, its ``exit`` is set, its ``on_exit`` and its
+        monitors have run, and a one-for-one supervisor has already registered the
+        replacement. A busy actor's task is cancelled; an honest one ends at its next step,
+        and its end is told then. A task that swallows the ``CancelledError`` (a driver
+        wrapper catching it) cannot defeat the kill: if it has not ended ``shutdown_timeout``
+        seconds later, it is *abandoned*. The ref then dies with ``ExitKind.KILLED`` and a
+        reason that says so, every waiting caller gets ``ActorDiedError``, the monitors hear
+        the exit (a supervisor restarts a fresh child) and an ``actor.abandoned`` event is
+        logged; the abandoned task is left to end on its own, cut off from the ref and its
+        mailbox. Killing an actor that
         is already dying or dead does nothing.
 
         Raises:
@@ -486,13 +491,16 @@ class ActorRef:
             self._cancel_exit = exit
             task.cancel()
             if self._inflight is _UNSTARTED:
-                # Cancelled before its first step: the body (and its ``finally``) never runs.
-                # Its end is still told later, never inside ``kill()``, as for any actor.
-                self._loop.call_soon(self._finish, exit, [], False)
-                return
-            if self._mailbox.consumer_waiting:
-                return  # idle in the framework's own ``take``: it surely ends at its next step
-            self._after(grace, ActorRef._abandon, self, grace)
+                # Cancelled before its first step: the body (and its ``finally``) never runs,
+                # and nothing of the actor ever ran: it ends here.
+                self._finish(exit, [], False)
+            elif self._mailbox.consumer_waiting:
+                # Idle, parked in the framework's own ``take``: no code of the actor is in
+                # progress and none can run again, so the actor ends here, as an Erlang
+                # process hit by ``kill`` does. The task's ``finally`` finds it ended.
+                self._finish(exit, [])
+            else:
+                self._after(grace, ActorRef._abandon, self, grace)
 
     def _abandon(self, grace: float) -> None:
         """Give up on a task that ignored its cancellation: the ref dies without it."""

@@ -24,7 +24,8 @@ __all__ = ["EventLogger", "get_logger"]
 
 _is_configured = structlog.is_configured
 _ROOT = logging.getLogger("alara")
-_ROOT.addHandler(logging.NullHandler())
+_QUIET = logging.NullHandler()
+_ROOT.addHandler(_QUIET)
 
 
 def _capturing() -> bool:
@@ -40,28 +41,38 @@ def _capturing() -> bool:
 class EventLogger:
     """Emits one component's lifecycle events as structlog key-value events."""
 
-    __slots__ = ("_bound", "_stdlib")
+    __slots__ = ("_bound", "_chain", "_stdlib")
 
     def __init__(self, component: str) -> None:
         self._stdlib = logging.getLogger(f"alara.{component}")
         self._bound: Any = structlog.wrap_logger(self._stdlib, component=component)
+        # The logger and its ancestors (``alara``, the root), whose handlers an event reaches:
+        # fixed once the logger exists, so walked from a tuple rather than parent by parent.
+        chain: list[logging.Logger] = []
+        logger: logging.Logger | None = self._stdlib
+        while logger is not None:
+            chain.append(logger)
+            logger = logger.parent
+        self._chain = tuple(chain)
 
     def enabled_for(self, level: int) -> bool:
         """Whether an event at ``level`` (``logging.INFO``...) would be seen by anyone.
 
         Hot paths check this before building an event's fields: with the library's default
-        (silent) logging, an event then costs one cheap check and nothing else.
+        (silent) logging, an event then costs one cheap check and nothing else. Handlers,
+        levels and structlog's configuration are read afresh at every call, so a handler an
+        application adds at any time hears the very next event.
         """
-        stdlib: logging.Logger | None = self._stdlib
         if self._stdlib.isEnabledFor(level):
             # Enabled is not heard: would a handler other than a ``NullHandler`` get it?
-            while stdlib is not None:
-                for handler in stdlib.handlers:
-                    if level >= handler.level and type(handler) is not logging.NullHandler:
-                        return True
-                if not stdlib.propagate:
+            for logger in self._chain:
+                handlers = logger.handlers
+                if handlers and (handlers[0] is not _QUIET or len(handlers) > 1):
+                    for handler in handlers:
+                        if level >= handler.level and type(handler) is not logging.NullHandler:
+                            return True
+                if not logger.propagate:
                     break
-                stdlib = stdlib.parent
         return _is_configured() and _capturing()
 
     def _emit(self, level: int, method: str, event: str, fields: dict[str, Any]) -> None:

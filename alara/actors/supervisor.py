@@ -407,7 +407,8 @@ class Supervisor:
         if self._state is not _State.RUNNING:
             raise AlaraError(f"supervisor {self.name!r} is not running")
 
-    def _start_child(self, spec: ChildSpec) -> ActorRef:
+    def _start_child(self, spec: ChildSpec, entry: _Entry | None = None) -> ActorRef:
+        """Start a child from ``spec``; into its registry ``entry`` if it has one already."""
         actor = spec.factory()
         if not isinstance(actor, Actor):
             raise TypeError(f"factory of child {spec.id!r} must return an Actor, "
@@ -416,12 +417,14 @@ class Supervisor:
         assert loop is not None  # children start only once the supervisor has
         ref = spawn_checked(loop, actor, spec.id, spec.shutdown_timeout, spec.mailbox_capacity)
         ref.monitor(self._monitor)
-        entry = self._children.get(spec.id)
+        if entry is None:
+            entry = self._children.get(spec.id)
         if entry is None:
             self._children[spec.id] = _Entry(spec, ref)
         else:
             entry.ref = ref
-        self._notify()
+        if self._waiters:
+            self._notify()
         return ref
 
     def _on_child_exit(self, ref: ActorRef, exit: Exit) -> None:
@@ -459,16 +462,25 @@ class Supervisor:
 
     def _restart_now(self, ref: ActorRef, exit: Exit) -> None:
         """One-for-one, in the monitor: restart or forget at once; hand what must wait
-        (giving up, retrying a factory that failed) to the supervising task."""
+        (giving up, retrying a factory that failed) to the supervising task.
+
+        ``_start_group`` for a group of one, written out: this is every restart's path.
+        """
         if not self._decide(ref, exit):
             return
         if not self._within_intensity():
             self._queue(ref, exit, _Step.GIVE_UP)
             return
         entry = self._children[ref.name]
-        failed = self._start_group([entry], exit)
-        if failed is not None:
-            self._queue(ref, failed[1], _Step.RESTART)
+        try:
+            new = self._start_child(entry.spec, entry)
+        except Exception as error:
+            self._queue(ref, Exit(exit.kind, f"restart failed: {type(error).__name__}", error),
+                        _Step.RESTART)
+            return
+        entry.restarts += 1
+        if _log.enabled_for(_INFO):
+            self._log_restart(entry, new, exit)
 
     async def _supervise(self) -> None:
         wake = self._wake
@@ -563,13 +575,13 @@ class Supervisor:
             except Exception as error:
                 return entry, Exit(exit.kind, f"restart failed: {type(error).__name__}", error)
             entry.restarts += 1
-            self._log_restart(entry, new, exit)
+            if _log.enabled_for(_INFO):
+                self._log_restart(entry, new, exit)
         return None
 
     def _log_restart(self, entry: _Entry, ref: ActorRef, exit: Exit) -> None:
-        if _log.enabled_for(_INFO):
-            _log.info("actor.restarted", actor=entry.spec.id, ref_id=ref.id,
-                      restarts=entry.restarts, reason=exit.reason)
+        _log.info("actor.restarted", actor=entry.spec.id, ref_id=ref.id,
+                  restarts=entry.restarts, reason=exit.reason)
 
     def _within_intensity(self) -> bool:
         if self._clock is not None:

@@ -125,7 +125,7 @@ class HealthPolicy:
 
     def __call__(self) -> HealthTests:
         """Fresh test state for one worker."""
-        return HealthTests(self.rct_cutoff, self.apt_cutoff)
+        return HealthTests.checked(self.rct_cutoff, self.apt_cutoff)
 
 
 DEFAULT_HEALTH = HealthPolicy()
@@ -143,8 +143,17 @@ class HealthTests:
                  "_rct_run", "_rct_zeros")
 
     def __init__(self, rct_cutoff: int, apt_cutoff: int) -> None:
-        rct_cutoff = check_int("rct_cutoff", rct_cutoff, 2, _MAX_RCT_CUTOFF)
-        apt_cutoff = check_int("apt_cutoff", apt_cutoff, 2, APT_WINDOW + 1)
+        self._start(check_int("rct_cutoff", rct_cutoff, 2, _MAX_RCT_CUTOFF),
+                    check_int("apt_cutoff", apt_cutoff, 2, APT_WINDOW + 1))
+
+    @classmethod
+    def checked(cls, rct_cutoff: int, apt_cutoff: int) -> HealthTests:
+        """Fresh tests with cutoffs already checked (a policy's): made at every restart."""
+        tests = cls.__new__(cls)
+        tests._start(rct_cutoff, apt_cutoff)
+        return tests
+
+    def _start(self, rct_cutoff: int, apt_cutoff: int) -> None:
         self._rct_cutoff = rct_cutoff
         self._rct_zeros = bytes(rct_cutoff - 1)
         self._last = -1  # no sample yet

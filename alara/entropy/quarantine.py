@@ -43,11 +43,15 @@ HANG_REASON = "no contribution within"
 _log = get_logger("network")
 
 
+_CRASHED, _KILLED = ExitKind.CRASHED, ExitKind.KILLED  # read at every restart
+
+
 def is_source_failure(exit: Exit) -> bool:
     """Whether ``exit`` blames the worker's source: a crash, or a kill for hanging."""
-    if exit.kind is ExitKind.CRASHED:
+    kind = exit.kind
+    if kind is _CRASHED:
         return True
-    return exit.kind is ExitKind.KILLED and exit.reason.startswith(HANG_REASON)
+    return kind is _KILLED and exit.reason.startswith(HANG_REASON)
 
 
 @dataclass(frozen=True, slots=True)

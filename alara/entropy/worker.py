@@ -20,7 +20,7 @@ import asyncio
 import inspect
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import anyio
 import anyio.to_thread
@@ -61,22 +61,11 @@ class EntropyWorker(Actor):
         health: HealthCheck | None = None,
         startup: int = 0,
     ):
-        self.source: EntropySource = (
-            _OS_SOURCE if source is None else check_source("source", source)
-        )
         # A ``HealthTests``' bound ``__call__`` skips the instance-call lookup: called for
         # every block, that is a few percent of a 32-byte request.
         self._health = health.__call__ if type(health) is HealthTests else health
-        self._startup = check_int("startup", startup, 0, MAX_READ)
-        read = self.source.read
-        self._on_loop = MAX_READ if inspect.iscoroutinefunction(read) else inline_read_limit(
-            self.source
-        )
-        # The hot path: a read served on the loop and health-tested in one go. The OS source's
-        # ``read`` is ``os.urandom`` for every size up to there, so it is called directly.
-        self._inline = min(self._on_loop, HEALTH_SLICE)
-        self._os_source = type(self.source) is OsSource
-        self._read_inline: Callable[[int], Any] = _urandom if self._os_source else read
+        self._startup = (startup if type(startup) is int and 0 <= startup <= MAX_READ
+                         else check_int("startup", startup, 0, MAX_READ))
         self._limiter: anyio.CapacityLimiter | None = None
         self.busy_since: float | None = None
         """Loop time at which the read in progress started (``None``: no read in progress).
@@ -84,6 +73,12 @@ class EntropyWorker(Actor):
         What a hang is judged on: a worker is late only for its own read, never for time it
         spent waiting in its mailbox or for a loop that could not run it.
         """
+        # What the hot path needs to know about the source, worked out once for the
+        # default source (a restart is counted in microseconds).
+        self.source: EntropySource
+        self._read_inline: Callable[[int], Any]
+        (self.source, self._on_loop, self._inline, self._os_source, self._read_inline) = (
+            _OS_PLAN if source is None else _plan(check_source("source", source)))
 
     async def on_start(self) -> None:
         """Start-up test: read ``startup`` bytes through the checks and discard them.
@@ -227,6 +222,19 @@ class EntropyWorker(Actor):
             if not reply.done():
                 reply.set_result(data[offset : offset + size])
             offset += size
+
+
+def _plan(source: EntropySource) -> tuple[EntropySource, int, int, bool, Callable[[int], Any]]:
+    """How a worker reads ``source``: the source; the largest read served on the loop; the
+    largest read served and health-tested in one go (the hot path); whether it is the OS
+    source; and what the hot path calls (``os.urandom`` itself for the OS source)."""
+    read = source.read
+    on_loop = MAX_READ if inspect.iscoroutinefunction(read) else inline_read_limit(source)
+    os_source = type(source) is OsSource
+    return source, on_loop, min(on_loop, HEALTH_SLICE), os_source, _urandom if os_source else read
+
+
+_OS_PLAN: Final = _plan(_OS_SOURCE)
 
 
 def _check_request(message: object) -> int:

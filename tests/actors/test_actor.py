@@ -341,6 +341,40 @@ async def test_kill_crashes_the_actor_from_outside() -> None:
     assert await ref.wait() is exit
 
 
+async def test_kill_ends_an_idle_actor_inside_kill() -> None:
+    """Waiting for mail, nothing of the actor can run again: it ends before kill() returns."""
+    before = asyncio.all_tasks()
+    told: list[Exit] = []
+    exits: list[Exit] = []
+
+    class Quiet(Echo):
+        def on_exit(self, exit: Exit) -> None:
+            exits.append(exit)
+
+    ref = spawn(Quiet())
+    ref.monitor(lambda _ref, exit: told.append(exit))
+    waiter = ref.wait()
+    async with asyncio.timeout(BOUND):
+        assert await ref.call("up") == "up"  # it has run, and now waits for mail
+    ref.kill("idle")
+    exit = ref.exit
+    assert exit is not None
+    assert (exit.kind, exit.reason) == (ExitKind.KILLED, "idle")
+    assert told == [exit]
+    assert exits == [exit]
+    assert waiter.done()
+    assert waiter.result() is exit
+    task = ref._task
+    assert task is not None
+    async with asyncio.timeout(BOUND):
+        await asyncio.wait([task])  # the task still ends, and reports nothing twice
+    assert not task.cancelled()
+    assert task.exception() is None
+    assert told == [exit]
+    assert exits == [exit]
+    assert asyncio.all_tasks() == before
+
+
 async def test_kill_default_reason() -> None:
     ref = spawn(Echo())
     ref.kill()
@@ -376,6 +410,7 @@ async def test_kill_before_the_first_step_still_finishes_the_ref() -> None:
     queued = ref.ask("never served")
     ref.kill("early")  # the actor's task has not run a single step yet
     assert not ref.is_alive()
+    assert ref.exit is not None  # nothing of it ever ran: it ends inside kill()
     async with asyncio.timeout(BOUND):
         exit = await ref.wait()
         with pytest.raises(ActorDiedError):

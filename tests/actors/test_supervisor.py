@@ -212,16 +212,12 @@ async def test_which_children_is_read_live(supervise: Supervise) -> None:
     assert supervisor.size == 3
 
     a = first[0].ref
-    a.kill("registry test")
-    rows = supervisor.which_children()  # at once: the old ref, already dead
-    assert rows[0].ref is a
-    assert not rows[0].alive
-    assert a not in supervisor.live_refs()
-    assert supervisor.size == 3  # still registered while it restarts
-    async with asyncio.timeout(BOUND):
-        new_a = await replaced(supervisor, "a", a)
+    a.kill("registry test")  # idle: it ends inside kill(), and is restarted there
     rows = supervisor.which_children()
-    assert (rows[0].ref, rows[0].restarts, rows[0].alive) == (new_a, 1, True)
+    new_a = rows[0].ref
+    assert new_a is not a
+    assert not a.is_alive()
+    assert (rows[0].restarts, rows[0].alive) == (1, True)
     assert supervisor.live_refs() == [new_a, first[1].ref, added]
 
     async with asyncio.timeout(BOUND):
@@ -229,6 +225,33 @@ async def test_which_children_is_read_live(supervise: Supervise) -> None:
     assert [c.id for c in supervisor.which_children()] == ["a", "c"]
     assert supervisor.child_ref("b") is None
     assert supervisor.child_ref("nope") is None
+
+
+async def test_a_busy_child_killed_stays_registered_dead_until_its_task_ends(
+    supervise: Supervise,
+) -> None:
+    gate = Gate()
+    supervisor = await supervise(spec("a", lambda: Blocker(gate)), spec("b"))
+    a = supervisor.child_ref("a")
+    assert a is not None
+    blocked = a.ask("block")
+    async with asyncio.timeout(BOUND):
+        await gate.entered.wait()
+    a.kill("registry test")  # busy in a handler: the end comes at its next step, not here
+    rows = supervisor.which_children()
+    assert rows[0].ref is a
+    assert not rows[0].alive
+    assert a.exit is None
+    assert a not in supervisor.live_refs()
+    assert supervisor.size == 2  # still registered while it restarts
+    async with asyncio.timeout(BOUND):
+        new_a = await replaced(supervisor, "a", a)
+        with pytest.raises(ActorDiedError):
+            await blocked
+    assert a.exit is not None
+    assert a.exit.kind is ExitKind.KILLED
+    rows = supervisor.which_children()
+    assert (rows[0].ref, rows[0].restarts, rows[0].alive) == (new_a, 1, True)
 
 
 async def test_changed_completes_at_the_next_registry_change(supervise: Supervise) -> None:

@@ -19,11 +19,6 @@ from tests.entropy.stats import looks_uniform
 Logs = list[MutableMapping[str, Any]]
 
 
-async def _next_change(net: Network) -> None:
-    async with asyncio.timeout(5):
-        await net.supervisor.changed()
-
-
 async def _wait_for_nodes(net: Network, count: int) -> list[ActorRef]:
     """Wait (bounded, no polling sleep) until ``count`` workers are live."""
     async with asyncio.timeout(5):
@@ -164,11 +159,13 @@ async def test_get_nodes_is_read_from_the_supervisor_at_call_time() -> None:
     async with alara.create_network(3) as net:
         before = net.get_nodes()
         victim = before[1]
-        victim.kill("test")
+        victim.kill("test")  # an idle worker ends, and is restarted, inside kill()
         during = net.get_nodes()
         assert victim not in during  # gone at once, not from a cached copy
-        assert during == [before[0], before[2]]
+        assert during[0] is before[0]
+        assert during[2] is before[2]
         after = await _wait_for_nodes(net, 3)
+        assert after == during
         assert [ref.name for ref in after] == ["worker-0", "worker-1", "worker-2"]
         replacement = after[1]
         assert replacement is not victim
@@ -321,9 +318,11 @@ async def test_outputs_are_distinct_across_requests(network: Network) -> None:
 
 async def test_changed_waits_for_a_restart(network: Network) -> None:
     victim = network.get_nodes()[0]
-    waiter = asyncio.ensure_future(_next_change(network))
+    waiter = network.supervisor.changed()
+    assert not waiter.done()
     victim.kill("test")
-    await waiter
+    async with asyncio.timeout(5):
+        await waiter
     await _wait_for_nodes(network, 3)
 
 
