@@ -54,6 +54,7 @@ _UNSTARTED: Final[list[Any]] = []
 its body, so its end must be told from outside."""
 
 _CRASHED, _KILLED = ExitKind.CRASHED, ExitKind.KILLED  # module globals: cheaper to read
+_new_tuple = tuple.__new__
 _ABNORMAL: Final = frozenset({_CRASHED, _KILLED})
 
 
@@ -369,7 +370,8 @@ class ActorRef:
             raise TypeError(f"reason must be a str, got {type(reason).__name__}")
         if self._state is not _DEAD:
             self._state = _STOPPING
-            self._cancel(Exit(_KILLED, reason), self.shutdown_timeout)
+            # ``Exit``'s own ``__new__`` is Python code; a kill is counted in microseconds.
+            self._cancel(_new_tuple(Exit, (_KILLED, reason, None)), self.shutdown_timeout)
 
     def wait(self) -> asyncio.Future[Exit]:
         """A future of the exit reason: done when the actor has ended (at once if it has).

@@ -3,8 +3,9 @@
 A child's exit reaches the supervisor through the child's monitor, and the supervisor alone
 decides what happens next (restart, forget, or give up), so the registry that
 ``which_children()`` reads is only ever written here. A one-for-one restart needs nothing to
-wait for, so it happens right there, in the monitor, as the child ends: the replacement is
-running one loop step later. Whatever has to wait (stopping siblings before a group restart,
+wait for, so it happens right there, in the monitor, as the child ends (inside ``kill()`` for
+an idle child): the replacement is registered at once and takes its first step at the next
+loop turn. Whatever has to wait (stopping siblings before a group restart,
 giving up, retrying a factory that failed) goes through the supervisor's own task, in order.
 
 Children are started in order and stopped in reverse order, one at a time: a child is asked
