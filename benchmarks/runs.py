@@ -90,13 +90,15 @@ def comparison_arguments(prog: str, description: str | None,
 
 
 def _interleaved(sides: dict[str, Callable[[], dict[str, float]]], repetitions: int,
-                 say: Callable[[str], None]) -> dict[str, dict[str, float]]:
-    """Run every side ``repetitions`` times, in alternating order; each figure's median.
+                 say: Callable[[str], None],
+                 runs: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Run every side ``repetitions`` times, in alternating order, keeping every run's figures
+    in ``runs``; each figure's median.
 
     Alternating the order means a neighbour that slows the machine for a while slows every
     side alike instead of the one that happened to run then.
     """
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
+    runs.update({name: [] for name in sides})
     for repetition in range(repetitions):
         for name in list(sides) if repetition % 2 == 0 else list(sides)[::-1]:
             say(f"repetition {repetition + 1}/{repetitions}: {name}")
@@ -122,13 +124,14 @@ def compare(sides: dict[str, Callable[[], dict[str, float]]], args: argparse.Nam
             meta: dict[str, Any], skipped: list[str], table: Table,
             say: Callable[[str], None]) -> None:
     """Run the sides interleaved; print the table of their medians under a line saying when,
-    on what and under which load; write it (Markdown) and the medians (JSON)."""
-    medians = _interleaved(sides, args.repetitions, say)
+    on what and under which load; write it (Markdown), and the medians with every run (JSON)."""
+    runs: dict[str, list[dict[str, float]]] = {}
+    medians = _interleaved(sides, args.repetitions, say, runs)
     meta["load_after"] = os.getloadavg()
     header = (f"{meta['when']}, alara {meta['commit']}, Python {meta['python']}, load average "
               f"{meta['load_before'][0]:.1f} before / {meta['load_after'][0]:.1f} after, "
               f"median of {args.repetitions} repetitions\n\n")
     text = header + table(medians) + "".join(f"\n- skipped: {reason}" for reason in skipped)
     print("\n" + text)
-    write_files(args.json, {"meta": meta, "medians": medians, "skipped": skipped},
+    write_files(args.json, {"meta": meta, "medians": medians, "runs": runs, "skipped": skipped},
                 args.markdown, lambda: text + "\n")
