@@ -33,6 +33,7 @@ _monotonic = time.monotonic  # call deadlines only: scheduling uses delays, neve
 _CALL_TIMEOUT: Final = 5.0
 _DEFAULT_SWEEP_DELAY: Final = sweep_delay(_CALL_TIMEOUT)
 _done = asyncio.Future.done
+_Task = asyncio.Task
 
 Envelope = tuple[Any, "asyncio.Future[Any] | None"]
 """A mailbox entry: the message and the future for its reply (``None`` for a cast)."""
@@ -675,5 +676,12 @@ def spawn_checked(loop: asyncio.AbstractEventLoop, actor: Actor, name: str,
     """
     ref = ActorRef(name, loop, actor, shutdown_timeout, mailbox_capacity)
     actor.ref = ref
-    ref._task = loop.create_task(_run(ref, actor), name=f"alara:{name}#{ref.id}")
+    task_name = f"alara:{name}#{ref.id}"
+    if loop.get_task_factory() is None:
+        # What ``loop.create_task`` makes when no factory is set, made directly: uvloop's
+        # ``create_task`` names the task twice (a default name, then ours), and asyncio's
+        # adds a Python frame. A loop with a task factory gets its say.
+        ref._task = _Task(_run(ref, actor), loop=loop, name=task_name)
+    else:
+        ref._task = loop.create_task(_run(ref, actor), name=task_name)
     return ref

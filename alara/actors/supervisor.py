@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -585,12 +586,10 @@ class Supervisor:
                   restarts=entry.restarts, reason=exit.reason)
 
     def _within_intensity(self) -> bool:
-        if self._clock is not None:
-            now = self._clock()
-        else:
-            loop = self._loop
-            assert loop is not None
-            now = loop.time()
+        clock = self._clock
+        if clock is None:
+            clock = self._clock = _loop_clock(self._loop)
+        now = clock()
         times = self._restart_times
         times.append(now)
         while times and times[0] < now - self.period:
@@ -633,6 +632,15 @@ class Supervisor:
         self._state = _State.STOPPED
         self._notify()
         self._done.set()
+
+
+def _loop_clock(loop: asyncio.AbstractEventLoop | None) -> Clock:
+    """``loop.time``; ``time.monotonic`` itself on asyncio's loops, which is what their
+    ``time()`` returns, without a Python method call per restart."""
+    assert loop is not None  # restarts happen only once the supervisor has started
+    if type(loop).time is asyncio.BaseEventLoop.time:
+        return time.monotonic
+    return loop.time
 
 
 class OneForOneSupervisor(Supervisor):

@@ -54,6 +54,7 @@ STARTUP_SAMPLES = 1024
 """Bytes read, tested and discarded when a worker starts (NIST SP 800-90B 4.3: at least 1024)."""
 
 _from_bytes = int.from_bytes
+_new_tests = object.__new__
 _MAX_RCT_CUTOFF = 1 << 16  # above any policy's cutoff (25601 at H = 0.01, alpha = 2**-256)
 
 
@@ -125,7 +126,10 @@ class HealthPolicy:
 
     def __call__(self) -> HealthTests:
         """Fresh test state for one worker."""
-        return HealthTests.checked(self.rct_cutoff, self.apt_cutoff)
+        # The cutoffs were checked when the policy was made: a restart skips the checks.
+        tests = _new_tests(HealthTests)
+        tests._start(self.rct_cutoff, self.apt_cutoff)
+        return tests
 
 
 DEFAULT_HEALTH = HealthPolicy()
@@ -146,14 +150,8 @@ class HealthTests:
         self._start(check_int("rct_cutoff", rct_cutoff, 2, _MAX_RCT_CUTOFF),
                     check_int("apt_cutoff", apt_cutoff, 2, APT_WINDOW + 1))
 
-    @classmethod
-    def checked(cls, rct_cutoff: int, apt_cutoff: int) -> HealthTests:
-        """Fresh tests with cutoffs already checked (a policy's): made at every restart."""
-        tests = cls.__new__(cls)
-        tests._start(rct_cutoff, apt_cutoff)
-        return tests
-
     def _start(self, rct_cutoff: int, apt_cutoff: int) -> None:
+        """Fresh state for cutoffs already checked."""
         self._rct_cutoff = rct_cutoff
         self._rct_zeros = bytes(rct_cutoff - 1)
         self._last = -1  # no sample yet
