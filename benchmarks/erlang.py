@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.large import measure_large
-from benchmarks.latency import measure_latency
+from benchmarks.latency import bare_sequential, measure_latency
 from benchmarks.measure import LoopKind, loop_available, run_on
 from benchmarks.restart import bare_restart, measure_restart
 from benchmarks.runs import Progress, cell, compare, comparison_arguments, provenance
@@ -37,6 +37,7 @@ MIB = 1 << 20
 
 ROWS: dict[str, tuple[str, str, bool]] = {  # driver key: (label, unit, higher is better)
     "seq_p50_us": ("sequential 32 B p50, 3 workers", "µs", False),
+    "seq_floor_us": ("the same in hand-written bare asyncio (its floor), p50", "µs", False),
     "callers_per_s": ("500-caller throughput, 32 B, 3 workers", "calls/s", True),
     "mib_mb_per_s": ("1 MiB throughput, 3 workers", "MB/s", True),
     "start_ms": ("1,000-worker start to first reply", "ms", False),
@@ -109,6 +110,7 @@ def run_alara(loop: LoopKind, quick: bool) -> dict[str, float]:
                               for _ in range(starts))
     return {
         "seq_p50_us": latency.p50 / 1e3,
+        "seq_floor_us": bare_sequential(loop, 3, calls, 500),
         "callers_per_s": rates.alara,
         "mib_mb_per_s": large["large.1MiB.vs_direct"],
         "start_ms": start * 1e3,
