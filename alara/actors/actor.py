@@ -361,8 +361,7 @@ class ActorRef:
         reason that says so, every waiting caller gets ``ActorDiedError``, the monitors hear
         the exit (a supervisor restarts a fresh child) and an ``actor.abandoned`` event is
         logged; the abandoned task is left to end on its own, cut off from the ref and its
-        mailbox. Killing an actor that
-        is already dying or dead does nothing.
+        mailbox. Killing an actor that is already dying or dead does nothing.
 
         Raises:
             TypeError: ``reason`` is not a str.
