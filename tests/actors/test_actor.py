@@ -375,6 +375,33 @@ async def test_kill_ends_an_idle_actor_inside_kill() -> None:
     assert asyncio.all_tasks() == before
 
 
+async def test_spawn_uses_the_loops_task_factory_when_one_is_set() -> None:
+    loop = asyncio.get_running_loop()
+    made: list[asyncio.Task[Any]] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
+        task = asyncio.Task(coro, loop=loop, **options)
+        made.append(task)
+        return task
+
+    plain = spawn(Echo(), name="plain")
+    assert plain._task is not None
+    assert plain._task.get_name() == f"alara:plain#{plain.id}"
+    assert made == []
+    loop.set_task_factory(factory)
+    try:
+        ref = spawn(Echo(), name="custom")
+    finally:
+        loop.set_task_factory(None)
+    assert made == [ref._task]
+    assert made[0].get_name() == f"alara:custom#{ref.id}"  # named by the loop, after
+    async with asyncio.timeout(BOUND):
+        assert await ref.call("via the factory's task") == "via the factory's task"
+        assert await plain.call("plain") == "plain"
+        await ref.stop()
+        await plain.stop()
+
+
 async def test_kill_default_reason() -> None:
     ref = spawn(Echo())
     ref.kill()
