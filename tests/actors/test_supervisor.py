@@ -597,6 +597,31 @@ async def test_a_factory_that_fails_on_restart_counts_as_a_crash(clock: FakeCloc
     assert next(calls) == 1 + 3  # the first start, then max_restarts failed attempts
 
 
+async def test_a_factory_failing_inside_kill_is_retried_by_the_supervisor(
+    supervise: Supervise,
+) -> None:
+    """An idle child is restarted inside kill(): a factory that fails there must not raise out
+    of kill(); the supervisor's own task retries, as for any failed restart."""
+    calls = itertools.count()
+
+    def factory() -> Actor:
+        if next(calls) == 1:
+            raise RuntimeError("not yet")
+        return Echo()
+
+    supervisor = await supervise(spec("a", factory))
+    old = supervisor.child_ref("a")
+    assert old is not None
+    old.kill("test")  # the restart inside fails: kill() itself returns normally
+    assert supervisor.child_ref("a") is old
+    async with asyncio.timeout(BOUND):
+        new = await replaced(supervisor, "a", old)
+        assert await new.call("back") == "back"
+    assert supervisor.running
+    assert supervisor.which_children()[0].restarts == 1
+    assert next(calls) == 3  # the first start, the failed restart, the retry
+
+
 # -- ordered graceful shutdown -----------------------------------------------------------------
 
 
