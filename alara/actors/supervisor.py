@@ -409,8 +409,7 @@ class Supervisor:
         if self._state is not _State.RUNNING:
             raise AlaraError(f"supervisor {self.name!r} is not running")
 
-    def _start_child(self, spec: ChildSpec, entry: _Entry | None = None) -> ActorRef:
-        """Start a child from ``spec``; into its registry ``entry`` if it has one already."""
+    def _start_child(self, spec: ChildSpec) -> ActorRef:
         actor = spec.factory()
         if not isinstance(actor, Actor):
             raise TypeError(f"factory of child {spec.id!r} must return an Actor, "
@@ -419,8 +418,7 @@ class Supervisor:
         assert loop is not None  # children start only once the supervisor has
         ref = spawn_checked(loop, actor, spec.id, spec.shutdown_timeout, spec.mailbox_capacity)
         ref.monitor(self._monitor)
-        if entry is None:
-            entry = self._children.get(spec.id)
+        entry = self._children.get(spec.id)
         if entry is None:
             self._children[spec.id] = _Entry(spec, ref)
         else:
@@ -464,25 +462,15 @@ class Supervisor:
 
     def _restart_now(self, ref: ActorRef, exit: Exit) -> None:
         """One-for-one, in the monitor: restart or forget at once; hand what must wait
-        (giving up, retrying a factory that failed) to the supervising task.
-
-        ``_start_group`` for a group of one, written out: this is every restart's path.
-        """
+        (giving up, retrying a factory that failed) to the supervising task."""
         if not self._decide(ref, exit):
             return
         if not self._within_intensity():
             self._queue(ref, exit, _Step.GIVE_UP)
             return
-        entry = self._children[ref.name]
-        try:
-            new = self._start_child(entry.spec, entry)
-        except Exception as error:
-            self._queue(ref, Exit(exit.kind, f"restart failed: {type(error).__name__}", error),
-                        _Step.RESTART)
-            return
-        entry.restarts += 1
-        if _log.enabled_for(_INFO):
-            self._log_restart(entry, new, exit)
+        failed = self._start_one(self._children[ref.name], exit)
+        if failed is not None:
+            self._queue(ref, failed, _Step.RESTART)
 
     async def _supervise(self) -> None:
         wake = self._wake
@@ -572,18 +560,23 @@ class Supervisor:
         for entry in group:
             if entry.ref.exit is None and entry.ref.is_alive():
                 continue  # already running (started by a retry that got further)
-            try:
-                new = self._start_child(entry.spec)
-            except Exception as error:
-                return entry, Exit(exit.kind, f"restart failed: {type(error).__name__}", error)
-            entry.restarts += 1
-            if _log.enabled_for(_INFO):
-                self._log_restart(entry, new, exit)
+            failed = self._start_one(entry, exit)
+            if failed is not None:
+                return entry, failed
         return None
 
-    def _log_restart(self, entry: _Entry, ref: ActorRef, exit: Exit) -> None:
-        _log.info("actor.restarted", actor=entry.spec.id, ref_id=ref.id,
-                  restarts=entry.restarts, reason=exit.reason)
+    def _start_one(self, entry: _Entry, exit: Exit) -> Exit | None:
+        """Restart ``entry``'s child after ``exit``; if its factory failed, the exit to retry
+        with (counted as a crash, as OTP counts a failed start)."""
+        try:
+            ref = self._start_child(entry.spec)
+        except Exception as error:
+            return Exit(exit.kind, f"restart failed: {type(error).__name__}", error)
+        entry.restarts += 1
+        if _log.enabled_for(_INFO):
+            _log.info("actor.restarted", actor=entry.spec.id, ref_id=ref.id,
+                      restarts=entry.restarts, reason=exit.reason)
+        return None
 
     def _within_intensity(self) -> bool:
         clock = self._clock

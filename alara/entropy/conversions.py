@@ -1,6 +1,6 @@
 """Bytes to bits and to ints in slices: ``int.from_bytes``, ``format`` and big-int shifts hold
 the GIL for their whole call (2 MiB to an int: ~4.5 ms), so large conversions are cut into
-pieces of bounded cost with ``offload.pause()`` between them."""
+pieces of bounded cost with ``pause()`` between them."""
 
 from __future__ import annotations
 
@@ -22,9 +22,7 @@ async def bits_sliced(data: bytes, n: int) -> list[int]:
     bits: list[int] = []
     bits.extend(_Reserve(8 * len(data)))
     for start in range(0, len(data), BITS_SLICE):
-        chunk = data[start : start + BITS_SLICE]
-        text = format(int.from_bytes(chunk, "big"), f"0{8 * len(chunk)}b")
-        bits.extend(text.encode("ascii").translate(_BIT_VALUES))
+        bits.extend(_bit_bytes(data[start : start + BITS_SLICE]))
         await pause()
     del bits[n:]
     return bits
@@ -59,8 +57,13 @@ class _Reserve:
 
 def bits_inline(data: bytes, n: int) -> list[int]:
     """``bits_sliced`` in one go, for data of at most ``BITS_SLICE`` bytes."""
-    text = format(int.from_bytes(data, "big"), f"0{8 * len(data)}b")[:n]
-    return list(text.encode("ascii").translate(_BIT_VALUES))
+    return list(_bit_bytes(data)[:n])
+
+
+def _bit_bytes(data: bytes) -> bytes:
+    """Every bit of ``data``, most significant first, one byte (0 or 1) per bit."""
+    text = format(int.from_bytes(data, "big"), f"0{8 * len(data)}b")
+    return text.encode("ascii").translate(_BIT_VALUES)
 
 
 def int_inline(data: bytes, bits: int) -> int:
@@ -81,10 +84,10 @@ async def int_sliced(data: bytes, bits: int) -> int:
     while len(pieces) > 1:
         joined = []
         for i in range(0, len(pieces) - 1, 2):
-            (high, _), (low, low_width) = pieces[i], pieces[i + 1]
+            (high, high_width), (low, low_width) = pieces[i], pieces[i + 1]
             high <<= low_width
             await pause()
-            joined.append((high | low, pieces[i][1] + low_width))
+            joined.append((high | low, high_width + low_width))
             await pause()
         if len(pieces) % 2:
             joined.append(pieces[-1])

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import anyio.to_thread
@@ -68,7 +67,7 @@ class _FileStage:
     def discard(self) -> None:
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
-            _in_background(os.close, fd)
+            _close_in_background(fd)
 
 
 class _ListStage:
@@ -124,14 +123,11 @@ def _read_and_close(fd: int, size: int) -> bytes:
         os.close(fd)
 
 
-def _in_background(function: Callable[[int], object], fd: int) -> None:
-    """Run ``function(fd)`` in the loop's default executor, not awaited (a cancelled request
-    cannot wait; closing a file of many MiB frees its pages, which takes milliseconds).
-    With no executor left (the loop is shutting down), run it here: never leak the file."""
+def _close_in_background(fd: int) -> None:
+    """Close ``fd`` in the loop's default executor, not awaited (a cancelled request cannot
+    wait; closing a file of many MiB frees its pages, which takes milliseconds). With no
+    executor left (the loop is shutting down), close it here: never leak the file."""
     try:
-        future: Awaitable[object] = asyncio.get_running_loop().run_in_executor(
-            None, function, fd)
+        asyncio.get_running_loop().run_in_executor(None, os.close, fd)
     except RuntimeError:  # no running loop, or its executor is shut down
-        function(fd)
-        return
-    del future
+        os.close(fd)
