@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
-.PHONY: install test lint demo bench bench-quick bench-peers bench-erlang soak randtest randtest-quick clean
+.PHONY: install test lint demo bench bench-quick bench-peers bench-erlang bench-erlang-paired soak randtest randtest-quick clean
 .PHONY: bench-looplag bench-sync demo-ray bench-ray test-matrix
 
 install: $(STAMP)
@@ -57,6 +57,9 @@ bench-quick: install
 		--json benchmarks/results/peers-quick.json --markdown benchmarks/results/peers-quick.md
 	$(BIN)/python -m benchmarks.erlang --quick --repetitions 1 \
 		--json benchmarks/results/erlang-quick.json --markdown benchmarks/results/erlang-quick.md
+	$(BIN)/python -m benchmarks.erlang_paired --quick \
+		--json benchmarks/results/erlang-paired-quick.json \
+		--markdown benchmarks/results/erlang-paired-quick.md
 
 bench-looplag: install
 	$(BIN)/python -m benchmarks.looplag
@@ -75,6 +78,11 @@ bench-peers: install $(VENV)/.peers-stamp
 # Needs erl, erlc and rebar3 (Debian: erlang-nox rebar3); skipped with a message without them.
 bench-erlang: install
 	$(BIN)/python -m benchmarks.erlang
+
+# The two disputed rows of bench-erlang (sequential p50, restart p50) measured in pairs: both
+# sides alive at once, alternating short bursts, so each ratio is taken in one machine phase.
+bench-erlang-paired: install
+	$(BIN)/python -m benchmarks.erlang_paired
 
 bench-ray: install
 	$(BIN)/python -m benchmarks.ray_remote

@@ -7,6 +7,10 @@ fair match for one event loop), then measures the same rows on alara on the defa
 uvloop, in interleaved repetitions. The driver calls only ALARA's public API; none of ALARA's
 code is copied into this project. Skipped with a message where ``erl``/``erlc``/``rebar3`` or
 the source are missing (Debian: ``apt-get install erlang-nox rebar3``).
+
+Each side here is a whole process, run minutes apart from the others; where the machine's slow
+and fast phases make that unfair (the sequential and restart rows), ``benchmarks.erlang_paired``
+measures the two sides in alternating bursts on one long-lived ``erl`` instead.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from benchmarks.runs import Progress, cell, compare, comparison_arguments, prove
 from benchmarks.scale import start_once
 from benchmarks.throughput import measure_throughput
 
-__all__ = ["main"]
+__all__ = ["ERLANG", "ROWS", "build", "erl_command", "main", "missing"]
 
 ROOT = Path(__file__).resolve().parents[1]
 DRIVER = ROOT / "benchmarks" / "erlang" / "alara_bench.erl"
@@ -83,12 +87,18 @@ def build() -> list[Path]:
     return [BUILD / "alara" / "_build" / "default" / "lib" / "alara" / "ebin", driver]
 
 
-def run_erlang(paths: list[Path], flags: list[str], quick: bool) -> dict[str, float]:
-    """One run of the driver: its ``key value`` lines."""
+def erl_command(paths: list[Path], flags: list[str], expression: str) -> list[str]:
+    """The ``erl`` command line that evaluates ``expression`` on the built code, then stops;
+    one place, so the whole runs and the paired runs start the same BEAM."""
     command = ["erl", "-noshell", *flags]
     for path in paths:
         command += ["-pa", str(path)]
-    command += ["-eval", f"alara_bench:main([{str(quick).lower()}])", "-s", "init", "stop"]
+    return [*command, "-eval", expression, "-s", "init", "stop"]
+
+
+def run_erlang(paths: list[Path], flags: list[str], quick: bool) -> dict[str, float]:
+    """One run of the driver: its ``key value`` lines."""
+    command = erl_command(paths, flags, f"alara_bench:main([{str(quick).lower()}])")
     done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=900)
     figures = {}
     for line in done.stdout.splitlines():

@@ -29,6 +29,8 @@ __all__ = [
     "compare",
     "comparison_arguments",
     "git",
+    "heading",
+    "interleaved",
     "provenance",
     "write_files",
 ]
@@ -78,20 +80,22 @@ def write_files(json_path: Path, data: Any, markdown_path: Path | None,
         print(f"Markdown: {markdown_path}")
 
 
-def comparison_arguments(prog: str, description: str | None,
-                         name: str) -> argparse.ArgumentParser:
-    """The options of a side-by-side comparison run (``peers``, ``erlang``)."""
+def comparison_arguments(prog: str, description: str | None, name: str,
+                         repetitions: bool = True) -> argparse.ArgumentParser:
+    """The options of a side-by-side comparison run (``peers``, ``erlang``, ``erlang_paired``);
+    ``repetitions=False`` leaves out ``--repetitions`` for a run that counts its own rounds."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--quick", action="store_true", help="smoke run: few samples")
-    parser.add_argument("--repetitions", type=int, default=3)
+    if repetitions:
+        parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--json", type=Path, default=Path(f"benchmarks/results/{name}.json"))
     parser.add_argument("--markdown", type=Path, default=Path(f"benchmarks/results/{name}.md"))
     return parser
 
 
-def _interleaved(sides: dict[str, Callable[[], dict[str, float]]], repetitions: int,
-                 say: Callable[[str], None],
-                 runs: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+def interleaved(sides: dict[str, Callable[[], dict[str, float]]], repetitions: int,
+                say: Callable[[str], None],
+                runs: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
     """Run every side ``repetitions`` times, in alternating order, keeping every run's figures
     in ``runs``; each figure's median.
 
@@ -117,6 +121,15 @@ def cell(value: float | None, unit: str) -> str:
     return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
 
 
+def heading(meta: dict[str, Any], how: str) -> str:
+    """The line above a comparison table: when, on what, under which load (``load_after`` is
+    recorded in ``meta`` now), and ``how`` its figures were taken."""
+    meta["load_after"] = os.getloadavg()
+    return (f"{meta['when']}, alara {meta['commit']}, Python {meta['python']}, load average "
+            f"{meta['load_before'][0]:.1f} before / {meta['load_after'][0]:.1f} after, "
+            f"{how}\n\n")
+
+
 Table = Callable[[dict[str, dict[str, float]]], str]
 
 
@@ -126,12 +139,9 @@ def compare(sides: dict[str, Callable[[], dict[str, float]]], args: argparse.Nam
     """Run the sides interleaved; print the table of their medians under a line saying when,
     on what and under which load; write it (Markdown), and the medians with every run (JSON)."""
     runs: dict[str, list[dict[str, float]]] = {}
-    medians = _interleaved(sides, args.repetitions, say, runs)
-    meta["load_after"] = os.getloadavg()
-    header = (f"{meta['when']}, alara {meta['commit']}, Python {meta['python']}, load average "
-              f"{meta['load_before'][0]:.1f} before / {meta['load_after'][0]:.1f} after, "
-              f"median of {args.repetitions} repetitions\n\n")
-    text = header + table(medians) + "".join(f"\n- skipped: {reason}" for reason in skipped)
+    medians = interleaved(sides, args.repetitions, say, runs)
+    text = (heading(meta, f"median of {args.repetitions} repetitions") + table(medians)
+            + "".join(f"\n- skipped: {reason}" for reason in skipped))
     print("\n" + text)
     write_files(args.json, {"meta": meta, "medians": medians, "runs": runs, "skipped": skipped},
                 args.markdown, lambda: text + "\n")

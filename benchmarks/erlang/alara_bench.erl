@@ -13,8 +13,20 @@
 %% Usage: erl -noshell -pa ... -eval 'alara_bench:main([Quick])' -s init stop
 %% (Quick = true | false). ALARA's supervisor gives up after 10 restarts in 5 s, so the
 %% restart row kills in batches of 8 and restarts the application between batches, untimed.
+%%
+%% serve/1 is the long-lived form, for `python -m benchmarks.erlang_paired`: it starts the pool
+%% once and answers commands read from stdin, one `key value` line per command, so that the
+%% Python side can alternate short Erlang and alara bursts seconds apart (the machine's slow and
+%% fast phases last minutes; two whole runs minutes apart do not see the same machine):
+%%
+%%   seq N        -> seq_p50_us <median us of N sequential 32-byte requests, after a warm-up>
+%%   restart N    -> restart_us <median us of N kills>; the pool is back to 3 workers after
+%%   schedulers   -> schedulers <schedulers online> (to record that `+S 1` took effect)
+%%   quit or eof  -> the pool stops and serve/1 returns
+%%
+%% Usage: erl -noshell -pa ... -eval 'alara_bench:serve([])' -s init stop
 -module(alara_bench).
--export([main/1]).
+-export([main/1, serve/1]).
 
 -define(WORKERS, 3).
 -define(CALLERS, 500).
@@ -37,6 +49,40 @@ main([Quick]) ->
     report(start_ms, median([start_time(1000) || _ <- lists:seq(1, Starts)]) / 1000000),
     report(schedulers, erlang:system_info(schedulers_online)),
     stop_pool().
+
+serve(_Flags) ->
+    ok = logger:set_primary_config(level, none),
+    {ok, _} = application:ensure_all_started(crypto),
+    start_pool(?WORKERS),
+    serve_loop(),
+    stop_pool().
+
+serve_loop() ->
+    case io:get_line("") of
+        eof -> ok;
+        {error, _} -> ok;
+        Line ->
+            case string:lexemes(string:trim(Line), " ") of
+                ["quit"] -> ok;
+                Command ->
+                    serve_command(Command),
+                    serve_loop()
+            end
+    end.
+
+serve_command(["seq", N]) ->
+    report(seq_p50_us, median(sequential(list_to_integer(N))) / 1000);
+serve_command(["restart", N]) ->
+    Samples = restarts(list_to_integer(N), []),
+    %% The last batch may leave the supervisor near its restart limit: a fresh pool, untimed,
+    %% so the next command starts from the same state as the first.
+    start_pool(?WORKERS),
+    report(restart_us, median(Samples) / 1000);
+serve_command(["schedulers"]) ->
+    report(schedulers, erlang:system_info(schedulers_online));
+serve_command(Other) ->
+    %% One reply line per command, even a bad one, so the client never waits for nothing.
+    io:format("error ~p~n", [Other]).
 
 report(Key, Value) when is_float(Value) ->
     io:format("~s ~.6f~n", [Key, Value]);

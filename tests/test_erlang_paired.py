@@ -1,0 +1,85 @@
+"""The arithmetic and the table of ``benchmarks/erlang_paired.py``, apart from any timing: the
+verdict of a paired run is only as good as the summary of its (Erlang, alara) pairs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pytest
+
+from benchmarks.erlang_paired import (
+    PairedSummary,
+    Plan,
+    arguments,
+    markdown,
+    plan_of,
+    summarize_pairs,
+)
+
+
+def test_odd_number_of_rounds_takes_the_middle_ratio() -> None:
+    summary = summarize_pairs([(10.0, 5.0), (10.0, 20.0), (20.0, 10.0)])  # 0.5, 2.0, 0.5
+    assert summary.rounds == 3
+    assert summary.median_ratio == pytest.approx(0.5)
+    assert summary.min_ratio == pytest.approx(0.5)
+    assert summary.max_ratio == pytest.approx(2.0)
+    assert summary.led == 2
+    assert summary.median_alara == pytest.approx(10.0)
+    assert summary.median_erlang == pytest.approx(10.0)
+    assert summary.leads
+
+
+def test_even_number_of_rounds_averages_the_two_middle_ratios() -> None:
+    summary = summarize_pairs([(10.0, 8.0), (10.0, 12.0), (20.0, 10.0), (40.0, 60.0)])
+    # ratios 0.8, 1.2, 0.5, 1.5: the median is (0.8 + 1.2) / 2, not either of them
+    assert summary.rounds == 4
+    assert summary.median_ratio == pytest.approx(1.0)
+    assert summary.min_ratio == pytest.approx(0.5)
+    assert summary.max_ratio == pytest.approx(1.5)
+    assert summary.led == 2
+    assert summary.median_alara == pytest.approx(11.0)
+    assert summary.median_erlang == pytest.approx(15.0)
+    assert not summary.leads  # a tie is not a lead
+
+
+def test_the_median_of_ratios_is_not_the_ratio_of_medians() -> None:
+    # alara is faster in two of three rounds, each measured in a different machine phase;
+    # the ratio of the medians (2 / 1 = 2x) would call it a loss.
+    summary = summarize_pairs([(1.0, 0.9), (4.0, 2.0), (1.0, 3.0)])
+    assert summary.median_alara / summary.median_erlang == pytest.approx(2.0)
+    assert summary.median_ratio == pytest.approx(0.9)
+    assert summary.led == 2
+    assert summary.leads
+
+
+def test_rates_lead_above_one() -> None:
+    summary = summarize_pairs([(10.0, 20.0), (10.0, 5.0), (10.0, 30.0)], higher_is_better=True)
+    assert summary.led == 2
+    assert summary.leads
+
+
+@pytest.mark.parametrize("pairs", [[], [(0.0, 1.0)], [(1.0, -1.0)]])
+def test_no_rounds_or_a_non_positive_figure_is_refused(pairs: list[tuple[float, float]]) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - any message
+        summarize_pairs(pairs)
+
+
+def test_table_has_one_line_per_pairing_and_row() -> None:
+    trails = asdict(summarize_pairs([(20.0, 30.0), (20.0, 10.0), (10.0, 20.0)]))
+    leads = asdict(summarize_pairs([(60.0, 30.0), (50.0, 40.0)]))
+    results = [{"alara": "alara uvloop", "erlang": "Erlang +S 1",
+                "rows": {"seq_p50_us": {"summary": leads}, "restart_us": {"summary": trails}}}]
+    lines = markdown(results).splitlines()
+    assert len(lines) == 4
+    assert lines[2] == ("| alara uvloop vs Erlang +S 1 | sequential 32 B p50, 3 workers "
+                        "| 35.0 µs | 55.0 µs | 0.65x | 0.50x to 0.80x | 2/2 | leads |")
+    assert lines[3].endswith("| 1.50x | 0.50x to 2.00x | 1/3 | trails |")
+    assert PairedSummary(**trails).rounds == 3
+
+
+def test_quick_is_small_and_explicit_sizes_win() -> None:
+    plan = plan_of(arguments().parse_args(["--quick", "--seq", "100"]))
+    assert (plan.rounds, plan.seq, plan.kills) == (2, 100, 40)
+    assert plan_of(arguments().parse_args([])) == Plan(rounds=15, seq=3_000, kills=200)
+    assert plan.size("seq_p50_us") == 100
+    assert plan.size("restart_us") == 40
