@@ -18,6 +18,7 @@ Erlang side cannot run (see ``benchmarks.erlang.missing``).
 from __future__ import annotations
 
 import argparse
+import math
 import queue
 import statistics
 import subprocess
@@ -43,7 +44,7 @@ from benchmarks.runs import (
     write_files,
 )
 
-__all__ = ["PairedSummary", "Pairing", "Plan", "main", "summarize_pairs"]
+__all__ = ["PairedSummary", "Pairing", "Plan", "main", "sign_test", "summarize_pairs"]
 
 WORKERS = 3
 REPLY_TIMEOUT = 300.0
@@ -99,11 +100,35 @@ class PairedSummary:
     median_alara: float
     median_erlang: float
     higher_is_better: bool = False
+    sign_p: float = 1.0
 
     @property
     def leads(self) -> bool:
         """Whether the median of the paired ratios is on alara's side."""
         return self.median_ratio > 1 if self.higher_is_better else self.median_ratio < 1
+
+    @property
+    def verdict(self) -> str:
+        """``leads``/``trails`` when the sign test puts it beyond chance (p < 0.05), else
+        ``tie``: a median a hair's breadth on one side, over rounds split nearly evenly, is
+        noise on this machine, not a result."""
+        if self.sign_p >= SIGNIFICANT:
+            return "tie"
+        return "leads" if self.leads else "trails"
+
+
+SIGNIFICANT = 0.05
+"""Sign-test p-value below which the rounds' split is called a lead or a loss."""
+
+
+def sign_test(wins: int, rounds: int) -> float:
+    """Exact two-sided sign test: the chance of a split at least this uneven if each round
+    were a coin toss. ``wins`` of ``rounds`` (ties already left out)."""
+    if rounds == 0:
+        return 1.0
+    fewer = min(wins, rounds - wins)
+    tail: float = sum(math.comb(rounds, k) for k in range(fewer + 1)) / (1 << rounds)
+    return min(1.0, 2 * tail)
 
 
 def summarize_pairs(pairs: Sequence[tuple[float, float]],
@@ -118,6 +143,7 @@ def summarize_pairs(pairs: Sequence[tuple[float, float]],
         raise ValueError(f"a figure is not positive: {list(pairs)}")
     ratios = [alara / erlang for erlang, alara in pairs]
     led = sum(1 for ratio in ratios if (ratio > 1 if higher_is_better else ratio < 1))
+    lost = sum(1 for ratio in ratios if (ratio < 1 if higher_is_better else ratio > 1))
     return PairedSummary(
         rounds=len(pairs),
         median_ratio=statistics.median(ratios),
@@ -127,6 +153,7 @@ def summarize_pairs(pairs: Sequence[tuple[float, float]],
         median_alara=statistics.median(alara for _, alara in pairs),
         median_erlang=statistics.median(erlang for erlang, _ in pairs),
         higher_is_better=higher_is_better,
+        sign_p=sign_test(led, led + lost),
     )
 
 
@@ -241,8 +268,8 @@ def run_pairing(paths: list[Path], pairing: Pairing, plan: Plan,
 def markdown(results: list[dict[str, Any]]) -> str:
     """One line per pairing and row: the medians of each side, then the paired verdict."""
     lines = ["| pairing | row | alara (median) | Erlang (median) | alara ÷ Erlang, median of "
-             "paired ratios | lowest to highest ratio | rounds alara led | verdict |",
-             "|---" * 8 + "|"]
+             "paired ratios | lowest to highest ratio | rounds alara led | sign test p | verdict |",
+             "|---" * 9 + "|"]
     for result in results:
         for key, row in result["rows"].items():
             label, unit, _ = ROWS[key]
@@ -252,7 +279,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
                 f"| {cell(summary.median_alara, unit)} | {cell(summary.median_erlang, unit)} "
                 f"| {summary.median_ratio:.2f}x "
                 f"| {summary.min_ratio:.2f}x to {summary.max_ratio:.2f}x "
-                f"| {summary.led}/{summary.rounds} | {'leads' if summary.leads else 'trails'} |")
+                f"| {summary.led}/{summary.rounds} | {summary.sign_p:.2g} | {summary.verdict} |")
     return "\n".join(lines) + "\n"
 
 

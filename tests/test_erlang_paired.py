@@ -13,6 +13,7 @@ from benchmarks.erlang_paired import (
     arguments,
     markdown,
     plan_of,
+    sign_test,
     summarize_pairs,
 )
 
@@ -71,9 +72,10 @@ def test_table_has_one_line_per_pairing_and_row() -> None:
                 "rows": {"seq_p50_us": {"summary": leads}, "restart_us": {"summary": trails}}}]
     lines = markdown(results).splitlines()
     assert len(lines) == 4
+    # two rounds of two, or one of three, is no evidence either way: a tie by the sign test
     assert lines[2] == ("| alara uvloop vs Erlang +S 1 | sequential 32 B p50, 3 workers "
-                        "| 35.0 µs | 55.0 µs | 0.65x | 0.50x to 0.80x | 2/2 | leads |")
-    assert lines[3].endswith("| 1.50x | 0.50x to 2.00x | 1/3 | trails |")
+                        "| 35.0 µs | 55.0 µs | 0.65x | 0.50x to 0.80x | 2/2 | 0.5 | tie |")
+    assert lines[3].endswith("| 1.50x | 0.50x to 2.00x | 1/3 | 1 | tie |")
     assert PairedSummary(**trails).rounds == 3
 
 
@@ -83,3 +85,29 @@ def test_quick_is_small_and_explicit_sizes_win() -> None:
     assert plan_of(arguments().parse_args([])) == Plan(rounds=15, seq=3_000, kills=200)
     assert plan.size("seq_p50_us") == 100
     assert plan.size("restart_us") == 40
+
+
+@pytest.mark.parametrize(("wins", "rounds", "p"), [
+    (0, 0, 1.0),
+    (5, 10, 1.0),  # an even split: no evidence at all
+    (10, 10, 2 / 1024),  # every round: 2 x (1/2)**10
+    (0, 10, 2 / 1024),  # every round lost is as unlikely
+    (8, 10, 2 * 56 / 1024),  # P(X <= 2) = (1 + 10 + 45) / 1024, both tails
+    (1, 2, 1.0),
+])
+def test_the_sign_test_is_exact_and_two_sided(wins: int, rounds: int, p: float) -> None:
+    assert sign_test(wins, rounds) == pytest.approx(p)
+
+
+def test_a_verdict_needs_the_sign_test_not_just_the_median() -> None:
+    ahead = summarize_pairs([(10.0, 9.0)] * 12 + [(10.0, 11.0)] * 2)  # 12 of 14 rounds
+    assert ahead.sign_p < 0.05
+    assert ahead.verdict == "leads"
+    behind = summarize_pairs([(10.0, 13.0)] * 13 + [(10.0, 9.0)])
+    assert behind.verdict == "trails"
+    coin = summarize_pairs([(10.0, 9.0)] * 8 + [(10.0, 11.0)] * 7)  # median on alara's side
+    assert coin.leads
+    assert coin.verdict == "tie"
+    tied = summarize_pairs([(10.0, 10.0)] * 5 + [(10.0, 9.0)] * 2)  # equal rounds count for neither
+    assert (tied.led, tied.verdict) == (2, "tie")
+    assert tied.sign_p == pytest.approx(0.5)
