@@ -189,7 +189,7 @@ class ActorRef:
         self.id = next(_ids)
         self.shutdown_timeout = shutdown_timeout
         self._loop = loop
-        self._actor = actor
+        self._actor: Actor | None = actor  # until it ends (``_finish``)
         self._mailbox = Mailbox(mailbox_capacity, loop)
         self._state = _ALIVE
         self._exit: Exit | None = None
@@ -339,8 +339,9 @@ class ActorRef:
             self._state = _STOPPING
             # An idle actor with no ``on_stop`` of its own has nothing left that could hang:
             # it ends at its next step, so it needs no deadline (most of 10,000 stops).
-            surely_prompt = (self._mailbox.append(_STOP)
-                             and type(self._actor).on_stop is _DEFAULT_ON_STOP)
+            actor = self._actor  # alive, so still held
+            surely_prompt = (self._mailbox.append(_STOP) and actor is not None
+                             and type(actor).on_stop is _DEFAULT_ON_STOP)
         if self._exit is None and self._cancel_exit is None and not surely_prompt:
             grace = self.shutdown_timeout if timeout is None else timeout
             self._after(grace, ActorRef._stop_overdue, self, grace)
@@ -522,9 +523,12 @@ class ActorRef:
         finishing late changes nothing."""
         if self._exit is not None:
             return
-        if ran and type(self._actor).on_exit is not _DEFAULT_ON_EXIT:
+        # The ref lets go of its actor: the actor's ``ref`` points back here, and that cycle
+        # would keep both (the worker, its task, its mailbox) for the garbage collector.
+        actor, self._actor = self._actor, None
+        if ran and actor is not None and type(actor).on_exit is not _DEFAULT_ON_EXIT:
             try:
-                self._actor.on_exit(exit)
+                actor.on_exit(exit)
             except Exception as error:
                 self._loop.call_exception_handler({
                     "message": f"on_exit of actor {self.name!r} raised",

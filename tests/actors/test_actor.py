@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -373,6 +376,53 @@ async def test_kill_ends_an_idle_actor_inside_kill() -> None:
     assert told == [exit]
     assert exits == [exit]
     assert asyncio.all_tasks() == before
+
+
+@pytest.fixture
+def no_collector() -> Iterator[None]:
+    """The cyclic garbage collector off: what is freed now was freed by reference counting."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("end", ["stop", "kill", "kill_busy"])
+async def test_an_ended_actor_is_freed_without_the_garbage_collector(
+    end: str, no_collector: None
+) -> None:
+    """The actor's ``ref`` points at its ref; the ref lets go of the actor when it ends, so no
+    cycle keeps the actor, its ref, its mailbox and its task for the collector (a restart
+    loop would otherwise leave a dozen objects per restart behind, and pay for collections).
+    A graceful stop of an actor with its own ``on_stop``, or the kill of a busy one, arms a
+    deadline that holds the (now light) ref until it passes; the actor is freed at once."""
+    gate = Gate()
+    actor = Blocker(gate) if end == "kill_busy" else Echo()
+    ref = spawn(actor)
+    async with asyncio.timeout(BOUND):
+        reply = ref.ask("block" if end == "kill_busy" else "up")
+        if end == "kill_busy":
+            await gate.entered.wait()
+        else:
+            assert await reply == "up"
+        if end == "stop":
+            await ref.stop()
+        else:
+            ref.kill("test")
+            task = ref._task
+            assert task is not None
+            await asyncio.wait([task, reply])
+            del task
+    assert ref.exit is not None
+    assert isinstance(reply.exception(), ActorDiedError) if end == "kill_busy" else reply.done()
+    del reply
+    actor_probe, ref_probe = weakref.ref(actor), weakref.ref(ref)
+    del actor, ref
+    assert actor_probe() is None
+    if end == "kill":  # no deadline was armed: nothing at all holds the ref
+        assert ref_probe() is None
 
 
 async def test_spawn_uses_the_loops_task_factory_when_one_is_set() -> None:

@@ -7,6 +7,7 @@ and every wait is bounded by ``asyncio.timeout``: a hang fails the test instead 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -90,6 +91,28 @@ async def test_kill_all_workers_then_call_is_answered_by_the_restarted_pool() ->
         assert len(new) == 4
         assert not set(map(id, new)) & set(map(id, old))
         assert [child.restarts for child in net.which_children()] == [1, 1, 1, 1]
+
+
+async def test_restarts_leave_nothing_for_the_garbage_collector() -> None:
+    """A killed worker, its ref, its task and its mailbox are freed by reference counting as
+    soon as they are replaced: a restart loop (a hostile source, a chaos run) then costs no
+    cyclic garbage collections, whose pauses would fall on every caller of the loop."""
+    async with alara.create_network(3, max_restarts=1_000) as net:
+        await net.random_bytes(32)
+        gc.collect()
+        gc.disable()
+        try:
+            for round_ in range(30):
+                child_id = f"worker-{round_ % 3}"
+                old = net.supervisor.child_ref(child_id)
+                assert old is not None
+                old.kill("chaos")  # idle: replaced inside kill()
+                assert len(await net.random_bytes(32)) == 32
+            del old
+            await asyncio.sleep(0)  # the last killed task takes its final step
+            assert gc.collect() == 0
+        finally:
+            gc.enable()
 
 
 async def test_kill_all_workers_while_requests_are_in_flight() -> None:
