@@ -492,17 +492,20 @@ class ActorRef:
             return
         if self._cancel_exit is None and task is not None:
             self._cancel_exit = exit
-            task.cancel()
             if self._inflight is _UNSTARTED:
                 # Cancelled before its first step: the body (and its ``finally``) never runs,
                 # and nothing of the actor ever ran: it ends here.
+                task.cancel()
                 self._finish(exit, [], False)
             elif self._mailbox.consumer_waiting:
                 # Idle, parked in the framework's own ``take``: no code of the actor is in
                 # progress and none can run again, so the actor ends here, as an Erlang
-                # process hit by ``kill`` does. The task's ``finally`` finds it ended.
+                # process hit by ``kill`` does. Its task is woken rather than cancelled: it
+                # finds itself ended and returns, with no ``CancelledError`` to unwind.
                 self._finish(exit, [])
+                self._mailbox.append(_STOP)
             else:
+                task.cancel()
                 self._after(grace, ActorRef._abandon, self, grace)
 
     def _abandon(self, grace: float) -> None:
@@ -609,6 +612,8 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
         # A task that swallowed its cancellation leaves the loop at the next batch boundary.
         while ref._cancel_exit is None:
             batch = ref._inflight = await take()
+            if ref._cancel_exit is not None:
+                break  # killed while it waited: ended already (see ``_cancel``)
             if now is not None and batch[-1] is not _STOP and now(batch):
                 batch.clear()
                 continue

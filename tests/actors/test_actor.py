@@ -369,6 +369,7 @@ async def test_kill_ends_an_idle_actor_inside_kill() -> None:
     assert waiter.result() is exit
     task = ref._task
     assert task is not None
+    assert task.cancelling() == 0  # woken, not cancelled: no CancelledError to unwind
     async with asyncio.timeout(BOUND):
         await asyncio.wait([task])  # the task still ends, and reports nothing twice
     assert not task.cancelled()

@@ -136,6 +136,8 @@ async def test_a_slow_call_answered_later_is_forgotten_by_the_next_sweep() -> No
         await until(lambda: following in (ref._slow or {}))  # unanswered at that sweep
         assert slow not in (ref._slow or {})
         await ref.stop()
+        with pytest.raises(ActorDiedError, match="normal: stopped"):
+            await following  # never answered: the stop fails it
 
 
 async def test_a_reply_kept_for_later_still_times_out() -> None:
