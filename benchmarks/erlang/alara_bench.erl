@@ -21,6 +21,8 @@
 %%
 %%   seq N        -> seq_p50_us <median us of N sequential 32-byte requests, after a warm-up>
 %%   restart N    -> restart_us <median us of N kills>; the pool is back to 3 workers after
+%%   answer N     -> answer_us <median us of N kills, each to the replacement's first reply
+%%                   (alara_node:get_random_bytes(New, 32), the worker asked directly)>
 %%   schedulers   -> schedulers <schedulers online> (to record that `+S 1` took effect)
 %%   quit or eof  -> the pool stops and serve/1 returns
 %%
@@ -78,6 +80,10 @@ serve_command(["restart", N]) ->
     %% so the next command starts from the same state as the first.
     start_pool(?WORKERS),
     report(restart_us, median(Samples) / 1000);
+serve_command(["answer", N]) ->
+    Samples = batches(fun kill_to_answer/0, list_to_integer(N), []),
+    start_pool(?WORKERS),
+    report(answer_us, median(Samples) / 1000);
 serve_command(["schedulers"]) ->
     report(schedulers, erlang:system_info(schedulers_online));
 serve_command(Other) ->
@@ -145,12 +151,15 @@ start_time(Workers) ->
     start_pool(?WORKERS),
     Elapsed.
 
-restarts(Left, Acc) when Left =< 0 ->
-    Acc;
 restarts(Left, Acc) ->
+    batches(fun kill_one/0, Left, Acc).
+
+batches(_Kill, Left, Acc) when Left =< 0 ->
+    Acc;
+batches(Kill, Left, Acc) ->
     start_pool(?WORKERS),
-    Batch = [kill_one() || _ <- lists:seq(1, min(?BATCH, Left))],
-    restarts(Left - ?BATCH, Batch ++ Acc).
+    Batch = [Kill() || _ <- lists:seq(1, min(?BATCH, Left))],
+    batches(Kill, Left - ?BATCH, Batch ++ Acc).
 
 kill_one() ->
     Old = alara:get_nodes(),
@@ -160,11 +169,21 @@ kill_one() ->
     wait_replaced(Old),
     now_ns() - Begin.
 
+%% The same kill, timed on to the replacement's first reply.
+kill_to_answer() ->
+    Old = alara:get_nodes(),
+    [Victim | _] = Old,
+    Begin = now_ns(),
+    exit(Victim, kill),
+    New = wait_replaced(Old),
+    <<_:32/binary>> = alara_node:get_random_bytes(New, 32),
+    now_ns() - Begin.
+
 %% No event announces a restart, so this asks the supervisor until a worker that was not
-%% there before is listed and alive.
+%% there before is listed and alive; that worker.
 wait_replaced(Old) ->
     Now = alara:get_nodes(),
     case [Pid || Pid <- Now, not lists:member(Pid, Old), is_process_alive(Pid)] of
         [] -> wait_replaced(Old);
-        [_ | _] -> ok
+        [New | _] -> New
     end.
