@@ -15,6 +15,7 @@ one instance may be shared by many threads.
 
 from __future__ import annotations
 
+import math
 import random  # only to subclass random.Random, as SystemRandom does: its generator is never used
 import threading
 from collections.abc import Iterable, Iterator, MutableSequence, Sequence
@@ -36,6 +37,7 @@ _T = TypeVar("_T")
 _RECIP_BPF = 2.0**-53  # random(): 53 random bits scaled into [0, 1)
 _FLOAT_BYTES = 7  # 56 bits drawn for each float, the top 53 used
 _MAX_BATCH = 1 << 20
+_TWO_PI = 2.0 * math.pi
 
 
 class Random(random.Random):
@@ -87,12 +89,13 @@ class Random(random.Random):
 
         The inherited method makes two normal values per draw and keeps one in
         ``gauss_next``: a random value derived from the network, left in the object between
-        calls (and shared by the threads using it). Here it is dropped, so the generator
-        holds nothing between calls; each call draws afresh.
+        calls (and shared by the threads using it). Here the same Box-Muller transform makes
+        one value and never stores the other, so the generator holds nothing between calls
+        and no thread can pick up a value another thread's draw made; each call draws afresh.
         """
-        value = super().gauss(mu, sigma)
-        self.gauss_next = None
-        return value
+        angle = self.random() * _TWO_PI
+        radius = math.sqrt(-2.0 * math.log(1.0 - self.random()))
+        return mu + math.cos(angle) * radius * sigma
 
     # -- no state ----------------------------------------------------------------------------
 

@@ -125,3 +125,21 @@ def test_every_draw_comes_from_the_network_never_from_mersenne_twister(
     _EVERY_DRAW[name](generator)
     assert source.reads >= 1
     assert twister(generator) == (version, state, None)
+
+
+def test_gauss_never_leaves_a_value_for_another_call(
+    counted: tuple[alara.Random, CountingSource],
+) -> None:
+    """The inherited ``gauss`` keeps its second value in ``gauss_next`` between calls; another
+    thread could take it in the instant before it is dropped. Here it is never stored, each
+    call costs two fresh draws, and the values are normal (mean 0, variance 1 at a glance)."""
+    generator, source = counted
+    reads = source.reads
+    values = [generator.gauss(0.0, 1.0) for _ in range(2_000)]
+    assert generator.gauss_next is None
+    assert source.reads - reads >= 2 * 2_000  # two fresh draws per value: none from a cache
+    mean = sum(values) / len(values)
+    variance = sum((value - mean) ** 2 for value in values) / len(values)
+    assert abs(mean) < 0.15  # 6.7 standard errors
+    assert 0.8 < variance < 1.2
+    assert generator.gauss(10.0, 0.0) == 10.0
