@@ -82,7 +82,9 @@ def test_table_has_one_line_per_pairing_and_row() -> None:
 def test_quick_is_small_and_explicit_sizes_win() -> None:
     plan = plan_of(arguments().parse_args(["--quick", "--seq", "100"]))
     assert (plan.rounds, plan.seq, plan.kills) == (2, 100, 40)
-    assert plan_of(arguments().parse_args([])) == Plan(rounds=15, seq=3_000, kills=200)
+    assert plan_of(arguments().parse_args([])) == Plan(rounds=15, seq=3_000, kills=200, settle=0.2)
+    assert plan.settle == 0.0
+    assert plan_of(arguments().parse_args(["--settle", "0"])).settle == 0.0
     assert plan.size("seq_p50_us") == 100
     assert plan.size("restart_us") == 40
 
