@@ -1,4 +1,4 @@
-"""``python -m benchmarks.erlang_paired``: the two disputed Erlang rows, measured in pairs.
+"""``python -m benchmarks.erlang_paired``: the disputed Erlang rows, measured in pairs.
 
 ``python -m benchmarks.erlang`` runs each side as a whole process, one after the other. This
 machine has slow and fast phases that last minutes and move a median by up to 2x, so two
@@ -225,7 +225,8 @@ def alara_seq(loop: LoopKind, calls: int) -> float:
 
 
 def alara_restart(loop: LoopKind, kills: int, key: str = "restart.registry.p50") -> float:
-    """alara's p50 in µs of kill → new live child in the registry over ``kills`` kills."""
+    """alara's p50 in µs of kill → new live child in the registry over ``kills`` kills (or of
+    the restart scenario's other row ``key``)."""
     rows = measure_restart(kills, 10, loop)
     return next(row.value for row in rows if row.key == key)
 
@@ -252,6 +253,7 @@ def run_row(erlang: ErlangServer, pairing: Pairing, key: str, plan: Plan,
     """``plan.rounds`` paired bursts of row ``key``: every round's figures and their summary."""
     command, burst = BURSTS[key]
     size = plan.size(key)
+
     def settled(side: Callable[[], float]) -> Callable[[], dict[str, float]]:
         # The BEAM's schedulers spin for a while after their work runs out (busy wait, on
         # by default, part of Erlang's speed): a burst started at once would share the
@@ -279,7 +281,7 @@ def run_row(erlang: ErlangServer, pairing: Pairing, key: str, plan: Plan,
 
 def run_pairing(paths: list[Path], pairing: Pairing, plan: Plan,
                 say: Callable[[str], None]) -> dict[str, Any]:
-    """Both rows of one pairing on one ``erl``, stopped before the next pairing starts."""
+    """Every row of one pairing on one ``erl``, stopped before the next pairing starts."""
     say(f"{pairing.name}: starting erl {' '.join(pairing.flags)}".rstrip())
     with ErlangServer(paths, pairing.flags) as erlang:
         schedulers = erlang.ask("schedulers", "schedulers")
