@@ -21,8 +21,10 @@ import datetime
 import functools
 import importlib
 import importlib.metadata
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -484,10 +486,26 @@ async def _measure(peer: Peer, sizes: Sizes) -> dict[str, float]:
     return figures
 
 
+@contextmanager
+def _logging_as_found() -> Iterator[None]:
+    """Leave the root logger as it was found. A peer may configure logging for the whole
+    process (thespian's ``ActorSystem`` adds two stderr handlers at INFO to the root logger):
+    alara, which builds its lifecycle events only when someone listens, would then be timed
+    formatting and printing a crash event in the restart rows of every later repetition."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
 def _side(peer: Peer, sizes: Sizes, loop: LoopKind, failures: list[str]) -> dict[str, float]:
     """One repetition of ``peer`` on a fresh loop; a peer that fails is reported, not fatal."""
     try:
-        return run_on(loop, functools.partial(_measure, peer, sizes))
+        with _logging_as_found():
+            return run_on(loop, functools.partial(_measure, peer, sizes))
     except Exception as error:
         if isinstance(peer, (Alara, Bare)):
             raise
