@@ -18,28 +18,22 @@ from benchmarks.erlang_paired import (
 )
 
 
+def figures(summary: PairedSummary) -> tuple[float, ...]:
+    """(rounds, median ratio, lowest, highest, rounds led, median alara, median Erlang)."""
+    return (summary.rounds, summary.median_ratio, summary.min_ratio, summary.max_ratio,
+            summary.led, summary.median_alara, summary.median_erlang)
+
+
 def test_odd_number_of_rounds_takes_the_middle_ratio() -> None:
     summary = summarize_pairs([(10.0, 5.0), (10.0, 20.0), (20.0, 10.0)])  # 0.5, 2.0, 0.5
-    assert summary.rounds == 3
-    assert summary.median_ratio == pytest.approx(0.5)
-    assert summary.min_ratio == pytest.approx(0.5)
-    assert summary.max_ratio == pytest.approx(2.0)
-    assert summary.led == 2
-    assert summary.median_alara == pytest.approx(10.0)
-    assert summary.median_erlang == pytest.approx(10.0)
+    assert figures(summary) == pytest.approx((3, 0.5, 0.5, 2.0, 2, 10.0, 10.0))
     assert summary.leads
 
 
 def test_even_number_of_rounds_averages_the_two_middle_ratios() -> None:
     summary = summarize_pairs([(10.0, 8.0), (10.0, 12.0), (20.0, 10.0), (40.0, 60.0)])
     # ratios 0.8, 1.2, 0.5, 1.5: the median is (0.8 + 1.2) / 2, not either of them
-    assert summary.rounds == 4
-    assert summary.median_ratio == pytest.approx(1.0)
-    assert summary.min_ratio == pytest.approx(0.5)
-    assert summary.max_ratio == pytest.approx(1.5)
-    assert summary.led == 2
-    assert summary.median_alara == pytest.approx(11.0)
-    assert summary.median_erlang == pytest.approx(15.0)
+    assert figures(summary) == pytest.approx((4, 1.0, 0.5, 1.5, 2, 11.0, 15.0))
     assert not summary.leads  # a tie is not a lead
 
 

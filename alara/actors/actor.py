@@ -503,7 +503,7 @@ class ActorRef:
                 # process hit by ``kill`` does. Its task is woken rather than cancelled: it
                 # finds itself ended and returns, with no ``CancelledError`` to unwind.
                 self._finish(exit, [])
-                self._mailbox.append(_STOP)
+                self._mailbox.append(_STOP)  # the drained mailbox's only entry
             else:
                 task.cancel()
                 self._after(grace, ActorRef._abandon, self, grace)
@@ -612,12 +612,12 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
         # A task that swallowed its cancellation leaves the loop at the next batch boundary.
         while ref._cancel_exit is None:
             batch = ref._inflight = await take()
-            if ref._cancel_exit is not None:
-                break  # killed while it waited: ended already (see ``_cancel``)
             if now is not None and batch[-1] is not _STOP and now(batch):
                 batch.clear()
                 continue
             if batch[-1] is _STOP:
+                if ref._cancel_exit is not None:
+                    break  # killed while it waited: ended already, woken by ``_cancel``
                 batch.pop()
                 if batch:
                     await actor.handle_batch(batch)

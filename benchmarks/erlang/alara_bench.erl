@@ -75,20 +75,21 @@ serve_loop() ->
 serve_command(["seq", N]) ->
     report(seq_p50_us, median(sequential(list_to_integer(N))) / 1000);
 serve_command(["restart", N]) ->
-    Samples = restarts(list_to_integer(N), []),
-    %% The last batch may leave the supervisor near its restart limit: a fresh pool, untimed,
-    %% so the next command starts from the same state as the first.
-    start_pool(?WORKERS),
-    report(restart_us, median(Samples) / 1000);
+    serve_kills(restart_us, fun kill_one/0, N);
 serve_command(["answer", N]) ->
-    Samples = batches(fun kill_to_answer/0, list_to_integer(N), []),
-    start_pool(?WORKERS),
-    report(answer_us, median(Samples) / 1000);
+    serve_kills(answer_us, fun kill_to_answer/0, N);
 serve_command(["schedulers"]) ->
     report(schedulers, erlang:system_info(schedulers_online));
 serve_command(Other) ->
     %% One reply line per command, even a bad one, so the client never waits for nothing.
     io:format("error ~p~n", [Other]).
+
+serve_kills(Key, Kill, N) ->
+    Samples = batches(Kill, list_to_integer(N), []),
+    %% The last batch may leave the supervisor near its restart limit: a fresh pool, untimed,
+    %% so the next command starts from the same state as the first.
+    start_pool(?WORKERS),
+    report(Key, median(Samples) / 1000).
 
 report(Key, Value) when is_float(Value) ->
     io:format("~s ~.6f~n", [Key, Value]);
@@ -162,21 +163,19 @@ batches(Kill, Left, Acc) ->
     batches(Kill, Left - ?BATCH, Batch ++ Acc).
 
 kill_one() ->
-    Old = alara:get_nodes(),
-    [Victim | _] = Old,
-    Begin = now_ns(),
-    exit(Victim, kill),
-    wait_replaced(Old),
-    now_ns() - Begin.
+    timed_kill(fun(_New) -> ok end).
 
 %% The same kill, timed on to the replacement's first reply.
 kill_to_answer() ->
+    timed_kill(fun(New) -> <<_:32/binary>> = alara_node:get_random_bytes(New, 32) end).
+
+%% Kill the first worker, wait for its replacement, run Then(New): the nanoseconds it took.
+timed_kill(Then) ->
     Old = alara:get_nodes(),
     [Victim | _] = Old,
     Begin = now_ns(),
     exit(Victim, kill),
-    New = wait_replaced(Old),
-    <<_:32/binary>> = alara_node:get_random_bytes(New, 32),
+    Then(wait_replaced(Old)),
     now_ns() - Begin.
 
 %% No event announces a restart, so this asks the supervisor until a worker that was not
