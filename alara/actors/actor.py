@@ -53,6 +53,12 @@ class ExitKind(StrEnum):
 _UNSTARTED: Final[list[Any]] = []
 """``ActorRef._inflight`` until the task's first step: a task cancelled before it never runs
 its body, so its end must be told from outside."""
+_CARRIED: Final[list[Any]] = []
+"""``ActorRef._inflight`` of an actor whose task is its predecessor's, until that task reaches
+it (see ``spawn_checked``): killed before, it ends without the task, which passes it by."""
+_FREE: Final[Any] = object()
+"""``ActorRef._next`` of an actor that has ended and whose task ends cleanly: the task may
+carry the actor's successor instead of ending."""
 
 _CRASHED, _KILLED = ExitKind.CRASHED, ExitKind.KILLED  # module globals: cheaper to read
 _new_tuple = tuple.__new__
@@ -171,6 +177,7 @@ class ActorRef:
         "_loop",
         "_mailbox",
         "_monitors",
+        "_next",
         "_recent",
         "_recent_other",
         "_slow",
@@ -206,6 +213,9 @@ class ActorRef:
         self._slow: dict[asyncio.Future[Any], tuple[float, float]] | None = None
         self._check_at = _NEVER  # when the next check of ``_slow`` is due
         self._task: asyncio.Task[None] | None = None
+        # ``_FREE`` once the actor has ended and its task is free to carry a successor; then
+        # the successor's ref, if one was spawned onto it (``spawn_checked``'s ``after``).
+        self._next: Any = None
 
     def __repr__(self) -> str:
         return f"<ActorRef {self.name}#{self.id} {self._state.value}>"
@@ -497,11 +507,19 @@ class ActorRef:
                 # and nothing of the actor ever ran: it ends here.
                 task.cancel()
                 self._finish(exit, [], False)
+            elif self._inflight is _CARRIED:
+                # Its predecessor's task has not reached it yet: it ends here, and the task,
+                # which belongs to no one else, passes it by (or carries its successor).
+                self._next = _FREE
+                self._finish(exit, [], False)
             elif self._mailbox.consumer_waiting:
                 # Idle, parked in the framework's own ``take``: no code of the actor is in
                 # progress and none can run again, so the actor ends here, as an Erlang
                 # process hit by ``kill`` does. Its task is woken rather than cancelled: it
-                # finds itself ended and returns, with no ``CancelledError`` to unwind.
+                # finds itself ended and goes on to its successor or returns, with no
+                # ``CancelledError`` to unwind.
+                if not task.cancelling():
+                    self._next = _FREE
                 self._finish(exit, [])
                 self._mailbox.append(_STOP)  # the drained mailbox's only entry
             else:
@@ -596,48 +614,92 @@ def _describe(error: BaseException) -> str:
 
 
 async def _run(ref: ActorRef, actor: Actor) -> None:
-    batch: list[Envelope] = []
-    ref._inflight = batch  # the task has begun: from now on its ``finally`` tells its end
-    exit = _STOPPED
-    try:
-        behaviour = type(actor)
-        if behaviour.on_start is not _DEFAULT_ON_START:  # no coroutine made for an empty hook
-            await actor.on_start()
-        if _log.enabled_for(_INFO):
-            _log.info("actor.started", actor=ref.name, ref_id=ref.id,
-                      behaviour=behaviour.__name__)
-        take = ref._mailbox.take
-        now = (None if behaviour.handle_batch_now is _DEFAULT_HANDLE_BATCH_NOW
-               else actor.handle_batch_now)
-        # A task that swallowed its cancellation leaves the loop at the next batch boundary.
-        while ref._cancel_exit is None:
-            batch = ref._inflight = await take()
-            if now is not None and batch[-1] is not _STOP and now(batch):
-                batch.clear()
-                continue
-            if batch[-1] is _STOP:
-                if ref._cancel_exit is not None:
-                    break  # killed while it waited: ended already, woken by ``_cancel``
-                batch.pop()
-                if batch:
-                    await actor.handle_batch(batch)
+    """The actor's task: its body, then, if the actor ended cleanly and was restarted at once,
+    its successor's (see ``spawn_checked``), and so on."""
+    while True:
+        batch: list[Envelope] = []
+        ref._inflight = batch  # the task has begun: from now on its ``finally`` tells its end
+        exit = _STOPPED
+        clean = woken = False
+        try:
+            behaviour = type(actor)
+            if behaviour.on_start is not _DEFAULT_ON_START:  # no coroutine for an empty hook
+                await actor.on_start()
+            if _log.enabled_for(_INFO):
+                _log.info("actor.started", actor=ref.name, ref_id=ref.id,
+                          behaviour=behaviour.__name__)
+            take = ref._mailbox.take
+            now = (None if behaviour.handle_batch_now is _DEFAULT_HANDLE_BATCH_NOW
+                   else actor.handle_batch_now)
+            # A task that swallowed its cancellation leaves the loop at the next batch boundary.
+            while ref._cancel_exit is None:
+                batch = ref._inflight = await take()
+                if now is not None and batch[-1] is not _STOP and now(batch):
                     batch.clear()
-                if behaviour.on_stop is not _DEFAULT_ON_STOP:
-                    await actor.on_stop()
-                break
-            await actor.handle_batch(batch)
-            batch.clear()  # hold no reply (no contribution) while waiting for the next batch
-        if ref._cancel_exit is not None:
+                    continue
+                if batch[-1] is _STOP:
+                    if ref._cancel_exit is not None:
+                        woken = True  # killed while it waited: ended already, by ``_cancel``
+                        break
+                    batch.pop()
+                    if batch:
+                        await actor.handle_batch(batch)
+                        batch.clear()
+                    if behaviour.on_stop is not _DEFAULT_ON_STOP:
+                        await actor.on_stop()
+                    break
+                await actor.handle_batch(batch)
+                batch.clear()  # hold no reply (no contribution) while waiting for the next batch
+            if ref._cancel_exit is not None:
+                exit = ref._cancel_exit
+            clean = True
+        except asyncio.CancelledError:
+            if ref._cancel_exit is None:
+                exit = _CANCELLED
+                raise  # cancelled by someone else (loop teardown): let it propagate
             exit = ref._cancel_exit
-    except asyncio.CancelledError:
-        if ref._cancel_exit is None:
-            exit = _CANCELLED
-            raise  # cancelled by someone else (loop teardown): let it propagate
-        exit = ref._cancel_exit
-    except Exception as error:
-        exit = Exit(_CRASHED, _describe(error), error)
-    finally:
-        ref._finish(exit, batch)
+        except Exception as error:
+            exit = Exit(_CRASHED, _describe(error), error)
+            clean = True
+        finally:
+            task = ref._task
+            if clean and ref._next is None and task is not None and not task.cancelling():
+                ref._next = _FREE  # a supervisor told in ``_finish`` may hand this task on
+            ref._finish(exit, batch)
+        successor, ref._next = ref._next, None
+        if successor is None or successor is _FREE:
+            return
+        if not clean:
+            _orphan(successor)  # cancelled after all, from outside: no successor runs here
+            return
+        if not woken:
+            # It ended in its own step: its successor's first step waits for the next loop
+            # turn, as a new task's would, so a child that crashes as it starts cannot hold
+            # the loop through restart after restart.
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                _orphan(successor)
+                raise
+        while successor._exit is not None:  # killed before the task reached it
+            passed, successor = successor, successor._next
+            passed._next = None
+            if successor is _FREE:
+                return
+        ref, actor = successor, successor._actor
+        if task is not None:
+            task.set_name(f"alara:{ref.name}#{ref.id}")
+
+
+def _orphan(successor: Any) -> None:
+    """End the actors a task was to carry but will not (it was cancelled from outside first):
+    each ends as a task cancelled before its first step does, and a supervisor restarts it on
+    a task of its own."""
+    while successor is not None and successor is not _FREE:
+        passed, successor = successor, successor._next
+        passed._next = None
+        if passed._exit is None:
+            passed._finish(_CANCELLED, [], False)
 
 
 def spawn(
@@ -675,15 +737,26 @@ def spawn(
 
 
 def spawn_checked(loop: asyncio.AbstractEventLoop, actor: Actor, name: str,
-                  shutdown_timeout: float, mailbox_capacity: int) -> ActorRef:
+                  shutdown_timeout: float, mailbox_capacity: int,
+                  after: ActorRef | None = None) -> ActorRef:
     """``spawn`` on ``loop`` (the running one) with arguments already checked.
 
     For supervisors, whose child specs were checked when made, and who know their loop:
     ``asyncio.get_running_loop()`` is a system call (``getpid``) on Python 3.11, and a
     restart is counted in microseconds.
+
+    ``after``: the actor this one replaces. If it has just ended cleanly (a crash, a stop, a
+    kill while idle: not a cancellation) its task, about to return, runs the new actor
+    instead, from the next loop turn: a new ref and mailbox, the same ``asyncio.Task``.
+    Making a task and retiring one cost more than the rest of a restart.
     """
     ref = ActorRef(name, loop, actor, shutdown_timeout, mailbox_capacity)
     actor.ref = ref
+    if after is not None and after._next is _FREE and loop.get_task_factory() is None:
+        after._next = ref
+        ref._inflight = _CARRIED
+        ref._task = after._task
+        return ref
     task_name = f"alara:{name}#{ref.id}"
     if loop.get_task_factory() is None:
         # What ``loop.create_task`` makes when no factory is set, made directly: uvloop's

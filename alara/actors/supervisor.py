@@ -409,14 +409,15 @@ class Supervisor:
         if self._state is not _State.RUNNING:
             raise AlaraError(f"supervisor {self.name!r} is not running")
 
-    def _start_child(self, spec: ChildSpec) -> ActorRef:
+    def _start_child(self, spec: ChildSpec, after: ActorRef | None = None) -> ActorRef:
         actor = spec.factory()
         if not isinstance(actor, Actor):
             raise TypeError(f"factory of child {spec.id!r} must return an Actor, "
                             f"got {type(actor).__name__}")
         loop = self._loop
         assert loop is not None  # children start only once the supervisor has
-        ref = spawn_checked(loop, actor, spec.id, spec.shutdown_timeout, spec.mailbox_capacity)
+        ref = spawn_checked(loop, actor, spec.id, spec.shutdown_timeout, spec.mailbox_capacity,
+                            after)
         ref.monitor(self._monitor)
         entry = self._children.get(spec.id)
         if entry is None:
@@ -569,7 +570,7 @@ class Supervisor:
         """Restart ``entry``'s child after ``exit``; if its factory failed, the exit to retry
         with (counted as a crash, as OTP counts a failed start)."""
         try:
-            ref = self._start_child(entry.spec)
+            ref = self._start_child(entry.spec, entry.ref)
         except Exception as error:
             return Exit(exit.kind, f"restart failed: {type(error).__name__}", error)
         entry.restarts += 1

@@ -1,0 +1,203 @@
+"""A restarted child runs on its predecessor's task when that task ended cleanly.
+
+A crash, a stop, or a kill while idle leaves the task free; a cancellation does not. The
+replacement is still a new actor (new ref, fresh mailbox, fresh behaviour), its first step
+still comes at a later loop turn, and every path by which the task is lost first (a kill
+before it was reached, an outside cancellation) still ends every ref and restarts the child.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+import pytest
+
+from alara.actors import Actor, ChildSpec, ExitKind, OneForOneSupervisor, spawn
+from alara.actors.errors import SupervisorGaveUpError
+from tests.actors.behaviours import Blocker, Crasher, Echo, Gate
+from tests.helpers import BOUND, replaced
+
+
+async def _started(supervisor: OneForOneSupervisor, child_id: str = "c") -> Any:
+    """The child's ref once its task has taken its first step (parked on its mailbox)."""
+    ref = supervisor.child_ref(child_id)
+    assert ref is not None
+    async with asyncio.timeout(BOUND):
+        assert await ref.ask("ready") == "ready"
+    return ref
+
+
+async def test_a_child_killed_while_idle_is_replaced_on_its_own_task() -> None:
+    supervisor = OneForOneSupervisor([ChildSpec("c", Echo)], max_restarts=100)
+    await supervisor.start()
+    try:
+        old = await _started(supervisor)
+        task = old._task
+        old.kill("test")
+        new = supervisor.child_ref("c")
+        assert new is not None
+        assert new is not old
+        assert old.exit is not None
+        assert old.exit.kind is ExitKind.KILLED
+        assert new._task is task  # the same asyncio task carries the new actor
+        assert new._mailbox is not old._mailbox
+        async with asyncio.timeout(BOUND):
+            assert await new.ask("hello") == "hello"
+        assert task is not None
+        assert not task.done()
+        assert task.get_name() == f"alara:c#{new.id}"  # renamed when it took the new actor up
+    finally:
+        await supervisor.stop()
+    assert task.done()
+    assert not task.cancelled()
+
+
+async def test_a_crashed_child_is_replaced_on_its_own_task() -> None:
+    supervisor = OneForOneSupervisor([ChildSpec("c", Crasher)], max_restarts=100)
+    await supervisor.start()
+    try:
+        old = await _started(supervisor)
+        async with asyncio.timeout(BOUND):
+            crash = old.ask("crash")
+            await asyncio.gather(crash, return_exceptions=True)
+            new = await replaced(supervisor, "c", old)
+            assert await new.ask(1) == 1
+        assert old.exit is not None
+        assert old.exit.kind is ExitKind.CRASHED
+        assert new._task is old._task
+    finally:
+        await supervisor.stop()
+
+
+async def test_a_child_killed_while_busy_gets_a_task_of_its_own() -> None:
+    # A cancelled task carries nothing: its cancellation count would follow the new actor.
+    gate = Gate()
+    supervisor = OneForOneSupervisor([ChildSpec("c", lambda: Blocker(gate))], max_restarts=100)
+    await supervisor.start()
+    try:
+        old = await _started(supervisor)
+        async with asyncio.timeout(BOUND):
+            blocked = old.ask("block")
+            await gate.entered.wait()
+            old.kill("test")
+            new = await replaced(supervisor, "c", old)
+            assert await new.ask(2) == 2
+            await asyncio.gather(blocked, return_exceptions=True)
+        assert new._task is not old._task
+        assert old._task is not None
+        assert old._task.done()
+    finally:
+        await supervisor.stop()
+
+
+async def test_children_killed_before_the_task_reached_them_are_passed_by() -> None:
+    supervisor = OneForOneSupervisor([ChildSpec("c", Echo)], max_restarts=100)
+    await supervisor.start()
+    try:
+        first = await _started(supervisor)
+        killed = [first]
+        for _ in range(3):  # each replacement killed before its first step
+            ref = supervisor.child_ref("c")
+            assert ref is not None
+            ref.kill("again")
+            killed.append(ref)
+        last = supervisor.child_ref("c")
+        assert last is not None
+        assert last not in killed
+        async with asyncio.timeout(BOUND):
+            assert await last.ask("x") == "x"
+        assert last._task is first._task
+        for ref in killed:
+            assert ref.exit is not None
+            assert ref.exit.kind is ExitKind.KILLED
+    finally:
+        await supervisor.stop()
+
+
+async def test_a_task_cancelled_before_it_reaches_the_new_child_ends_it_and_it_restarts() -> None:
+    supervisor = OneForOneSupervisor([ChildSpec("c", Echo)], max_restarts=100)
+    await supervisor.start()
+    try:
+        old = await _started(supervisor)
+        old.kill("test")
+        carried = supervisor.child_ref("c")
+        assert carried is not None
+        assert carried._task is old._task
+        assert old._task is not None
+        old._task.cancel()  # someone else cancels the task before it wakes
+        async with asyncio.timeout(BOUND):
+            exit = await carried.wait()
+            assert exit.kind is ExitKind.SHUTDOWN
+            new = await replaced(supervisor, "c", carried)
+            assert await new.ask(3) == 3
+        assert new._task is not old._task  # the cancelled task carried nothing
+    finally:
+        async with asyncio.timeout(BOUND):
+            await supervisor.stop()
+
+
+async def test_a_child_that_crashes_as_it_starts_yields_between_restarts() -> None:
+    # The restart happens inside the crashing step, but the successor's first step waits for
+    # the next loop turn: other tasks run between restarts.
+    ticks = 0
+    seen: list[int] = []
+
+    class CrashOnStart(Actor):
+        async def on_start(self) -> None:
+            seen.append(ticks)
+            raise RuntimeError("cannot start")
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticking = asyncio.get_running_loop().create_task(ticker())
+    supervisor = OneForOneSupervisor([ChildSpec("c", CrashOnStart)], max_restarts=20)
+    await supervisor.start()
+    try:
+        with pytest.raises(SupervisorGaveUpError):
+            async with asyncio.timeout(BOUND):
+                await supervisor.wait()
+    finally:
+        ticking.cancel()
+    assert len(seen) == 21  # the first start and 20 restarts
+    assert all(later > earlier for earlier, later in itertools.pairwise(seen))
+
+
+async def test_a_loop_with_a_task_factory_gets_a_task_per_restart() -> None:
+    loop = asyncio.get_running_loop()
+    made: list[asyncio.Task[Any]] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        made.append(task)
+        return task
+
+    loop.set_task_factory(factory)
+    try:
+        supervisor = OneForOneSupervisor([ChildSpec("c", Echo)], max_restarts=100)
+        await supervisor.start()
+        old = await _started(supervisor)
+        old.kill("test")
+        new = supervisor.child_ref("c")
+        assert new is not None
+        assert new._task is not old._task
+        assert new._task in made
+        await supervisor.stop()
+    finally:
+        loop.set_task_factory(None)
+
+
+async def test_an_unsupervised_actor_that_crashes_ends_its_task() -> None:
+    ref = spawn(Crasher())
+    async with asyncio.timeout(BOUND):
+        await asyncio.gather(ref.ask("crash"), return_exceptions=True)
+        await ref.wait()
+        assert ref._task is not None
+        await ref._task
+    assert ref._task.done()
+    assert ref._task.exception() is None
