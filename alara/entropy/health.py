@@ -194,8 +194,12 @@ class HealthTests:
         self._last = end
         # APT: the window's first sample must not fill ``apt_cutoff`` of its 512 slots.
         seen = self._apt_seen
-        if seen and seen + n < APT_WINDOW:  # the common case: data falls inside one window
-            count = self._apt_count + data.count(self._apt_ref)
+        if seen + n < APT_WINDOW:  # the common case: data falls inside one window
+            if seen:
+                count = self._apt_count + data.count(self._apt_ref)
+            else:  # a window starts with data (a worker's first read, say)
+                self._apt_ref = first
+                count = data.count(first)
             if count >= self._apt_cutoff:
                 raise self._apt_failure()
             self._apt_seen, self._apt_count = seen + n, count

@@ -241,7 +241,10 @@ class Network(SecretsVocabulary):
             max_restarts=max_restarts,
             period=period,
             name="alara.network",
-            on_child_exit=self._on_child_exit,
+            # Without a cluster the quarantine alone judges: asked directly, one call less
+            # per restart.
+            on_child_exit=(self._quarantine.on_exit if self._cluster is None
+                           else self._on_child_exit),
         )
         self._collector = Collector(self._supervisor, self._policy, configured=size,
                                     busy_since=self._busy_since, missing=self._missing)
