@@ -10,7 +10,7 @@ SOAK_SECONDS ?= 60
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py alara/entropy/_accel.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,bench,ray]'
@@ -97,4 +97,4 @@ randtest-quick: install
 	$(BIN)/python -m tests.reliability.randtest --quick
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build alara/entropy/*.so

@@ -22,10 +22,12 @@ current window's reference sample): no buffer of old entropy lingers in a worker
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from alara.actors.validation import check_int, check_real
+from alara.entropy.accel import NativeHealthTests
 from alara.errors import HealthTestError
 
 __all__ = [
@@ -55,6 +57,7 @@ STARTUP_SAMPLES = 1024
 
 _from_bytes = int.from_bytes
 _new_tests = object.__new__
+_NativeTests = NativeHealthTests
 _MAX_RCT_CUTOFF = 1 << 16  # above any policy's cutoff (25601 at H = 0.01, alpha = 2**-256)
 
 
@@ -124,8 +127,11 @@ class HealthPolicy:
         object.__setattr__(self, "rct_cutoff", rct_cutoff(min_entropy, alpha))
         object.__setattr__(self, "apt_cutoff", apt_cutoff(min_entropy, alpha))
 
-    def __call__(self) -> HealthTests:
-        """Fresh test state for one worker."""
+    def __call__(self) -> Callable[[bytes], None]:
+        """Fresh test state for one worker: the C twin of ``HealthTests`` where it is built
+        (``alara.entropy.accel``), else a ``HealthTests``."""
+        if _NativeTests is not None:
+            return _NativeTests(self.rct_cutoff, self.apt_cutoff)
         # The cutoffs were checked when the policy was made: a restart skips the checks.
         tests = _new_tests(HealthTests)
         tests._start(self.rct_cutoff, self.apt_cutoff)

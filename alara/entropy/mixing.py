@@ -34,6 +34,7 @@ from collections.abc import Iterator, Sequence
 from struct import Struct
 
 from alara.actors.validation import check_int
+from alara.entropy.accel import native_frame
 
 __all__ = [
     "EXPAND_BLOCK",
@@ -61,6 +62,7 @@ EXPAND_BLOCK = 1 << 18
 """Largest output made by one SHAKE256 call (256 KiB, about 1.5 ms of loop time here)."""
 
 _sha3_256 = hashlib.sha3_256
+_frame = native_frame
 _U64 = Struct(">Q")
 _pack = _U64.pack
 _HEAD = Struct(f">{len(EXTRACT_TAG)}sQQ")  # EXTRACT_TAG || u64(n) || u64(count)
@@ -95,6 +97,10 @@ def _check_contributions(contributions: Sequence[bytes | bytearray]) -> int:
 
 def _encode(contributions: Sequence[bytes | bytearray], n: int) -> bytes:
     """The injective encoding, checking the contributions in the same pass (the hot path)."""
+    if _frame is not None:  # the C twin of the list-of-equal-bytes case below, or None
+        framed = _frame(EXTRACT_TAG, contributions, n)
+        if framed is not None:
+            return framed
     if type(contributions) is not list:
         _check_contributions(contributions)
     elif contributions:

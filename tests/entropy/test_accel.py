@@ -1,0 +1,152 @@
+"""The C twins (``alara.entropy._accel``) against their pure-Python references.
+
+The health tests must reject the same block with the same message and keep the same state
+after every block they pass; the encoding must be byte for byte the same. CI builds the C
+module, so a build that silently fell back to pure Python fails here rather than going
+unnoticed (set ``ALARA_PURE_PYTHON=1`` to test a pure-Python install on purpose).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alara.entropy import accel, mixing
+from alara.entropy.health import APT_WINDOW, DEFAULT_HEALTH, HealthPolicy, HealthTests
+from alara.errors import HealthTestError
+
+PURE = os.environ.get("ALARA_PURE_PYTHON", "") not in ("", "0")
+needs_native = pytest.mark.skipif(PURE, reason="ALARA_PURE_PYTHON is set: testing pure Python")
+
+
+def test_the_c_module_is_built_and_in_use() -> None:
+    if PURE:
+        assert not accel.ACCELERATED
+        return
+    assert accel.ACCELERATED, (
+        "alara.entropy._accel was not built: install a C compiler and the Python headers "
+        "and reinstall, or set ALARA_PURE_PYTHON=1 to test the pure-Python twins on purpose")
+    assert type(DEFAULT_HEALTH()) is accel.NativeHealthTests
+
+
+def _python_state(tests: HealthTests) -> tuple[int, int, int, int, int]:
+    return (tests._last, tests._rct_run, tests._apt_ref, tests._apt_seen, tests._apt_count)
+
+
+def _outcome(check: Callable[[bytes], None], block: bytes) -> str | None:
+    try:
+        check(block)
+    except HealthTestError as error:
+        return str(error)
+    return None
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> list[bytes]:
+    """Blocks over a small alphabet with runs, of sizes around the window, so both tests
+    pass and fail, at block boundaries and inside blocks."""
+    alphabet = draw(st.integers(1, 20))
+    run = draw(st.integers(1, 12))
+    blocks = []
+    for _ in range(draw(st.integers(1, 10))):
+        values = draw(st.lists(st.integers(0, alphabet - 1), max_size=1200 // run))
+        blocks.append(bytes(v for v in values for _ in range(run)))
+    return blocks
+
+
+@needs_native
+@settings(max_examples=400, deadline=None)
+@given(blocks=streams(), rct=st.integers(2, 60), apt=st.integers(2, APT_WINDOW + 1))
+def test_the_c_health_tests_are_the_python_ones(blocks: list[bytes], rct: int, apt: int) -> None:
+    assert accel.NativeHealthTests is not None
+    native, python = accel.NativeHealthTests(rct, apt), HealthTests(rct, apt)
+    assert repr(native) == repr(python)
+    for block in blocks:
+        expected = _outcome(python, block)
+        assert _outcome(native, block) == expected
+        if expected is not None:
+            break
+        assert native._state() == _python_state(python)
+
+
+@needs_native
+def test_the_c_health_tests_take_any_bytes_like_block_and_refuse_the_rest() -> None:
+    assert accel.NativeHealthTests is not None
+    tests = accel.NativeHealthTests(11, 78)
+    tests(bytearray(b"ab"))
+    tests(memoryview(b"cd"))
+    assert tests._state()[0] == ord("d")
+    with pytest.raises(TypeError):
+        tests("text")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        tests()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        tests(b"a", b"b")  # type: ignore[call-arg]
+    for rct, apt in ((1, 10), (5, APT_WINDOW + 2), (10**12, 10), (11, 1)):
+        with pytest.raises((ValueError, OverflowError)):
+            accel.NativeHealthTests(rct, apt)
+
+
+@needs_native
+def test_a_policy_gives_fresh_c_state_with_its_cutoffs() -> None:
+    policy = HealthPolicy(min_entropy=2.0)
+    first, second = policy(), policy()
+    assert first is not second
+    assert repr(first) == repr(HealthTests(policy.rct_cutoff, policy.apt_cutoff))
+
+
+def _python_encoding(contributions: Sequence[bytes | bytearray], n: int) -> bytes:
+    saved = mixing._frame
+    mixing._frame = None
+    try:
+        return mixing.encode_contributions(contributions, n)
+    finally:
+        mixing._frame = saved
+
+
+@needs_native
+@settings(max_examples=200, deadline=None)
+@given(size=st.integers(0, 80), count=st.integers(1, 6), n=st.integers(0, 1 << 30),
+       seed=st.binary(min_size=1, max_size=8))
+def test_the_c_encoding_is_the_python_one(size: int, count: int, n: int, seed: bytes) -> None:
+    assert accel.native_frame is not None
+    contributions = [(seed * (size // len(seed) + 1))[:size] for _ in range(count)]
+    contributions[-1] = bytes(reversed(contributions[-1]))
+    framed = accel.native_frame(mixing.EXTRACT_TAG, contributions, n)
+    assert framed == _python_encoding(contributions, n)
+    assert mixing.encode_contributions(contributions, n) == framed
+
+
+@needs_native
+def test_the_c_encoding_leaves_every_other_shape_to_python() -> None:
+    frame = accel.native_frame
+    assert frame is not None
+    tag = mixing.EXTRACT_TAG
+    assert frame(tag, [], 32) is None
+    assert frame(tag, [b"ab", b"abc"], 32) is None  # lengths differ
+    assert frame(tag, [b"ab", bytearray(b"cd")], 32) is None
+    assert frame(tag, (b"ab", b"cd"), 32) is None  # not a list
+    assert frame(tag, [b"ab"], -1) is None
+    with pytest.raises(TypeError):
+        frame(tag, [b"ab"])  # type: ignore[call-arg]
+    odd_shapes: list[Sequence[bytes | bytearray]] = [
+        [b"ab", b"abc"], [b"ab", bytearray(b"cd")], (b"ab", b"cd")]
+    for odd in odd_shapes:
+        assert mixing.encode_contributions(odd, 5) == _python_encoding(odd, 5)
+
+
+def test_alara_runs_on_pure_python_when_asked() -> None:
+    code = ("import asyncio, alara; from alara.entropy import accel; "
+            "assert not accel.ACCELERATED; "
+            "print(len(asyncio.run(alara.random_bytes(32))))")
+    env = {**os.environ, "ALARA_PURE_PYTHON": "1"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "32"
