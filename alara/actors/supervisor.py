@@ -624,8 +624,17 @@ class Supervisor:
 
     def _finish(self) -> None:
         self._state = _State.STOPPED
+        # Two cycles would keep a stopped supervisor for the garbage collector: its shared
+        # monitor (a bound method it holds) and its cancelled task (whose error's traceback
+        # holds the task's frame, which holds the supervisor).
+        self._monitor = _ignore_exit
+        self._task = None
         self._notify()
         self._done.set()
+
+
+def _ignore_exit(ref: ActorRef, exit: Exit) -> None:
+    """A stopped supervisor's monitor: it starts nothing any more, so an exit is no news."""
 
 
 def _loop_clock(loop: asyncio.AbstractEventLoop | None) -> Clock:

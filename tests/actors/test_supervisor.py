@@ -7,6 +7,7 @@ import gc
 import itertools
 import math
 import warnings
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
@@ -822,3 +823,26 @@ def test_a_supervisor_left_running_at_the_end_of_asyncio_run_restarts_nothing() 
         gc.collect()
     assert len(started) == 2
     assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []
+
+
+async def test_a_stopped_supervisor_is_freed_without_the_garbage_collector() -> None:
+    """Stopping ends every cycle through the supervisor (its shared monitor is a bound method
+    it holds), so an owner that drops it frees it, its children and their tasks at once."""
+    supervisor = OneForOneSupervisor([ChildSpec(f"c{i}", Echo) for i in range(3)])
+    await supervisor.start()
+    refs = [supervisor.child_ref(f"c{i}") for i in range(3)]
+    async with asyncio.timeout(BOUND):
+        for ref in refs:
+            assert ref is not None
+            assert await ref.ask("up") == "up"
+        await supervisor.stop()
+        await asyncio.sleep(0)  # the supervising task takes its last step
+    del ref, refs
+    gc.collect()
+    gc.disable()
+    try:
+        probe = weakref.ref(supervisor)
+        del supervisor
+        assert probe() is None
+    finally:
+        gc.enable()
