@@ -684,7 +684,7 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
         while successor._exit is not None:  # killed before the task reached it
             passed, successor = successor, successor._next
             passed._next = None
-            if successor is _FREE:
+            if successor is None or successor is _FREE:
                 return
         ref, actor = successor, successor._actor
         if task is not None:
