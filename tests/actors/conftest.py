@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 
 
@@ -34,3 +39,22 @@ def no_loop_errors(no_loop_errors: None) -> None:
 
     A crash that escapes its actor is only logged by the loop; here it fails the test.
     """
+
+
+@contextmanager
+def recording_task_factory() -> Iterator[list[asyncio.Task[Any]]]:
+    """Install a task factory on the running loop that records every task it makes; the
+    list of them while it is installed, and the loop without a factory afterwards."""
+    loop = asyncio.get_running_loop()
+    made: list[asyncio.Task[Any]] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
+        task = asyncio.Task(coro, loop=loop, **options)
+        made.append(task)
+        return task
+
+    loop.set_task_factory(factory)
+    try:
+        yield made
+    finally:
+        loop.set_task_factory(None)

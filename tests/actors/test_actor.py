@@ -14,6 +14,7 @@ import pytest
 from alara.actors import Actor, ActorRef, Exit, ExitKind, spawn
 from alara.actors.errors import ActorDiedError, AlaraError, CallTimeoutError
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, Recorder
+from tests.actors.conftest import recording_task_factory
 from tests.helpers import BOUND
 
 
@@ -427,23 +428,11 @@ async def test_an_ended_actor_is_freed_without_the_garbage_collector(
 
 
 async def test_spawn_uses_the_loops_task_factory_when_one_is_set() -> None:
-    loop = asyncio.get_running_loop()
-    made: list[asyncio.Task[Any]] = []
-
-    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
-        task = asyncio.Task(coro, loop=loop, **options)
-        made.append(task)
-        return task
-
     plain = spawn(Echo(), name="plain")
     assert plain._task is not None
     assert plain._task.get_name() == f"alara:plain#{plain.id}"
-    assert made == []
-    loop.set_task_factory(factory)
-    try:
+    with recording_task_factory() as made:
         ref = spawn(Echo(), name="custom")
-    finally:
-        loop.set_task_factory(None)
     assert made == [ref._task]
     assert made[0].get_name() == f"alara:custom#{ref.id}"  # named by the loop, after
     async with asyncio.timeout(BOUND):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,7 +18,18 @@ import pytest
 from alara.actors import Actor, ChildSpec, ExitKind, OneForOneSupervisor, spawn
 from alara.actors.errors import SupervisorGaveUpError
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate
+from tests.actors.conftest import recording_task_factory
 from tests.helpers import BOUND, replaced
+
+
+@pytest.fixture
+async def supervisor() -> AsyncIterator[OneForOneSupervisor]:
+    """A running one-for-one supervisor of one ``Echo`` child, ``"c"``; stopped after."""
+    started = OneForOneSupervisor([ChildSpec("c", Echo)], max_restarts=100)
+    await started.start()
+    yield started
+    async with asyncio.timeout(BOUND):
+        await started.stop()
 
 
 async def _started(supervisor: OneForOneSupervisor, child_id: str = "c") -> Any:
@@ -29,26 +41,25 @@ async def _started(supervisor: OneForOneSupervisor, child_id: str = "c") -> Any:
     return ref
 
 
-async def test_a_child_killed_while_idle_is_replaced_on_its_own_task() -> None:
-    supervisor = OneForOneSupervisor([ChildSpec("c", Echo)], max_restarts=100)
-    await supervisor.start()
-    try:
-        old = await _started(supervisor)
-        task = old._task
-        old.kill("test")
-        new = supervisor.child_ref("c")
-        assert new is not None
-        assert new is not old
-        assert old.exit is not None
-        assert old.exit.kind is ExitKind.KILLED
-        assert new._task is task  # the same asyncio task carries the new actor
-        assert new._mailbox is not old._mailbox
-        async with asyncio.timeout(BOUND):
-            assert await new.ask("hello") == "hello"
-        assert task is not None
-        assert not task.done()
-        assert task.get_name() == f"alara:c#{new.id}"  # renamed when it took the new actor up
-    finally:
+async def test_a_child_killed_while_idle_is_replaced_on_its_own_task(
+    supervisor: OneForOneSupervisor,
+) -> None:
+    old = await _started(supervisor)
+    task = old._task
+    old.kill("test")
+    new = supervisor.child_ref("c")
+    assert new is not None
+    assert new is not old
+    assert old.exit is not None
+    assert old.exit.kind is ExitKind.KILLED
+    assert new._task is task  # the same asyncio task carries the new actor
+    assert new._mailbox is not old._mailbox
+    async with asyncio.timeout(BOUND):
+        assert await new.ask("hello") == "hello"
+    assert task is not None
+    assert not task.done()
+    assert task.get_name() == f"alara:c#{new.id}"  # renamed when it took the new actor up
+    async with asyncio.timeout(BOUND):
         await supervisor.stop()
     assert task.done()
     assert not task.cancelled()
@@ -92,50 +103,43 @@ async def test_a_child_killed_while_busy_gets_a_task_of_its_own() -> None:
         await supervisor.stop()
 
 
-async def test_children_killed_before_the_task_reached_them_are_passed_by() -> None:
-    supervisor = OneForOneSupervisor([ChildSpec("c", Echo)], max_restarts=100)
-    await supervisor.start()
-    try:
-        first = await _started(supervisor)
-        killed = [first]
-        for _ in range(3):  # each replacement killed before its first step
-            ref = supervisor.child_ref("c")
-            assert ref is not None
-            ref.kill("again")
-            killed.append(ref)
-        last = supervisor.child_ref("c")
-        assert last is not None
-        assert last not in killed
-        async with asyncio.timeout(BOUND):
-            assert await last.ask("x") == "x"
-        assert last._task is first._task
-        for ref in killed:
-            assert ref.exit is not None
-            assert ref.exit.kind is ExitKind.KILLED
-    finally:
-        await supervisor.stop()
+async def test_children_killed_before_the_task_reached_them_are_passed_by(
+    supervisor: OneForOneSupervisor,
+) -> None:
+    first = await _started(supervisor)
+    killed = [first]
+    for _ in range(3):  # each replacement killed before its first step
+        ref = supervisor.child_ref("c")
+        assert ref is not None
+        ref.kill("again")
+        killed.append(ref)
+    last = supervisor.child_ref("c")
+    assert last is not None
+    assert last not in killed
+    async with asyncio.timeout(BOUND):
+        assert await last.ask("x") == "x"
+    assert last._task is first._task
+    for ref in killed:
+        assert ref.exit is not None
+        assert ref.exit.kind is ExitKind.KILLED
 
 
-async def test_a_task_cancelled_before_it_reaches_the_new_child_ends_it_and_it_restarts() -> None:
-    supervisor = OneForOneSupervisor([ChildSpec("c", Echo)], max_restarts=100)
-    await supervisor.start()
-    try:
-        old = await _started(supervisor)
-        old.kill("test")
-        carried = supervisor.child_ref("c")
-        assert carried is not None
-        assert carried._task is old._task
-        assert old._task is not None
-        old._task.cancel()  # someone else cancels the task before it wakes
-        async with asyncio.timeout(BOUND):
-            exit = await carried.wait()
-            assert exit.kind is ExitKind.SHUTDOWN
-            new = await replaced(supervisor, "c", carried)
-            assert await new.ask(3) == 3
-        assert new._task is not old._task  # the cancelled task carried nothing
-    finally:
-        async with asyncio.timeout(BOUND):
-            await supervisor.stop()
+async def test_a_task_cancelled_before_it_reaches_the_new_child_ends_it_and_it_restarts(
+    supervisor: OneForOneSupervisor,
+) -> None:
+    old = await _started(supervisor)
+    old.kill("test")
+    carried = supervisor.child_ref("c")
+    assert carried is not None
+    assert carried._task is old._task
+    assert old._task is not None
+    old._task.cancel()  # someone else cancels the task before it wakes
+    async with asyncio.timeout(BOUND):
+        exit = await carried.wait()
+        assert exit.kind is ExitKind.SHUTDOWN
+        new = await replaced(supervisor, "c", carried)
+        assert await new.ask(3) == 3
+    assert new._task is not old._task  # the cancelled task carried nothing
 
 
 async def test_a_child_that_crashes_as_it_starts_yields_between_restarts() -> None:
@@ -169,16 +173,7 @@ async def test_a_child_that_crashes_as_it_starts_yields_between_restarts() -> No
 
 
 async def test_a_loop_with_a_task_factory_gets_a_task_per_restart() -> None:
-    loop = asyncio.get_running_loop()
-    made: list[asyncio.Task[Any]] = []
-
-    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
-        task = asyncio.Task(coro, loop=loop, **kwargs)
-        made.append(task)
-        return task
-
-    loop.set_task_factory(factory)
-    try:
+    with recording_task_factory() as made:
         supervisor = OneForOneSupervisor([ChildSpec("c", Echo)], max_restarts=100)
         await supervisor.start()
         old = await _started(supervisor)
@@ -188,8 +183,6 @@ async def test_a_loop_with_a_task_factory_gets_a_task_per_restart() -> None:
         assert new._task is not old._task
         assert new._task in made
         await supervisor.stop()
-    finally:
-        loop.set_task_factory(None)
 
 
 async def test_an_unsupervised_actor_that_crashes_ends_its_task() -> None:

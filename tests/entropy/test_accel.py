@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from alara.entropy import accel, mixing
 from alara.entropy.health import APT_WINDOW, DEFAULT_HEALTH, HealthPolicy, HealthTests
 from alara.errors import HealthTestError
+from tests.entropy.streams import low_entropy_blocks
 
 PURE = os.environ.get("ALARA_PURE_PYTHON", "") not in ("", "0")
 needs_native = pytest.mark.skipif(PURE, reason="ALARA_PURE_PYTHON is set: testing pure Python")
@@ -47,22 +48,10 @@ def _outcome(check: Callable[[bytes], None], block: bytes) -> str | None:
     return None
 
 
-@st.composite
-def streams(draw: st.DrawFn) -> list[bytes]:
-    """Blocks over a small alphabet with runs, of sizes around the window, so both tests
-    pass and fail, at block boundaries and inside blocks."""
-    alphabet = draw(st.integers(1, 20))
-    run = draw(st.integers(1, 12))
-    blocks = []
-    for _ in range(draw(st.integers(1, 10))):
-        values = draw(st.lists(st.integers(0, alphabet - 1), max_size=1200 // run))
-        blocks.append(bytes(v for v in values for _ in range(run)))
-    return blocks
-
-
 @needs_native
 @settings(max_examples=400, deadline=None)
-@given(blocks=streams(), rct=st.integers(2, 60), apt=st.integers(2, APT_WINDOW + 1))
+@given(blocks=low_entropy_blocks(alphabet=20, run=12, blocks=10, block_bytes=1200),
+       rct=st.integers(2, 60), apt=st.integers(2, APT_WINDOW + 1))
 def test_the_c_health_tests_are_the_python_ones(blocks: list[bytes], rct: int, apt: int) -> None:
     assert accel.NativeHealthTests is not None
     native, python = accel.NativeHealthTests(rct, apt), HealthTests(rct, apt)

@@ -44,6 +44,7 @@ from alara.testing.sources import (
     PatternSource,
 )
 from tests.entropy.recording import RecordingSource
+from tests.entropy.streams import low_entropy_blocks
 
 Logs = list[MutableMapping[str, Any]]
 
@@ -98,18 +99,6 @@ def block_of(blocks: Sequence[bytes], sample: int | None) -> int | None:
         if sample < end:
             return index
     raise AssertionError("sample index beyond the stream")
-
-
-@st.composite
-def low_entropy_blocks(draw: st.DrawFn) -> list[bytes]:
-    """Blocks over a small alphabet, often with long runs, so both tests fail and pass."""
-    alphabet = draw(st.integers(1, 12))
-    run_length = draw(st.integers(1, 8))
-    blocks = []
-    for _ in range(draw(st.integers(1, 12))):
-        values = draw(st.lists(st.integers(0, alphabet - 1), max_size=400 // run_length))
-        blocks.append(bytes(v for v in values for _ in range(run_length)))
-    return blocks
 
 
 @settings(max_examples=300, deadline=None)
