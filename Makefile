@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
 
 .PHONY: install test lint demo bench bench-quick bench-peers bench-erlang bench-erlang-paired soak randtest randtest-quick clean
-.PHONY: bench-looplag bench-sync demo-ray bench-ray test-matrix
+.PHONY: bench-looplag bench-sync demo-ray bench-ray test-matrix test-pure
 
 install: $(STAMP)
 
@@ -22,6 +22,11 @@ lint: install
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The entropy tests once more on the pure-Python twins of the C module (alara.entropy.accel),
+# which every install without a C compiler runs.
+test-pure: install
+	ALARA_PURE_PYTHON=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/entropy
 
 # The suite (without the Ray tests) under each other Python found: `python3.12`, `python3.13`
 # on PATH or under pyenv. One venv per version (.venv-3.12, ...); a version not found is

@@ -94,10 +94,7 @@ class Quarantine:
 
     def on_exit(self, worker: str, exit: Exit) -> bool:
         """Record a failure; ``False`` (do not restart) when it is one too many."""
-        kind = exit.kind  # ``is_source_failure``, inlined: asked at every restart
-        if self.after is None or not (
-            kind is _CRASHED or (kind is _KILLED and exit.reason.startswith(HANG_REASON))
-        ):
+        if self.after is None or not is_source_failure(exit):
             return True
         now = self._clock()
         times = self._failures.setdefault(worker, deque())
