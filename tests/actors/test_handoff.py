@@ -194,3 +194,19 @@ async def test_an_unsupervised_actor_that_crashes_ends_its_task() -> None:
         await ref._task
     assert ref._task.done()
     assert ref._task.exception() is None
+
+
+async def test_a_supervisor_stopped_right_after_a_kill_stops_the_replacement_at_once() -> None:
+    # The replacement has not run yet when the stop reaches it: its task still ends it
+    # gracefully at its first look at the mailbox, long before its shutdown timeout.
+    supervisor = OneForOneSupervisor([ChildSpec("c", Echo, shutdown_timeout=60.0)])
+    await supervisor.start()
+    old = await _started(supervisor)
+    old.kill("test")
+    carried = supervisor.child_ref("c")
+    assert carried is not None
+    assert carried._task is old._task
+    async with asyncio.timeout(BOUND):  # far below the 60 s a missed stop would take
+        await supervisor.stop()
+    assert carried.exit is not None
+    assert carried.exit.kind is ExitKind.NORMAL
