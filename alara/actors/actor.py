@@ -607,6 +607,7 @@ _DEFAULT_ON_STOP: Final = Actor.on_stop
 _DEFAULT_ON_EXIT: Final = Actor.on_exit
 _STOPPED: Final = Exit(ExitKind.NORMAL, "stopped")
 _CANCELLED: Final = Exit(ExitKind.SHUTDOWN, "cancelled")
+_ORPHANED: Final = Exit(ExitKind.KILLED, "orphaned: the task that was to run it was cancelled")
 
 
 def _describe(error: BaseException) -> str:
@@ -624,14 +625,16 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
         clean = woken = False
         try:
             behaviour = type(actor)
+            # Looked up first: on a carried task they replace the ended actor's, which they
+            # would otherwise keep alive through this one's ``on_start``.
+            take = ref._mailbox.take
+            now = (None if behaviour.handle_batch_now is _DEFAULT_HANDLE_BATCH_NOW
+                   else actor.handle_batch_now)
             if behaviour.on_start is not _DEFAULT_ON_START:  # no coroutine for an empty hook
                 await actor.on_start()
             if _log.enabled_for(_INFO):
                 _log.info("actor.started", actor=ref.name, ref_id=ref.id,
                           behaviour=behaviour.__name__)
-            take = ref._mailbox.take
-            now = (None if behaviour.handle_batch_now is _DEFAULT_HANDLE_BATCH_NOW
-                   else actor.handle_batch_now)
             # A task that swallowed its cancellation leaves the loop at the next batch boundary.
             while ref._cancel_exit is None:
                 batch = ref._inflight = await take()
@@ -685,6 +688,7 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
         while successor._exit is not None:  # killed before the task reached it
             passed, successor = successor, successor._next
             passed._next = None
+            del passed  # it would hold the skipped ref for as long as the successor runs
             if successor is None or successor is _FREE:
                 return
         ref, actor = successor, successor._actor
@@ -700,14 +704,17 @@ def _next_turn() -> Generator[None, None, None]:
 
 
 def _orphan(successor: Any) -> None:
-    """End the actors a task was to carry but will not (it was cancelled from outside first):
-    each ends as a task cancelled before its first step does, and a supervisor restarts it on
-    a task of its own."""
+    """End the actors a task was to carry but will not (it was cancelled from outside first).
+
+    Nothing of them ever ran, and what ended them is not theirs: they end as killed, an
+    abnormal exit, so that a supervisor restarts them (on a task of their own), transient
+    children included, as it would have had they been given a task of their own at once.
+    """
     while successor is not None and successor is not _FREE:
         passed, successor = successor, successor._next
         passed._next = None
         if passed._exit is None:
-            passed._finish(_CANCELLED, [], False)
+            passed._finish(_ORPHANED, [], False)
 
 
 def spawn(

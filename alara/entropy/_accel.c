@@ -160,7 +160,7 @@ static PyObject *
 health_state(HealthState *self, PyObject *Py_UNUSED(ignored))
 {
     /* For the tests that hold this twin to the Python one: its whole state, as a tuple. */
-    return Py_BuildValue("(innnn)", self->last, self->rct_run, self->apt_ref, self->apt_seen,
+    return Py_BuildValue("(ininn)", self->last, self->rct_run, self->apt_ref, self->apt_seen,
                          self->apt_count);
 }
 

@@ -190,25 +190,24 @@ class HealthTests:
             if (value ^ (value >> 8)).to_bytes(n).find(self._rct_zeros, 1) >= 0:
                 raise self._rct_failure()
         # RCT state: the length of the run data ends with (1 unless its last two bytes match).
+        # Like all the state, it is stored only once data has passed both tests.
         end = data[-1]
         if n > 1 and data[-2] != end:
-            self._rct_run = 1
+            run = 1
         else:
             tail = data[-cutoff:]
             run = len(tail) - len(tail.rstrip(tail[-1:]))
-            self._rct_run = self._rct_run + n if run == n and first == last else run
-        self._last = end
+            if run == n and first == last:
+                run += self._rct_run
         # APT: the window's first sample must not fill ``apt_cutoff`` of its 512 slots.
         seen = self._apt_seen
         if seen + n < APT_WINDOW:  # the common case: data falls inside one window
-            if seen:
-                count = self._apt_count + data.count(self._apt_ref)
-            else:  # a window starts with data (a worker's first read, say)
-                self._apt_ref = first
-                count = data.count(first)
+            ref = self._apt_ref if seen else first  # else a window starts with data
+            count = (self._apt_count if seen else 0) + data.count(ref)
             if count >= self._apt_cutoff:
                 raise self._apt_failure()
-            self._apt_seen, self._apt_count = seen + n, count
+            self._last, self._rct_run = end, run
+            self._apt_seen, self._apt_count, self._apt_ref = seen + n, count, ref
             return
         count, ref = self._apt_count, self._apt_ref
         pos = 0
@@ -223,6 +222,7 @@ class HealthTests:
             pos = stop
             if seen == APT_WINDOW:
                 seen = count = 0
+        self._last, self._rct_run = end, run
         self._apt_seen, self._apt_count, self._apt_ref = seen, count, ref
 
     def _apt_failure(self) -> HealthTestError:

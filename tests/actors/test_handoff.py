@@ -9,13 +9,15 @@ before it was reached, an outside cancellation) still ends every ref and restart
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from alara.actors import Actor, ChildSpec, ExitKind, OneForOneSupervisor, spawn
+from alara.actors import Actor, ChildSpec, ExitKind, OneForOneSupervisor, Restart, spawn
 from alara.actors.errors import SupervisorGaveUpError
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate
 from tests.actors.conftest import recording_task_factory
@@ -124,9 +126,14 @@ async def test_children_killed_before_the_task_reached_them_are_passed_by(
         assert ref.exit.kind is ExitKind.KILLED
 
 
+@pytest.mark.parametrize("restart", [Restart.PERMANENT, Restart.TRANSIENT])
 async def test_a_task_cancelled_before_it_reaches_the_new_child_ends_it_and_it_restarts(
-    supervisor: OneForOneSupervisor,
+    restart: Restart,
 ) -> None:
+    # The replacement never ran and what ended it is not its doing: it ends as killed, so a
+    # transient child is restarted too, as it would be had it had a task of its own.
+    supervisor = OneForOneSupervisor([ChildSpec("c", Echo, restart=restart)])
+    await supervisor.start()
     old = await _started(supervisor)
     old.kill("test")
     carried = supervisor.child_ref("c")
@@ -136,9 +143,11 @@ async def test_a_task_cancelled_before_it_reaches_the_new_child_ends_it_and_it_r
     old._task.cancel()  # someone else cancels the task before it wakes
     async with asyncio.timeout(BOUND):
         exit = await carried.wait()
-        assert exit.kind is ExitKind.SHUTDOWN
+        assert exit.kind is ExitKind.KILLED
+        assert exit.reason.startswith("orphaned")
         new = await replaced(supervisor, "c", carried)
         assert await new.ask(3) == 3
+        await supervisor.stop()
     assert new._task is not old._task  # the cancelled task carried nothing
 
 
@@ -210,3 +219,39 @@ async def test_a_supervisor_stopped_right_after_a_kill_stops_the_replacement_at_
         await supervisor.stop()
     assert carried.exit is not None
     assert carried.exit.kind is ExitKind.NORMAL
+
+
+async def test_a_replacement_starting_up_holds_nothing_of_its_predecessor() -> None:
+    """While the replacement's ``on_start`` runs on the carried task, the actor that ended
+    (its behaviour, and with it whatever it read) is already freed by reference counting."""
+    gate = asyncio.Event()
+    starts = 0
+
+    class SlowSecondStart(Echo):
+        async def on_start(self) -> None:
+            nonlocal starts
+            starts += 1
+            if starts == 2:
+                await gate.wait()
+
+        def handle_batch_now(self, batch: list[Any]) -> bool:
+            return False  # overridden, as EntropyWorker does: the task keeps a bound method
+
+    supervisor = OneForOneSupervisor([ChildSpec("c", SlowSecondStart)])
+    await supervisor.start()
+    old = await _started(supervisor)
+    assert old._actor is not None
+    probe = weakref.ref(old._actor)
+    gc.collect()
+    gc.disable()
+    try:
+        old.kill("test")
+        async with asyncio.timeout(BOUND):
+            while starts < 2:  # noqa: ASYNC110 -- the carried task reaches on_start by itself
+                await asyncio.sleep(0)
+        assert probe() is None
+    finally:
+        gc.enable()
+        gate.set()
+        async with asyncio.timeout(BOUND):
+            await supervisor.stop()
