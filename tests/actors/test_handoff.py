@@ -43,6 +43,19 @@ async def _started(supervisor: OneForOneSupervisor, child_id: str = "c") -> Any:
     return ref
 
 
+async def _carrying(spec: ChildSpec) -> tuple[OneForOneSupervisor, Any, Any]:
+    """A started supervisor of ``spec``, its child killed while idle: the supervisor, the
+    killed ref, and the replacement its task now carries (not run yet)."""
+    supervisor = OneForOneSupervisor([spec])
+    await supervisor.start()
+    old = await _started(supervisor, spec.id)
+    old.kill("test")
+    carried = supervisor.child_ref(spec.id)
+    assert carried is not None
+    assert carried._task is old._task
+    return supervisor, old, carried
+
+
 async def test_a_child_killed_while_idle_is_replaced_on_its_own_task(
     supervisor: OneForOneSupervisor,
 ) -> None:
@@ -132,13 +145,7 @@ async def test_a_task_cancelled_before_it_reaches_the_new_child_ends_it_and_it_r
 ) -> None:
     # The replacement never ran and what ended it is not its doing: it ends as killed, so a
     # transient child is restarted too, as it would be had it had a task of its own.
-    supervisor = OneForOneSupervisor([ChildSpec("c", Echo, restart=restart)])
-    await supervisor.start()
-    old = await _started(supervisor)
-    old.kill("test")
-    carried = supervisor.child_ref("c")
-    assert carried is not None
-    assert carried._task is old._task
+    supervisor, old, carried = await _carrying(ChildSpec("c", Echo, restart=restart))
     assert old._task is not None
     old._task.cancel()  # someone else cancels the task before it wakes
     async with asyncio.timeout(BOUND):
@@ -208,13 +215,7 @@ async def test_an_unsupervised_actor_that_crashes_ends_its_task() -> None:
 async def test_a_supervisor_stopped_right_after_a_kill_stops_the_replacement_at_once() -> None:
     # The replacement has not run yet when the stop reaches it: its task still ends it
     # gracefully at its first look at the mailbox, long before its shutdown timeout.
-    supervisor = OneForOneSupervisor([ChildSpec("c", Echo, shutdown_timeout=60.0)])
-    await supervisor.start()
-    old = await _started(supervisor)
-    old.kill("test")
-    carried = supervisor.child_ref("c")
-    assert carried is not None
-    assert carried._task is old._task
+    supervisor, _, carried = await _carrying(ChildSpec("c", Echo, shutdown_timeout=60.0))
     async with asyncio.timeout(BOUND):  # far below the 60 s a missed stop would take
         await supervisor.stop()
     assert carried.exit is not None
