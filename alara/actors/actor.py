@@ -685,12 +685,9 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
             except asyncio.CancelledError:
                 _orphan(successor)
                 raise
-        while successor._exit is not None:  # killed before the task reached it
-            passed, successor = successor, successor._next
-            passed._next = None
-            del passed  # it would hold the skipped ref for as long as the successor runs
-            if successor is None or successor is _FREE:
-                return
+        successor = _first_alive(successor)
+        if successor is None:
+            return
         ref, actor = successor, successor._actor
         if task is not None:
             task.set_name(f"alara:{ref.name}#{ref.id}")
@@ -703,18 +700,28 @@ def _next_turn() -> Generator[None, None, None]:
     yield
 
 
-def _orphan(successor: Any) -> None:
-    """End the actors a task was to carry but will not (it was cancelled from outside first).
-
-    Nothing of them ever ran, and what ended them is not theirs: they end as killed, an
-    abnormal exit, so that a supervisor restarts them (on a task of their own), transient
-    children included, as it would have had they been given a task of their own at once.
-    """
+def _first_alive(successor: Any) -> Any:
+    """The first ref of a task's chain of successors that has not ended (its actor still
+    held), unlinking the chain as it goes; ``None`` if every one was killed before the task
+    reached it."""
     while successor is not None and successor is not _FREE:
-        passed, successor = successor, successor._next
-        passed._next = None
-        if passed._exit is None:
-            passed._finish(_ORPHANED, [], False)
+        following, successor._next = successor._next, None
+        if successor._exit is None:
+            return successor
+        successor = following
+    return None
+
+
+def _orphan(successor: Any) -> None:
+    """End the actor a task was to carry but will not (it was cancelled from outside first).
+
+    Nothing of it ever ran, and what ended it is not its doing: it ends as killed, an abnormal
+    exit, so that a supervisor restarts it (on a task of its own), transient children
+    included, as it would have had it been given a task of its own at once.
+    """
+    orphan = _first_alive(successor)
+    if orphan is not None:
+        orphan._finish(_ORPHANED, [], False)
 
 
 def spawn(
@@ -767,13 +774,14 @@ def spawn_checked(loop: asyncio.AbstractEventLoop, actor: Actor, name: str,
     """
     ref = ActorRef(name, loop, actor, shutdown_timeout, mailbox_capacity)
     actor.ref = ref
-    if after is not None and after._next is _FREE and loop.get_task_factory() is None:
+    plain = loop.get_task_factory() is None
+    if plain and after is not None and after._next is _FREE:
         after._next = ref
         ref._inflight = _CARRIED
         ref._task = after._task
         return ref
     task_name = f"alara:{name}#{ref.id}"
-    if loop.get_task_factory() is None:
+    if plain:
         # What ``loop.create_task`` makes when no factory is set, made directly: uvloop's
         # ``create_task`` names the task twice (a default name, then ours), and asyncio's
         # adds a Python frame. A loop with a task factory gets its say.

@@ -57,7 +57,6 @@ STARTUP_SAMPLES = 1024
 
 _from_bytes = int.from_bytes
 _new_tests = object.__new__
-_NativeTests = NativeHealthTests
 _MAX_RCT_CUTOFF = 1 << 16  # above any policy's cutoff (25601 at H = 0.01, alpha = 2**-256)
 
 
@@ -130,8 +129,8 @@ class HealthPolicy:
     def __call__(self) -> Callable[[bytes], None]:
         """Fresh test state for one worker: the C twin of ``HealthTests`` where it is built
         (``alara.entropy.accel``), else a ``HealthTests``."""
-        if _NativeTests is not None:
-            return _NativeTests(self.rct_cutoff, self.apt_cutoff)
+        if NativeHealthTests is not None:
+            return NativeHealthTests(self.rct_cutoff, self.apt_cutoff)
         # The cutoffs were checked when the policy was made: a restart skips the checks.
         tests = _new_tests(HealthTests)
         tests._start(self.rct_cutoff, self.apt_cutoff)
