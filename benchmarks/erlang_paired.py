@@ -83,6 +83,7 @@ class Plan:
     seq: int
     kills: int
     settle: float = 0.0
+    rows: tuple[str, ...] = ("seq_p50_us", "restart_us", "answer_us")
 
     def size(self, key: str) -> int:
         """The burst size of row ``key``: requests for ``seq_p50_us``, kills for the other."""
@@ -285,7 +286,7 @@ def run_pairing(paths: list[Path], pairing: Pairing, plan: Plan,
     say(f"{pairing.name}: starting erl {' '.join(pairing.flags)}".rstrip())
     with ErlangServer(paths, pairing.flags) as erlang:
         schedulers = erlang.ask("schedulers", "schedulers")
-        rows = {key: run_row(erlang, pairing, key, plan, say) for key in BURSTS}
+        rows = {key: run_row(erlang, pairing, key, plan, say) for key in plan.rows}
     return {"alara": pairing.alara, "loop": pairing.loop, "erlang": pairing.erlang,
             "flags": list(pairing.flags), "schedulers": schedulers, "rows": rows}
 
@@ -315,6 +316,8 @@ def arguments() -> argparse.ArgumentParser:
     parser.add_argument("--rounds", type=int, help="paired rounds per row (15; --quick: 2)")
     parser.add_argument("--seq", type=int, help="requests per seq burst (3,000; --quick: 500)")
     parser.add_argument("--kills", type=int, help="kills per restart burst (200; --quick: 40)")
+    parser.add_argument("--rows", nargs="+", choices=list(BURSTS),
+                        help="only these rows (default: all three)")
     parser.add_argument("--settle", type=float,
                         help="seconds of rest before every burst, either side (0.2; --quick: 0)")
     return parser
@@ -325,7 +328,8 @@ def plan_of(args: argparse.Namespace) -> Plan:
     rounds, seq, kills = (2, 500, 40) if args.quick else (15, 3_000, 200)
     settle = 0.0 if args.quick else 0.2
     return Plan(args.rounds or rounds, args.seq or seq, args.kills or kills,
-                settle if args.settle is None else args.settle)
+                settle if args.settle is None else args.settle,
+                tuple(args.rows) if args.rows else tuple(BURSTS))
 
 
 def main(argv: list[str] | None = None) -> int:

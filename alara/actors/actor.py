@@ -165,8 +165,11 @@ class _State(Enum):
 _ALIVE, _STOPPING, _DEAD = _State.ALIVE, _State.STOPPING, _State.DEAD
 
 
-class ActorRef:
-    """Handle to a running actor: all a caller needs, and safe to keep after it dies."""
+class ActorRef(Mailbox):
+    """Handle to a running actor: all a caller needs, and safe to keep after it dies.
+
+    It is also the actor's mailbox (see ``alara.actors.mailbox``), privately.
+    """
 
     __slots__ = (
         "__weakref__",
@@ -175,8 +178,6 @@ class ActorRef:
         "_check_at",
         "_exit",
         "_inflight",
-        "_loop",
-        "_mailbox",
         "_monitors",
         "_next",
         "_recent",
@@ -196,9 +197,12 @@ class ActorRef:
         self.name = name
         self.id = next(_ids)
         self.shutdown_timeout = shutdown_timeout
-        self._loop = loop
         self._actor: Actor | None = actor  # until it ends (``_finish``)
-        self._mailbox = Mailbox(mailbox_capacity, loop)
+        # The mailbox's own fields (``Mailbox.__init__``), set here without a call.
+        self._capacity = mailbox_capacity
+        self._items: list[Any] = []
+        self._waiter: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop = loop
         self._state = _ALIVE
         self._exit: Exit | None = None
         self._cancel_exit: Exit | None = None
@@ -233,12 +237,12 @@ class ActorRef:
     @property
     def mailbox_capacity(self) -> int:
         """How many messages may wait in the mailbox before sending fails fast."""
-        return self._mailbox.capacity
+        return self._capacity
 
     @property
     def queued(self) -> int:
         """How many messages wait in the mailbox now (the batch in hand not included)."""
-        return len(self._mailbox)
+        return len(self._items)
 
     def ask(self, message: Any) -> asyncio.Future[Any]:
         """Enqueue a call and return the future of its reply, without waiting.
@@ -253,8 +257,8 @@ class ActorRef:
         if self._state is not _ALIVE:
             raise ActorDiedError(self.name, self._why_not_running())
         reply: asyncio.Future[Any] = self._loop.create_future()
-        if not self._mailbox.offer((message, reply)):
-            raise MailboxFullError(self.name, self._mailbox.capacity)
+        if not self._offer((message, reply)):
+            raise MailboxFullError(self.name, self._capacity)
         return reply
 
     def call(self, message: Any, timeout: float | None = _CALL_TIMEOUT) -> asyncio.Future[Any]:
@@ -284,12 +288,19 @@ class ActorRef:
             if timeout is None:
                 return self.ask(message)
             return self._call_within(message, check_positive_float("timeout", timeout))
-        # ``ask``, inlined: this is the hot path of every request
+        # ``ask`` and ``_offer``, inlined: this is the hot path of every request
         if self._state is not _ALIVE:
             raise ActorDiedError(self.name, self._why_not_running())
         reply: asyncio.Future[Any] = self._loop.create_future()
-        if not self._mailbox.offer((message, reply)):
-            raise MailboxFullError(self.name, self._mailbox.capacity)
+        items = self._items
+        if len(items) >= self._capacity:
+            raise MailboxFullError(self.name, self._capacity)
+        items.append((message, reply))
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
         recent = self._recent
         if recent is None:
             # The first such call since the last sweep (which set ``_recent`` to ``None``):
@@ -327,8 +338,8 @@ class ActorRef:
         """
         if self._state is not _ALIVE:
             raise ActorDiedError(self.name, self._why_not_running())
-        if not self._mailbox.offer((message, None)):
-            raise MailboxFullError(self.name, self._mailbox.capacity)
+        if not self._offer((message, None)):
+            raise MailboxFullError(self.name, self._capacity)
 
     def stop(self, timeout: float | None = None) -> asyncio.Future[Exit]:
         """Stop gracefully: messages already queued are handled, new ones are refused.
@@ -351,7 +362,7 @@ class ActorRef:
             # An idle actor with no ``on_stop`` of its own has nothing left that could hang:
             # it ends at its next step, so it needs no deadline (most of 10,000 stops).
             actor = self._actor  # alive, so still held
-            surely_prompt = (self._mailbox.append(_STOP) and actor is not None
+            surely_prompt = (self._append(_STOP) and actor is not None
                              and type(actor).on_stop is _DEFAULT_ON_STOP)
         if self._exit is None and self._cancel_exit is None and not surely_prompt:
             grace = self.shutdown_timeout if timeout is None else timeout
@@ -513,7 +524,7 @@ class ActorRef:
                 # which belongs to no one else, passes it by (or carries its successor).
                 self._next = _FREE
                 self._finish(exit, [], False)
-            elif self._mailbox.consumer_waiting:
+            elif self._waiter is not None:
                 # Idle, parked in the framework's own ``take``: no code of the actor is in
                 # progress and none can run again, so the actor ends here, as an Erlang
                 # process hit by ``kill`` does. Its task is woken rather than cancelled: it
@@ -522,7 +533,7 @@ class ActorRef:
                 if not task.cancelling():
                     self._next = _FREE
                 self._finish(exit, [])
-                self._mailbox.append(_STOP)  # the drained mailbox's only entry
+                self._append(_STOP)  # the drained mailbox's only entry
             else:
                 task.cancel()
                 self._after(grace, ActorRef._abandon, self, grace)
@@ -558,7 +569,10 @@ class ActorRef:
                 })
         self._state = _DEAD
         self._exit = exit
-        pending.extend(self._mailbox.drain())
+        items = self._items
+        if items:
+            self._items = []
+            pending.extend(items)
         # Timed replies the actor kept to answer later: nobody will answer them now.
         recent, self._recent = self._recent, None
         if recent:
@@ -627,7 +641,7 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
             behaviour = type(actor)
             # Looked up first: on a carried task they replace the ended actor's, which they
             # would otherwise keep alive through this one's ``on_start``.
-            take = ref._mailbox.take
+            take = ref._take
             now = (None if behaviour.handle_batch_now is _DEFAULT_HANDLE_BATCH_NOW
                    else actor.handle_batch_now)
             if behaviour.on_start is not _DEFAULT_ON_START:  # no coroutine for an empty hook
@@ -760,7 +774,8 @@ def spawn(
 
 def spawn_checked(loop: asyncio.AbstractEventLoop, actor: Actor, name: str,
                   shutdown_timeout: float, mailbox_capacity: int,
-                  after: ActorRef | None = None) -> ActorRef:
+                  after: ActorRef | None = None,
+                  monitor: Callable[[ActorRef, Exit], None] | None = None) -> ActorRef:
     """``spawn`` on ``loop`` (the running one) with arguments already checked.
 
     For supervisors, whose child specs were checked when made, and who know their loop:
@@ -771,9 +786,13 @@ def spawn_checked(loop: asyncio.AbstractEventLoop, actor: Actor, name: str,
     kill while idle: not a cancellation) its task, about to return, runs the new actor
     instead, from the next loop turn: a new ref and mailbox, the same ``asyncio.Task``.
     Making a task and retiring one cost more than the rest of a restart.
+
+    ``monitor``: the new ref's first monitor (``ActorRef.monitor``), set without a call.
     """
     ref = ActorRef(name, loop, actor, shutdown_timeout, mailbox_capacity)
     actor.ref = ref
+    if monitor is not None:
+        ref._monitors = [monitor]
     plain = loop.get_task_factory() is None
     if plain and after is not None and after._next is _FREE:
         after._next = ref

@@ -5,9 +5,10 @@ waiting at once (an actor handles its mailbox batch by batch). So it needs none 
 ``asyncio.Queue``'s machinery for many producers and consumers (getter and putter deques,
 an ``Event`` for ``join``): a list it swaps for an empty one, and one future to wake the
 consumer, are enough. That is about 3 KiB less per actor, which is most of what an idle
-actor costs.
+actor costs. Nor is it an object of its own: the ref is its mailbox (``ActorRef`` subclasses
+``Mailbox``), one object fewer per spawn and per restart.
 
-The bound is backpressure: a producer faster than its actor finds out at once (``offer``
+The bound is backpressure: a producer faster than its actor finds out at once (``_offer``
 returns ``False``; the ref raises ``MailboxFullError``) instead of queueing without limit.
 """
 
@@ -28,32 +29,32 @@ MAX_CAPACITY: Final = 1 << 30
 
 
 class Mailbox:
-    """Bounded, single-consumer: anyone may put, only the owning actor's task may take."""
+    """Bounded, single-consumer: anyone may put, only the owning actor's task may take.
 
-    __slots__ = ("_items", "_loop", "_waiter", "capacity")
+    ``ActorRef`` is a ``Mailbox``: an actor's ref and its mailbox are one object, so a
+    spawn (and a restart) makes one object fewer, and a send reaches the envelope list
+    without going through another. The operations are private to the package, so they do
+    not show on a ref's public surface; a ``Mailbox`` made on its own (the tests) behaves
+    the same.
+    """
+
+    __slots__ = ("_capacity", "_items", "_loop", "_waiter")
 
     def __init__(
         self, capacity: int = DEFAULT_CAPACITY, loop: asyncio.AbstractEventLoop | None = None
     ) -> None:
-        self.capacity = capacity
+        # ``ActorRef.__init__`` sets these four itself, without a call: keep them in step.
+        self._capacity = capacity
         self._items: list[Any] = []
         self._waiter: asyncio.Future[None] | None = None
         # The consumer's loop, when known: ``asyncio.get_running_loop()`` costs a system call
         # (``getpid``, its fork check) at every wait of the consumer.
-        self._loop = loop
+        self._loop: asyncio.AbstractEventLoop | None = loop
 
-    def __len__(self) -> int:
-        return len(self._items)
-
-    @property
-    def consumer_waiting(self) -> bool:
-        """Whether the consumer is suspended in ``take`` on the empty mailbox, not yet woken."""
-        return self._waiter is not None
-
-    def offer(self, item: Any) -> bool:
+    def _offer(self, item: Any) -> bool:
         """Append ``item`` unless the mailbox is full; ``False`` if it was refused."""
         items = self._items
-        if len(items) >= self.capacity:
+        if len(items) >= self._capacity:
             return False
         items.append(item)
         waiter = self._waiter
@@ -63,7 +64,7 @@ class Mailbox:
                 waiter.set_result(None)
         return True
 
-    def append(self, item: Any) -> bool:
+    def _append(self, item: Any) -> bool:
         """Append ``item`` whatever the bound: for the few control entries (a stop request).
 
         Returns whether the consumer was waiting on the empty mailbox: if so, ``item`` is the
@@ -78,7 +79,7 @@ class Mailbox:
             waiter.set_result(None)
         return True
 
-    async def take(self) -> list[Any]:
+    async def _take(self) -> list[Any]:
         """Everything waiting, in order, waiting for at least one item: the actor's next batch.
 
         The returned list is the caller's to keep or clear; the mailbox starts a new one.
@@ -95,7 +96,7 @@ class Mailbox:
         batch, self._items = self._items, []
         return batch
 
-    def drain(self) -> list[Any] | tuple[()]:
+    def _drain(self) -> list[Any] | tuple[()]:
         """Everything waiting, without waiting: what is left to fail when the actor ends."""
         items = self._items
         if not items:

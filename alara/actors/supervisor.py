@@ -409,30 +409,31 @@ class Supervisor:
         if self._state is not _State.RUNNING:
             raise AlaraError(f"supervisor {self.name!r} is not running")
 
-    def _start_child(self, spec: ChildSpec, after: ActorRef | None = None) -> ActorRef:
+    def _spawn(self, spec: ChildSpec, after: ActorRef | None) -> ActorRef:
+        """A new actor built by ``spec``'s factory, monitored by this supervisor, not yet in
+        the registry; ``after``: the one it replaces (see ``spawn_checked``)."""
         actor = spec.factory()
         if not isinstance(actor, Actor):
             raise TypeError(f"factory of child {spec.id!r} must return an Actor, "
                             f"got {type(actor).__name__}")
         loop = self._loop
         assert loop is not None  # children start only once the supervisor has
-        ref = spawn_checked(loop, actor, spec.id, spec.shutdown_timeout, spec.mailbox_capacity,
-                            after)
-        ref.monitor(self._monitor)
-        entry = self._children.get(spec.id)
-        if entry is None:
-            self._children[spec.id] = _Entry(spec, ref)
-        else:
-            entry.ref = ref
-        if self._waiters:
-            self._notify()
+        return spawn_checked(loop, actor, spec.id, spec.shutdown_timeout, spec.mailbox_capacity,
+                             after, self._monitor)
+
+    def _start_child(self, spec: ChildSpec) -> ActorRef:
+        """Start a new child, last in start order."""
+        ref = self._spawn(spec, None)
+        self._children[spec.id] = _Entry(spec, ref)
+        self._notify()
         return ref
 
     def _on_child_exit(self, ref: ActorRef, exit: Exit) -> None:
         # Waiters first: they resume after this callback, so they still see whatever it
         # changes, but ahead of a replacement's first step; a waiter that sends to the new
         # child then finds it on its first look at its mailbox (one loop turn sooner).
-        self._notify()
+        if self._waiters:
+            self._notify()
         termination = self._termination
         if termination is not None and ref is termination.current:
             termination.advance()  # stopped on purpose: the next one's turn
@@ -443,10 +444,20 @@ class Supervisor:
                 # ending, a cancelled owner): a replacement would be a task the closing loop
                 # never runs ("Task was destroyed but it is pending").
                 return
-            if self._one_for_one and not self._events and termination is None:
-                self._restart_now(ref, exit)  # nothing to wait for: restart right here
-            else:
+            if not self._one_for_one or self._events or termination is not None:
                 self._queue(ref, exit, _Step.DECIDE)
+                return
+            # One-for-one with nothing queued: restart or forget right here; hand what must
+            # wait (giving up, retrying a factory that failed) to the supervising task.
+            entry = self._decide(ref, exit)
+            if entry is None:
+                return
+            if not self._within_intensity():
+                self._queue(ref, exit, _Step.GIVE_UP)
+                return
+            failed = self._start_one(entry, exit)
+            if failed is not None:
+                self._queue(ref, failed, _Step.RESTART)
 
     def _queue(self, ref: ActorRef, exit: Exit, step: _Step) -> None:
         self._events.append((ref, exit, step))
@@ -461,18 +472,6 @@ class Supervisor:
             if not waiter.done():
                 waiter.set_result(None)
 
-    def _restart_now(self, ref: ActorRef, exit: Exit) -> None:
-        """One-for-one, in the monitor: restart or forget at once; hand what must wait
-        (giving up, retrying a factory that failed) to the supervising task."""
-        if not self._decide(ref, exit):
-            return
-        if not self._within_intensity():
-            self._queue(ref, exit, _Step.GIVE_UP)
-            return
-        failed = self._start_one(self._children[ref.name], exit)
-        if failed is not None:
-            self._queue(ref, failed, _Step.RESTART)
-
     async def _supervise(self) -> None:
         wake = self._wake
         assert wake is not None
@@ -482,44 +481,46 @@ class Supervisor:
                 await wake.wait()
                 continue
             ref, exit, step = self._events.popleft()
-            if step is _Step.DECIDE and not self._decide(ref, exit):
-                continue
-            entry = self._children.get(ref.name)
-            if entry is None or entry.ref is not ref:
-                continue  # removed meanwhile (terminate_child)
+            if step is _Step.DECIDE:
+                entry = self._decide(ref, exit)
+            else:
+                entry = self._children.get(ref.name)
+                if entry is not None and entry.ref is not ref:
+                    entry = None
+            if entry is None:
+                continue  # forgotten, or removed meanwhile (terminate_child)
             if step is _Step.GIVE_UP:
                 await self._give_up(ref.name, exit)
             else:
                 await self._restart(entry, exit)
 
-    def _decide(self, ref: ActorRef, exit: Exit) -> bool:
-        """Whether the child that ended must be restarted; forgets it if not."""
+    def _decide(self, ref: ActorRef, exit: Exit) -> _Entry | None:
+        """The registry entry of the child that ended if it must be restarted; ``None``
+        (and the child forgotten) if not. ``on_child_exit`` is asked only about a child
+        its restart type would restart; a listener that raises cannot veto."""
         entry = self._children.get(ref.name)
         if entry is None or entry.ref is not ref:
-            return False  # terminated on purpose, or already replaced
+            return None  # terminated on purpose, or already replaced
         restart = entry.spec.restart
-        if restart is _PERMANENT and self._exit_listener is None:
-            return True
-        if (
-            restart is _TEMPORARY
-            or (restart is _TRANSIENT and not exit.abnormal)
-            or not self._owner_keeps(ref.name, exit)
-        ):
-            del self._children[ref.name]
-            self._notify()
-            return False
-        return True
-
-    def _owner_keeps(self, child_id: str, exit: Exit) -> bool:
-        """Ask ``on_child_exit`` whether to restart; a listener that raises cannot veto."""
-        if self._exit_listener is None:
-            return True
-        try:
-            return self._exit_listener(child_id, exit) is not False
-        except Exception as error:
-            _log.error("supervisor.listener_failed", supervisor=self.name, child=child_id,
-                       error=type(error).__name__)
-            return True
+        listener = self._exit_listener
+        if restart is _PERMANENT and listener is None:
+            return entry
+        if restart is _TEMPORARY or (restart is _TRANSIENT and not exit.abnormal):
+            keep = False
+        elif listener is None:
+            keep = True
+        else:
+            try:
+                keep = listener(ref.name, exit) is not False
+            except Exception as error:
+                _log.error("supervisor.listener_failed", supervisor=self.name, child=ref.name,
+                           error=type(error).__name__)
+                keep = True
+        if keep:
+            return entry
+        del self._children[ref.name]
+        self._notify()
+        return None
 
     def _group(self, trigger: _Entry) -> list[_Entry]:
         """The children a restart of ``trigger`` restarts, in start order."""
@@ -570,10 +571,13 @@ class Supervisor:
         """Restart ``entry``'s child after ``exit``; if its factory failed, the exit to retry
         with (counted as a crash, as OTP counts a failed start)."""
         try:
-            ref = self._start_child(entry.spec, entry.ref)
+            ref = self._spawn(entry.spec, entry.ref)
         except Exception as error:
             return Exit(exit.kind, f"restart failed: {type(error).__name__}", error)
+        entry.ref = ref
         entry.restarts += 1
+        if self._waiters:
+            self._notify()
         if _log.enabled_for(_INFO):
             _log.info("actor.restarted", actor=entry.spec.id, ref_id=ref.id,
                       restarts=entry.restarts, reason=exit.reason)

@@ -32,7 +32,7 @@ from alara.entropy.conversions import (
     int_inline,
     int_sliced,
 )
-from alara.entropy.health import DEFAULT_HEALTH, HealthPolicy
+from alara.entropy.health import DEFAULT_HEALTH, HealthPolicy, fast_maker
 from alara.entropy.mixing import MIN_CONTRIBUTION, mix
 from alara.entropy.offload import INLINE_MIX, mix_sliced
 from alara.entropy.quarantine import (
@@ -644,11 +644,12 @@ class Network(SecretsVocabulary):
                              f"{pool - local} remote workers), got {self._policy.min_sources}")
 
     def _spec(self, index: int, source: EntropySource | None) -> ChildSpec:
-        health, startup, workers = self._health, self._startup, self._workers
+        startup, workers = self._startup, self._workers
+        tests = None if self._health is None else fast_maker(self._health)
         name = f"worker-{index}"
 
         def factory() -> EntropyWorker:
-            worker = EntropyWorker(source, health=None if health is None else health(),
+            worker = EntropyWorker(source, health=None if tests is None else tests(),
                                    startup=startup)
             workers[name] = worker
             return worker

@@ -94,8 +94,10 @@ class Quarantine:
 
     def on_exit(self, worker: str, exit: Exit) -> bool:
         """Record a failure; ``False`` (do not restart) when it is one too many."""
-        if self.after is None or not is_source_failure(exit):
-            return True
+        kind = exit.kind
+        if self.after is None or (kind is not _CRASHED and (
+                kind is not _KILLED or not exit.reason.startswith(HANG_REASON))):
+            return True  # ``is_source_failure``, inlined: it runs at every restart
         now = self._clock()
         times = self._failures.setdefault(worker, deque())
         times.append(now)

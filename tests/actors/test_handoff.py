@@ -68,7 +68,7 @@ async def test_a_child_killed_while_idle_is_replaced_on_its_own_task(
     assert old.exit is not None
     assert old.exit.kind is ExitKind.KILLED
     assert new._task is task  # the same asyncio task carries the new actor
-    assert new._mailbox is not old._mailbox
+    assert new._items is not old._items
     async with asyncio.timeout(BOUND):
         assert await new.ask("hello") == "hello"
     assert task is not None

@@ -28,39 +28,39 @@ async def parked(mailbox: Mailbox, waiting: asyncio.Future[Any]) -> None:
 async def test_take_returns_everything_waiting_in_order() -> None:
     mailbox = Mailbox()
     for item in range(5):
-        assert mailbox.offer(item)
+        assert mailbox._offer(item)
     async with asyncio.timeout(BOUND):
-        assert await mailbox.take() == [0, 1, 2, 3, 4]
-    assert len(mailbox) == 0
-    mailbox.append("alone")
+        assert await mailbox._take() == [0, 1, 2, 3, 4]
+    assert len(mailbox._items) == 0
+    mailbox._append("alone")
     async with asyncio.timeout(BOUND):
-        assert await mailbox.take() == ["alone"]
+        assert await mailbox._take() == ["alone"]
 
 
 async def test_take_returns_a_list_the_mailbox_no_longer_holds() -> None:
     mailbox = Mailbox()
-    mailbox.offer(1)
-    mailbox.offer(2)
+    mailbox._offer(1)
+    mailbox._offer(2)
     async with asyncio.timeout(BOUND):
-        batch = await mailbox.take()
+        batch = await mailbox._take()
     batch.append(3)  # the actor may do what it likes with its batch
-    assert len(mailbox) == 0
-    mailbox.offer(4)
+    assert len(mailbox._items) == 0
+    mailbox._offer(4)
     assert batch == [1, 2, 3]
-    assert list(mailbox.drain()) == [4]
+    assert list(mailbox._drain()) == [4]
 
 
-@pytest.mark.parametrize("put", ["offer", "append"])
+@pytest.mark.parametrize("put", ["_offer", "_append"])
 async def test_a_put_wakes_a_waiting_consumer(put: str) -> None:
     mailbox = Mailbox()
-    consumer = asyncio.ensure_future(mailbox.take())
+    consumer = asyncio.ensure_future(mailbox._take())
     await parked(mailbox, consumer)
     getattr(mailbox, put)("first")
     getattr(mailbox, put)("second")  # arrives before the consumer runs again
     async with asyncio.timeout(BOUND):
         assert await consumer == ["first", "second"]
     assert mailbox._waiter is None
-    assert len(mailbox) == 0
+    assert len(mailbox._items) == 0
 
 
 async def test_a_consumer_keeps_being_woken_across_many_waits() -> None:
@@ -69,12 +69,12 @@ async def test_a_consumer_keeps_being_woken_across_many_waits() -> None:
 
     async def consume() -> None:
         while len(received) < 50:
-            received.extend(await mailbox.take())
+            received.extend(await mailbox._take())
 
     consumer = asyncio.ensure_future(consume())
     for item in range(50):
         await parked(mailbox, consumer)
-        mailbox.offer(item)
+        mailbox._offer(item)
     async with asyncio.timeout(BOUND):
         await consumer
     assert received == list(range(50))
@@ -82,39 +82,39 @@ async def test_a_consumer_keeps_being_woken_across_many_waits() -> None:
 
 async def test_drain_takes_everything_without_waiting() -> None:
     mailbox = Mailbox()
-    assert not mailbox.drain()
-    mailbox.offer("a")
-    mailbox.append("b")
-    assert list(mailbox.drain()) == ["a", "b"]
-    assert len(mailbox) == 0
+    assert not mailbox._drain()
+    mailbox._offer("a")
+    mailbox._append("b")
+    assert list(mailbox._drain()) == ["a", "b"]
+    assert len(mailbox._items) == 0
 
 
 async def test_a_cancelled_take_leaves_the_mailbox_usable() -> None:
     mailbox = Mailbox()
-    consumer = asyncio.ensure_future(mailbox.take())
+    consumer = asyncio.ensure_future(mailbox._take())
     await parked(mailbox, consumer)
     consumer.cancel()
     async with asyncio.timeout(BOUND):
         with pytest.raises(asyncio.CancelledError):
             await consumer
     assert mailbox._waiter is None
-    mailbox.offer("after")
-    assert len(mailbox) == 1
+    mailbox._offer("after")
+    assert len(mailbox._items) == 1
     async with asyncio.timeout(BOUND):
-        assert await mailbox.take() == ["after"]
+        assert await mailbox._take() == ["after"]
 
 
 async def test_a_take_cancelled_after_its_wake_up_loses_no_item() -> None:
     mailbox = Mailbox()
-    consumer = asyncio.ensure_future(mailbox.take())
+    consumer = asyncio.ensure_future(mailbox._take())
     await parked(mailbox, consumer)
-    mailbox.offer("kept")  # wakes the consumer...
+    mailbox._offer("kept")  # wakes the consumer...
     consumer.cancel()  # ...which is cancelled before it runs: the item must stay
     async with asyncio.timeout(BOUND):
         with pytest.raises(asyncio.CancelledError):
             await consumer
     assert mailbox._waiter is None
-    assert list(mailbox.drain()) == ["kept"]
+    assert list(mailbox._drain()) == ["kept"]
 
 
 # -- the bound -----------------------------------------------------------------------------
@@ -122,16 +122,16 @@ async def test_a_take_cancelled_after_its_wake_up_loses_no_item() -> None:
 
 def test_offer_refuses_beyond_the_capacity_and_append_does_not() -> None:
     mailbox = Mailbox(2)
-    assert mailbox.offer(1)
-    assert mailbox.offer(2)
-    assert not mailbox.offer(3)
-    mailbox.append("stop")  # control entries always get in
-    assert list(mailbox.drain()) == [1, 2, "stop"]
-    assert mailbox.offer(4)
+    assert mailbox._offer(1)
+    assert mailbox._offer(2)
+    assert not mailbox._offer(3)
+    mailbox._append("stop")  # control entries always get in
+    assert list(mailbox._drain()) == [1, 2, "stop"]
+    assert mailbox._offer(4)
 
 
 def test_the_default_capacity_is_generous_and_documented() -> None:
-    assert Mailbox().capacity == DEFAULT_CAPACITY == 100_000
+    assert Mailbox()._capacity == DEFAULT_CAPACITY == 100_000
 
 
 async def test_a_full_mailbox_fails_the_sender_fast_and_the_actor_stays_healthy() -> None:
@@ -183,3 +183,16 @@ async def test_stop_gets_into_a_full_mailbox() -> None:
 async def test_spawn_rejects_bad_capacities(capacity: Any, error: type[Exception]) -> None:
     with pytest.raises(error, match="mailbox_capacity"):
         spawn(Echo(), mailbox_capacity=capacity)
+
+
+async def test_the_ref_is_its_mailbox_but_shows_none_of_it() -> None:
+    # ``ActorRef`` subclasses ``Mailbox`` (one object per actor): its operations stay private,
+    # and a ref with an empty mailbox is still true (no ``__len__`` to make it false).
+    ref = spawn(Echo())
+    public = {name for name in dir(ref) if not name.startswith("_")}
+    assert not public & {"offer", "append", "take", "drain", "capacity", "consumer_waiting"}
+    assert ref.queued == 0
+    assert ref
+    async with asyncio.timeout(BOUND):
+        assert await ref.call("up") == "up"
+        await ref.stop()

@@ -35,6 +35,7 @@ from alara.entropy.health import (
     HealthTests,
     apt_cutoff,
     critbinom,
+    fast_maker,
     rct_cutoff,
 )
 from alara.testing.sources import (
@@ -231,6 +232,36 @@ def test_policy_rejects_bad_arguments(
 ) -> None:
     with pytest.raises(error, match=message):
         HealthPolicy(**kwargs)
+
+
+@pytest.mark.parametrize("policy", [DEFAULT_HEALTH, HealthPolicy(min_entropy=1.0, alpha=2.0**-20)])
+def test_the_fast_maker_makes_what_the_policy_makes(policy: HealthPolicy) -> None:
+    """The network makes each worker's tests with ``fast_maker(policy)`` (cheaper than
+    ``policy()``): fresh state each time, with the policy's cutoffs, rejecting what a
+    ``policy()`` rejects."""
+    make = fast_maker(policy)
+    made, reference = make(), policy()
+    assert type(made) is type(reference)
+    assert make() is not made  # fresh state for every worker
+    stuck = bytes(policy.rct_cutoff)  # one value repeated: the RCT's cutoff reached
+    with pytest.raises(HealthTestError) as ours:
+        made(stuck)
+    with pytest.raises(HealthTestError) as theirs:
+        reference(stuck)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_a_factory_of_ones_own_is_used_as_it_is() -> None:
+    def own() -> HealthTests:
+        return HealthTests(5, 10)
+
+    assert fast_maker(own) is own
+
+    class Stricter(HealthPolicy):
+        pass
+
+    stricter = Stricter()
+    assert fast_maker(stricter) is stricter  # a subclass may make its tests its own way
 
 
 def test_health_tests_reject_bad_cutoffs() -> None:

@@ -72,6 +72,17 @@ def test_crashes_and_hangs_count_other_exits_do_not() -> None:
     assert not is_source_failure(Exit(ExitKind.SHUTDOWN, "cancelled"))
 
 
+@pytest.mark.parametrize("exit", [
+    CRASH, HANG, CHAOS, Exit(ExitKind.NORMAL, "stopped"), Exit(ExitKind.SHUTDOWN, "cancelled"),
+    Exit(ExitKind.KILLED, f"restart failed: {HANG_REASON}"), Exit(ExitKind.CRASHED, ""),
+])
+def test_on_exit_counts_exactly_what_is_source_failure_says(exit: Exit) -> None:
+    # ``on_exit`` inlines the predicate (it runs at every restart): the two must agree.
+    quarantine = Quarantine(1, 60.0, clock=Clock())
+    assert quarantine.on_exit("worker-0", exit) is not is_source_failure(exit)
+    assert (quarantine.quarantined() == ["worker-0"]) is is_source_failure(exit)
+
+
 def test_the_nth_failure_within_the_period_quarantines(logs: Logs) -> None:
     clock = Clock()
     quarantine = Quarantine(3, 60.0, clock=clock)
