@@ -26,6 +26,7 @@ _is_configured = structlog.is_configured
 _ROOT = logging.getLogger("alara")
 _QUIET = logging.NullHandler()
 _ROOT.addHandler(_QUIET)
+_QUIET_ONLY = [_QUIET]
 
 
 def _capturing() -> bool:
@@ -41,7 +42,7 @@ def _capturing() -> bool:
 class EventLogger:
     """Emits one component's lifecycle events as structlog key-value events."""
 
-    __slots__ = ("_bound", "_chain", "_stdlib")
+    __slots__ = ("_bound", "_chain", "_stdlib", "_trio")
 
     def __init__(self, component: str) -> None:
         self._stdlib = logging.getLogger(f"alara.{component}")
@@ -54,6 +55,9 @@ class EventLogger:
             chain.append(logger)
             logger = logger.parent
         self._chain = tuple(chain)
+        # The usual chain, ``alara.<component>`` -> ``alara`` -> root, for the fast look below.
+        self._trio = (self._stdlib, _ROOT, logging.root) if self._chain == (
+            self._stdlib, _ROOT, logging.root) else None
 
     def enabled_for(self, level: int) -> bool:
         """Whether an event at ``level`` (``logging.INFO``...) would be seen by anyone.
@@ -62,7 +66,17 @@ class EventLogger:
         (silent) logging, an event then costs one cheap check and nothing else. Handlers,
         levels and structlog's configuration are read afresh at every call, so a handler an
         application adds at any time hears the very next event.
+
+        First a look that settles the usual case in a few attribute reads: no logger on the
+        way holds a handler but ``alara``'s own ``NullHandler``, so no level can make the
+        event heard (on a restart, counted in microseconds, this check runs twice).
         """
+        trio = self._trio
+        if trio is not None:
+            component, alara, root = trio
+            if (not component.handlers and component.propagate and alara.handlers == _QUIET_ONLY
+                    and (not alara.propagate or not root.handlers)):
+                return _is_configured() and _capturing()
         if self._stdlib.isEnabledFor(level):
             # Enabled is not heard: would a handler other than a ``NullHandler`` get it?
             for logger in self._chain:

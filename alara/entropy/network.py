@@ -649,8 +649,7 @@ class Network(SecretsVocabulary):
         name = f"worker-{index}"
 
         def factory() -> EntropyWorker:
-            worker = EntropyWorker(source, health=None if tests is None else tests(),
-                                   startup=startup)
+            worker = EntropyWorker(source, None if tests is None else tests(), startup)
             workers[name] = worker
             return worker
 

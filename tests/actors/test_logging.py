@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from alara.actors import ChildSpec, OneForOneSupervisor, spawn
+from alara.actors import ChildSpec, OneForOneSupervisor, log, spawn
 from alara.actors.errors import ActorDiedError, SupervisorGaveUpError
+from alara.actors.log import _QUIET, EventLogger
 from tests.actors.behaviours import Crasher, Echo
 from tests.actors.conftest import FakeClock
 from tests.helpers import BOUND
@@ -208,3 +210,75 @@ def test_a_fresh_process_with_unconfigured_logging_prints_nothing() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert result.stderr == ""
+
+
+class _Collect(logging.Handler):
+    def __init__(self, level: int = logging.NOTSET) -> None:
+        super().__init__(level)
+        self.events: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.events.append(record.getMessage())
+
+
+@pytest.fixture
+def bare_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """Puts the stdlib's loggers as an application that configures nothing has them, pytest's
+    own handlers taken off the root (called in the test's body: pytest adds them at each
+    phase): where ``enabled_for``'s fast look settles the answer."""
+
+    def bare() -> None:
+        for name in ("", "alara", "alara.actors"):
+            logger = logging.getLogger(name)
+            monkeypatch.setattr(logger, "handlers", [_QUIET] if name == "alara" else [])
+            monkeypatch.setattr(logger, "propagate", True)
+            monkeypatch.setattr(logger, "level",
+                                logging.WARNING if name == "" else logging.NOTSET)
+        monkeypatch.setattr(log, "_is_configured", lambda: False)  # no capture_logs here
+        logging.Logger.manager._clear_cache()  # type: ignore[attr-defined]
+
+    yield bare
+    # Levels are put back after this (monkeypatch's undo): no answer cached meanwhile.
+    logging.Logger.manager._clear_cache()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("where", ["", "alara", "alara.actors"])
+@pytest.mark.parametrize("handler_level", [logging.NOTSET, logging.ERROR])
+@pytest.mark.parametrize("logger_level", [logging.NOTSET, logging.INFO])
+@pytest.mark.parametrize("propagate", [True, False])
+def test_the_fast_look_agrees_with_the_full_walk(
+    where: str, handler_level: int, logger_level: int, propagate: bool,
+    bare_logging: Callable[[], None],
+) -> None:
+    bare_logging()
+    fast = EventLogger("actors")
+    slow = EventLogger("actors")
+    slow._trio = None  # the full walk, level by level and handler by handler
+    assert fast._trio is not None
+    levels = (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR)
+    assert [fast.enabled_for(level) for level in levels] == [False] * 4
+    logging.getLogger("alara").setLevel(logger_level)
+    logging.getLogger("alara.actors").propagate = propagate
+    logging.getLogger(where).addHandler(_Collect(handler_level))
+    assert [fast.enabled_for(level) for level in levels] == [
+        slow.enabled_for(level) for level in levels]
+
+
+async def test_a_handler_added_at_any_time_hears_the_next_crash(
+    bare_logging: Callable[[], None],
+) -> None:
+    bare_logging()
+    ref = spawn(Echo())
+    async with asyncio.timeout(BOUND):
+        await ref.call("up")
+    heard = _Collect()
+    logging.getLogger("alara").addHandler(heard)
+    ref.kill("now")  # an idle actor ends inside kill(): its event is already out
+    assert len(heard.events) == 1
+    assert "actor.crashed" in heard.events[0]
+    quiet = spawn(Echo())
+    logging.getLogger("alara").removeHandler(heard)
+    async with asyncio.timeout(BOUND):
+        await quiet.call("up")
+    quiet.kill("unheard")
+    assert len(heard.events) == 1
