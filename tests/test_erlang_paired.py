@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 import pytest
 
+from benchmarks import kill_instructions
 from benchmarks.erlang_paired import (
     PairedSummary,
     Plan,
@@ -81,6 +82,11 @@ def test_quick_is_small_and_explicit_sizes_win() -> None:
     assert plan_of(arguments().parse_args(["--settle", "0"])).settle == 0.0
     assert plan.size("seq_p50_us") == 100
     assert plan.size("restart_us") == 40
+    assert plan.rows == ("seq_p50_us", "restart_us", "answer_us")  # every row by default
+    only = plan_of(arguments().parse_args(["--rows", "restart_us", "answer_us"]))
+    assert only.rows == ("restart_us", "answer_us")
+    with pytest.raises(SystemExit):
+        arguments().parse_args(["--rows", "restart"])  # a row's key, or nothing
 
 
 @pytest.mark.parametrize(("wins", "rounds", "p"), [
@@ -107,3 +113,8 @@ def test_a_verdict_needs_the_sign_test_not_just_the_median() -> None:
     tied = summarize_pairs([(10.0, 10.0)] * 5 + [(10.0, 9.0)] * 2)  # equal rounds count for neither
     assert (tied.led, tied.verdict) == (2, "tie")
     assert tied.sign_p == pytest.approx(0.5)
+
+
+def test_the_kill_count_runs_its_kills_without_valgrind() -> None:
+    # ``--inner`` is what callgrind runs: it must run (and end) on its own, quickly.
+    assert kill_instructions.main(["--inner", "--loop", "default", "--kills", "5"]) == 0
