@@ -148,6 +148,14 @@ class Collector:
         """Drop the deadline timer (the network is closing)."""
         self._watch.close()
 
+    def detach(self) -> None:
+        """Let go of the network's hooks once it has shut down: they are bound methods of
+        the network, which holds this collector, and that cycle would keep a closed network
+        (its supervisor, its workers' records) for the garbage collector."""
+        self._watch.close()
+        self._watch = DeadlineWatch(self._policy.contribution_timeout, _never_busy)
+        self._missing = _nothing_missing
+
     async def collect(self) -> list[bytes]:
         """One ``policy.size``-byte contribution from every worker, for one caller.
 
@@ -466,3 +474,13 @@ def _order(supervisor: OneForOneSupervisor, got: dict[str, bytes]) -> list[str]:
     """Registry order, so the mix input order does not depend on who answered first."""
     names = [child.id for child in supervisor.which_children() if child.id in got]
     return names + [name for name in got if name not in names]
+
+
+def _never_busy(ref: ActorRef) -> float | None:
+    """A detached collector's ``busy_since``: no worker is left to be busy."""
+    return None
+
+
+def _nothing_missing() -> list[str]:
+    """A detached collector's ``missing``: the network has shut down, nothing is awaited."""
+    return []

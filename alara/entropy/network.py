@@ -350,6 +350,7 @@ class Network(SecretsVocabulary):
         if self._cluster is not None:  # cluster hook (3/6): stop following membership first
             await self._cluster.stop()
         await self._supervisor.stop()
+        self._collector.detach()
         _log.info("network.stopped", gave_up=self._supervisor.error is not None)
 
     @property
