@@ -47,3 +47,14 @@ async def no_loop_errors() -> AsyncIterator[None]:
     finally:
         loop.set_exception_handler(previous)
     assert not reported, [context.get("message") for context in reported]
+
+
+@pytest.fixture
+def no_collector() -> Iterator[None]:
+    """The cyclic garbage collector off: what is freed now was freed by reference counting."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

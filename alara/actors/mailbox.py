@@ -95,11 +95,3 @@ class Mailbox:
                 self._waiter = None
         batch, self._items = self._items, []
         return batch
-
-    def _drain(self) -> list[Any] | tuple[()]:
-        """Everything waiting, without waiting: what is left to fail when the actor ends."""
-        items = self._items
-        if not items:
-            return ()
-        self._items = []
-        return items

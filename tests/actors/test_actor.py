@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import math
 import weakref
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -378,17 +376,6 @@ async def test_kill_ends_an_idle_actor_inside_kill() -> None:
     assert told == [exit]
     assert exits == [exit]
     assert asyncio.all_tasks() == before
-
-
-@pytest.fixture
-def no_collector() -> Iterator[None]:
-    """The cyclic garbage collector off: what is freed now was freed by reference counting."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 @pytest.mark.parametrize("end", ["stop", "kill", "kill_busy"])
