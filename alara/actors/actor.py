@@ -391,10 +391,25 @@ class ActorRef(Mailbox):
         """
         if not isinstance(reason, str):
             raise TypeError(f"reason must be a str, got {type(reason).__name__}")
-        if self._state is not _DEAD:
-            self._state = _STOPPING
-            # ``Exit``'s own ``__new__`` is Python code; a kill is counted in microseconds.
-            self._cancel(_new_tuple(Exit, (_KILLED, reason, None)), self.shutdown_timeout)
+        if self._state is _DEAD:
+            return
+        self._state = _STOPPING
+        # ``Exit``'s own ``__new__`` is Python code; a kill is counted in microseconds.
+        exit = _new_tuple(Exit, (_KILLED, reason, None))
+        if self._waiter is None or self._cancel_exit is not None:
+            self._cancel(exit, self.shutdown_timeout)
+            return
+        # Idle, parked in the framework's own ``take`` (only a live, started task waits there):
+        # no code of the actor is in progress and none can run again, so the actor ends
+        # here, as an Erlang process hit by ``kill`` does. Its task is woken rather than
+        # cancelled: it finds itself ended and goes on to its successor or returns, with no
+        # ``CancelledError`` to unwind.
+        self._cancel_exit = exit
+        task = self._task
+        if task is not None and not task.cancelling():
+            self._next = _FREE  # a supervisor told in ``_finish`` may hand the task on
+        self._finish(exit, [])
+        self._append(_STOP)  # the drained mailbox's only entry
 
     def wait(self) -> asyncio.Future[Exit]:
         """A future of the exit reason: done when the actor has ended (at once if it has).
@@ -524,17 +539,7 @@ class ActorRef(Mailbox):
                 # which belongs to no one else, passes it by (or carries its successor).
                 self._next = _FREE
                 self._finish(exit, [], False)
-            elif self._waiter is not None:
-                # Idle, parked in the framework's own ``take``: no code of the actor is in
-                # progress and none can run again, so the actor ends here, as an Erlang
-                # process hit by ``kill`` does. Its task is woken rather than cancelled: it
-                # finds itself ended and goes on to its successor or returns, with no
-                # ``CancelledError`` to unwind.
-                if not task.cancelling():
-                    self._next = _FREE
-                self._finish(exit, [])
-                self._append(_STOP)  # the drained mailbox's only entry
-            else:
+            else:  # busy (``kill`` ends an idle actor itself), or a stop gone overdue
                 task.cancel()
                 self._after(grace, ActorRef._abandon, self, grace)
 
