@@ -20,14 +20,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import alara
 from benchmarks.latency import REQUEST
 from benchmarks.measure import LoopKind, run_on
-from benchmarks.restart import replacement
+from benchmarks.restart import killable_network, replacement, victim
 
 __all__ = ["main"]
 
-WORKERS = 3
 WARMUP = 300
 
 
@@ -35,12 +33,10 @@ async def _kills(kills: int) -> None:
     """``WARMUP`` kills, then ``kills`` through ``operator.call``; each replacement is asked
     once before the next kill, as in the restart scenario."""
     call = operator.call
-    async with alara.create_network(WORKERS, max_restarts=1_000_000_000, period=1.0) as net:
+    async with killable_network() as net:
         supervisor = net.supervisor
         for i in range(WARMUP + kills):
-            child_id = f"worker-{i % WORKERS}"
-            old = supervisor.child_ref(child_id)
-            assert old is not None
+            child_id, old = victim(supervisor, i)
             if i >= WARMUP:
                 call(old.kill, "benchmark")
             else:

@@ -17,7 +17,7 @@ from benchmarks.latency import REQUEST
 from benchmarks.measure import LoopKind, Summary, clock, run_on, summarize
 from benchmarks.results import Row
 
-__all__ = ["bare_restart", "measure_restart", "replacement"]
+__all__ = ["bare_restart", "killable_network", "measure_restart", "replacement", "victim"]
 
 WORKERS = 3
 STEP_TIMEOUT = 10.0
@@ -33,16 +33,28 @@ async def replacement(supervisor: OneForOneSupervisor, child_id: str, old: Actor
         await supervisor.changed()  # nothing runs between the look and this: no change slips by
 
 
+def killable_network() -> alara.Network:
+    """The 3-worker network the kill scenarios use, its restart intensity raised: thousands
+    of kills are the point here."""
+    return alara.create_network(WORKERS, max_restarts=1_000_000_000, period=1.0)
+
+
+def victim(supervisor: OneForOneSupervisor, kill: int) -> tuple[str, ActorRef]:
+    """The child kill number ``kill`` hits (round robin over the workers), and its ref now."""
+    child_id = f"worker-{kill % WORKERS}"
+    ref = supervisor.child_ref(child_id)
+    assert ref is not None
+    return child_id, ref
+
+
 async def _sample(kills: int, warmup: int) -> tuple[Summary, Summary, Summary]:
     registry_ns: list[int] = []
     answer_ns: list[int] = []
     spawn_ns: list[int] = []
-    async with alara.create_network(WORKERS, max_restarts=1_000_000_000, period=1.0) as net:
+    async with killable_network() as net:
         supervisor = net.supervisor
         for i in range(warmup + kills):
-            child_id = f"worker-{i % WORKERS}"
-            old = supervisor.child_ref(child_id)
-            assert old is not None
+            child_id, old = victim(supervisor, i)
             async with asyncio.timeout(STEP_TIMEOUT):  # a broken supervisor fails, not hangs
                 start = clock()
                 old.kill("benchmark")

@@ -56,8 +56,7 @@ class EventLogger:
             logger = logger.parent
         self._chain = tuple(chain)
         # The usual chain, ``alara.<component>`` -> ``alara`` -> root, for the fast look below.
-        self._trio = (self._stdlib, _ROOT, logging.root) if self._chain == (
-            self._stdlib, _ROOT, logging.root) else None
+        self._trio = self._chain if self._chain == (self._stdlib, _ROOT, logging.root) else None
 
     def enabled_for(self, level: int) -> bool:
         """Whether an event at ``level`` (``logging.INFO``...) would be seen by anyone.

@@ -58,8 +58,8 @@ STARTUP_SAMPLES = 1024
 _from_bytes = int.from_bytes
 _new_tests = object.__new__
 
-Tests = Callable[[bytes], None]
-"""Fresh test state for one source: called with every block, raises on a bad one."""
+HealthCheck = Callable[[bytes], None]
+"""Called with every block a source returns; raises ``HealthTestError`` to reject it."""
 _MAX_RCT_CUTOFF = 1 << 16  # above any policy's cutoff (25601 at H = 0.01, alpha = 2**-256)
 
 
@@ -140,7 +140,7 @@ class HealthPolicy:
         return tests
 
 
-def fast_maker(health: Callable[[], Tests]) -> Callable[[], Tests]:
+def fast_maker(health: Callable[[], HealthCheck]) -> Callable[[], HealthCheck]:
     """What makes the same fresh test state as ``health()``, as cheaply as it can be called.
 
     For a ``HealthPolicy`` and the C twin: the C type itself, with the policy's cutoffs

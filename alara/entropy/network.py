@@ -32,7 +32,7 @@ from alara.entropy.conversions import (
     int_inline,
     int_sliced,
 )
-from alara.entropy.health import DEFAULT_HEALTH, HealthPolicy, fast_maker
+from alara.entropy.health import DEFAULT_HEALTH, HealthCheck, HealthPolicy, fast_maker
 from alara.entropy.mixing import MIN_CONTRIBUTION, mix
 from alara.entropy.offload import INLINE_MIX, mix_sliced
 from alara.entropy.quarantine import (
@@ -42,7 +42,7 @@ from alara.entropy.quarantine import (
 )
 from alara.entropy.sources import EntropySource, check_source, has_read
 from alara.entropy.vocabulary import SecretsVocabulary
-from alara.entropy.worker import EntropyWorker, HealthCheck
+from alara.entropy.worker import EntropyWorker
 from alara.errors import AlaraError, NetworkClosedError, WrongLoopError
 
 __all__ = [

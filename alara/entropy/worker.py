@@ -27,7 +27,7 @@ import anyio.to_thread
 
 from alara.actors.actor import Actor, ActorRef, Envelope, spawn
 from alara.actors.validation import check_int, check_positive_float
-from alara.entropy.health import HealthTests
+from alara.entropy.health import HealthCheck, HealthTests
 from alara.entropy.pausing import pause
 from alara.entropy.sources import EntropySource, OsSource, check_source, inline_read_limit
 from alara.errors import SourceError
@@ -38,9 +38,6 @@ MAX_READ = 1 << 30
 """Largest single request a worker accepts (1 GiB)."""
 HEALTH_SLICE = 1 << 16
 """Health tests run over at most this many bytes (64 KiB, well under 1 ms) per loop step."""
-
-HealthCheck = Callable[[bytes], None]
-"""Called with every block a source returns; raises ``HealthTestError`` to reject it."""
 
 _OS_SOURCE = OsSource()
 _urandom = os.urandom  # what ``OsSource.read`` is, for every size read on the loop
