@@ -23,7 +23,7 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest
 
-# The entropy tests once more on the pure-Python twins of the C module (alara.entropy.accel),
+# The entropy tests once more on the pure-Python twins of the C module (alara.entropy._native),
 # which every install without a C compiler runs.
 test-pure: install
 	ALARA_PURE_PYTHON=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/entropy

@@ -32,26 +32,27 @@ from alara.actors import (
 from alara.actors.errors import MailboxFullError
 from alara.blocking import BlockingNetwork
 from alara.default import close_default_network, default_network, use_network
-from alara.entropy.cluster import (
-    Cluster,
-    ClusterError,
-    ClusterNode,
-    ClusterPool,
-)
-from alara.entropy.health import HealthPolicy
-from alara.entropy.mixing import mix
-from alara.entropy.network import (
+from alara.entropy import (
+    DEFAULT_ENTROPY,
     MAX_BITS,
     MAX_BYTES,
     MAX_INT_BITS,
     MAX_WORKERS,
+    Cluster,
+    ClusterError,
+    ClusterNode,
+    ClusterPool,
+    EntropySource,
+    EntropyWorker,
+    HealthPolicy,
     Network,
     NetworkStatus,
+    OsSource,
     create_network,
+    get_random_bytes,
+    mix,
+    start_worker,
 )
-from alara.entropy.sources import EntropySource, OsSource
-from alara.entropy.vocabulary import DEFAULT_ENTROPY
-from alara.entropy.worker import EntropyWorker, get_random_bytes, start_worker
 from alara.errors import (
     ActorDiedError,
     AlaraError,

@@ -15,7 +15,7 @@ for the loop to spawn the task, then again for the task's result.
 **Batched like the async path.** Every sync call becomes a task on the one loop, so calls
 from many threads meet in the network's collector: the calls that arrive while a round is in
 flight are served together by the next round (one message and one read per worker for all
-of them; see ``alara.entropy.collect``), exactly as concurrent ``await``-ing tasks are.
+of them; see ``alara.Network``), exactly as concurrent ``await``-ing tasks are.
 
 A sync call from inside a running event loop would stall that loop (and deadlock on the
 network's own loop), so it raises ``SyncCallInLoopError`` naming the async call to await.
@@ -35,8 +35,7 @@ import anyio
 from anyio.from_thread import BlockingPortal
 
 from alara.actors.supervisor import Child
-from alara.entropy.network import Network, NetworkStatus
-from alara.entropy.sources import EntropySource
+from alara.entropy import EntropySource, Network, NetworkStatus
 from alara.errors import AlaraError, NetworkClosedError, SyncCallInLoopError
 from alara.functions import __all__ as _module_level_names
 

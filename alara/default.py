@@ -27,7 +27,7 @@ from collections.abc import AsyncGenerator, Iterator
 from contextvars import ContextVar
 
 from alara.actors.log import get_logger
-from alara.entropy.network import Network
+from alara.entropy import Network
 from alara.environment import network_from_environment
 
 __all__ = ["close_default_network", "default_network", "use_network"]

@@ -8,7 +8,7 @@ import sys
 
 import structlog
 
-from alara.entropy.network import create_network
+from alara.entropy import create_network
 
 __all__ = ["run_demo", "show_lifecycle_logs"]
 

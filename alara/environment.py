@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from alara.entropy.network import Network
+from alara.entropy import Network
 
 __all__ = ["VARIABLES", "default_network_options", "network_from_environment"]
 

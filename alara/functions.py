@@ -2,7 +2,7 @@
 
 Every function awaits ``default_network()`` (the network chosen with ``use_network``, else
 the running loop's default network) and calls the method of the same name, so names,
-defaults and errors are exactly those of ``Network`` (see ``alara.entropy.vocabulary``).
+defaults and errors are exactly those of ``Network`` (see ``alara.Network``).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from hmac import compare_digest
 from typing import TypeVar
 
 from alara.blocking import BlockingNetwork, refuse_in_loop
-from alara.entropy.vocabulary import DEFAULT_ENTROPY
+from alara.entropy import DEFAULT_ENTROPY
 from alara.sync_default import blocking_network
 from alara.sysrandom import Random as SystemRandom
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from alara.actors.validation import check_int
 from alara.blocking import BlockingNetwork, refuse_in_loop
-from alara.entropy.network import MAX_BYTES, MAX_INT_BITS
+from alara.entropy import MAX_BYTES, MAX_INT_BITS
 from alara.sync_default import blocking_network
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import hashlib
 import os
 
 from alara import mix
-from alara.entropy.mixing import MIN_CONTRIBUTION
+from alara.entropy import MIN_CONTRIBUTION
 
 __all__ = ["direct_request", "shake_alone", "urandom_alone"]
 

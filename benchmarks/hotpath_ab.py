@@ -87,8 +87,7 @@ async def main():
 _BARE = r"""
 import asyncio, json, os, sys, time
 """ + _SEQUENTIAL + r"""
-from alara.entropy.health import DEFAULT_HEALTH
-from alara.entropy.mixing import mix
+from alara.entropy import DEFAULT_HEALTH, mix
 
 
 class Box:

@@ -12,8 +12,7 @@ import asyncio
 import os
 
 import alara
-from alara.entropy.health import DEFAULT_HEALTH
-from alara.entropy.mixing import mix
+from alara.entropy import DEFAULT_HEALTH, mix
 from benchmarks.baseline import direct_request
 from benchmarks.measure import LoopKind, Summary, clock, run_on, settle, summarize
 from benchmarks.results import Row

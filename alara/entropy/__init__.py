@@ -1,20 +1,49 @@
-"""The entropy network: supervised workers, collection, and the SHA3 mixer."""
+"""The entropy network: supervised workers, collection, health tests and the SHA3 mixer.
+
+The modules here are private (``_x.py``); this package re-exports what the rest of alara, the
+extras and users need, so a module can be split or renamed without breaking an importer.
+"""
 
 from __future__ import annotations
 
-from alara.entropy.health import DEFAULT_HEALTH, HealthPolicy
-from alara.entropy.mixing import mix
-from alara.entropy.network import Network, create_network
-from alara.entropy.sources import EntropySource, OsSource
-from alara.entropy.worker import EntropyWorker, get_random_bytes, start_worker
+from alara.entropy._cluster import Cluster, ClusterError, ClusterNode, ClusterPool, NodeState
+from alara.entropy._health import DEFAULT_HEALTH, HealthPolicy
+from alara.entropy._mixing import MIN_CONTRIBUTION, mix
+from alara.entropy._network import (
+    MAX_BITS,
+    MAX_BYTES,
+    MAX_INT_BITS,
+    MAX_WORKERS,
+    Network,
+    NetworkStatus,
+    QuarantineInfo,
+    create_network,
+)
+from alara.entropy._sources import EntropySource, OsSource, check_source
+from alara.entropy._vocabulary import DEFAULT_ENTROPY
+from alara.entropy._worker import EntropyWorker, get_random_bytes, start_worker
 
 __all__ = [
+    "DEFAULT_ENTROPY",
     "DEFAULT_HEALTH",
+    "MAX_BITS",
+    "MAX_BYTES",
+    "MAX_INT_BITS",
+    "MAX_WORKERS",
+    "MIN_CONTRIBUTION",
+    "Cluster",
+    "ClusterError",
+    "ClusterNode",
+    "ClusterPool",
     "EntropySource",
     "EntropyWorker",
     "HealthPolicy",
     "Network",
+    "NetworkStatus",
+    "NodeState",
     "OsSource",
+    "QuarantineInfo",
+    "check_source",
     "create_network",
     "get_random_bytes",
     "mix",

@@ -1,7 +1,7 @@
 /* alara.entropy._accel: the entropy layer's per-request arithmetic, in C.
  *
- * Optional: every function here has a pure-Python twin (``alara.entropy.health.HealthTests``,
- * ``alara.entropy.mixing._encode``) that is the reference, used when this module is not built,
+ * Optional: every function here has a pure-Python twin (``alara.entropy._health.HealthTests``,
+ * ``alara.entropy._mixing._encode``) that is the reference, used when this module is not built,
  * and checked against it by the tests. What it saves is interpreter work: the continuous
  * health tests of one 32-byte contribution cost about 9k machine instructions as bytecode
  * and C calls, and run three times per request.
@@ -174,7 +174,7 @@ static PyTypeObject HealthStateType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "alara.entropy._accel.HealthTests",
     .tp_doc = PyDoc_STR("RCT and APT state for one source (C twin of "
-                        "alara.entropy.health.HealthTests)."),
+                        "alara.entropy._health.HealthTests)."),
     .tp_basicsize = sizeof(HealthState),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_new = health_new,

@@ -40,8 +40,7 @@ from alara import (
 )
 from alara.actors.log import get_logger
 from alara.actors.validation import check_positive_float
-from alara.entropy.cluster import NodeState
-from alara.entropy.sources import check_source
+from alara.entropy import NodeState, check_source
 from alara.ray.monitor import POLL, ClusterMonitor
 from alara.ray.remote import NodeLink, NodeUnreachableError, RemoteCallError, RemoteWorker
 
@@ -158,7 +157,7 @@ class RayCluster:
         """Deadline of one remote call, in seconds."""
         return self._remote_timeout
 
-    # -- the network's side (alara.entropy.cluster.Cluster) -------------------------------
+    # -- the network's side (alara.Cluster) -------------------------------
 
     async def start(self, pool: ClusterPool) -> None:
         """Connect to Ray, choose the machines, start their workers and the monitor.

@@ -1,7 +1,7 @@
 """An independent re-implementation of the mixer, from its documented construction only.
 
 It uses pycryptodome (``Crypto.Hash``), not ``hashlib``, and spells out every constant, so a
-mistake in ``alara.entropy.mixing`` (or a silent change of construction) cannot be mirrored
+mistake in ``alara.entropy._mixing`` (or a silent change of construction) cannot be mirrored
 here by sharing code.
 """
 

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alara.entropy import accel, mixing
-from alara.entropy.health import APT_WINDOW, DEFAULT_HEALTH, HealthPolicy, HealthTests
+from alara.entropy import _mixing as mixing
+from alara.entropy import _native as accel
+from alara.entropy._health import APT_WINDOW, DEFAULT_HEALTH, HealthPolicy, HealthTests
 from alara.errors import HealthTestError
 from tests.entropy.streams import low_entropy_blocks
 
@@ -128,7 +129,7 @@ def test_the_c_encoding_leaves_every_other_shape_to_python() -> None:
 
 
 def test_alara_runs_on_pure_python_when_asked() -> None:
-    code = ("import asyncio, alara; from alara.entropy import accel; "
+    code = ("import asyncio, alara; from alara.entropy import _native as accel; "
             "assert not accel.ACCELERATED; "
             "print(len(asyncio.run(alara.random_bytes(32))))")
     env = {**os.environ, "ALARA_PURE_PYTHON": "1"}

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from alara.entropy.deadlines import (
+from alara.entropy._deadlines import (
     STALL_TOLERANCE,
     ContributionTimeout,
     DeadlineWatch,

@@ -22,7 +22,7 @@ from alara import (
     SupervisorGaveUpError,
     WorkerDiedError,
 )
-from alara.entropy.mixing import MIN_CONTRIBUTION
+from alara.entropy import MIN_CONTRIBUTION
 from alara.testing.sources import HangingSource, RaisingSource, SlowSource
 from tests.entropy.bounded import bounded_network
 from tests.entropy.recording import GateSource, RecordingSource, warm_up

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import alara
 from alara import EntropyWorker, HealthTestError, Network, OsSource, SourceError, spawn
-from alara.entropy.health import (
+from alara.entropy._health import (
     APT_WINDOW,
     DEFAULT_ALPHA,
     DEFAULT_HEALTH,

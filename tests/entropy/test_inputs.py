@@ -22,7 +22,7 @@ from alara import (
     get_random_bytes,
     start_worker,
 )
-from alara.entropy import network as network_module
+from alara.entropy import _network as network_module
 from tests.entropy.recording import RecordingSource
 
 NOT_INTS = [True, False, 1.0, 2.5, "8", b"8", None, [8], 8j]

@@ -19,8 +19,8 @@ import pytest
 
 import alara
 from alara import HealthPolicy, Network, OsSource
-from alara.entropy.collect import ROUND_BYTES
-from alara.entropy.worker import EntropyWorker, get_random_bytes
+from alara.entropy import EntropyWorker, get_random_bytes
+from alara.entropy._collect import ROUND_BYTES
 from alara.errors import (
     PoolDegradedError,
     TooManyRequestsError,

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alara import mix
-from alara.entropy import mixing
-from alara.entropy.mixing import (
+from alara.entropy import _mixing as mixing
+from alara.entropy._mixing import (
     EXPAND_BLOCK,
     EXPAND_TAG,
     EXTRACT_TAG,

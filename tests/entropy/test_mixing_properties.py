@@ -17,7 +17,7 @@ import itertools
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from alara.entropy.mixing import KEY_SIZE, MAX_OUTPUT, encode_contributions, extract, mix
+from alara.entropy._mixing import KEY_SIZE, MAX_OUTPUT, encode_contributions, extract, mix
 from tests.entropy.reference import decode
 
 MIN_COMPARED = 16  # bytes; a chance collision at this length has probability 2**-128

@@ -12,7 +12,7 @@ import pytest
 
 import alara
 from alara import ActorRef, EntropySource, Network, NetworkClosedError, OsSource, mix
-from alara.entropy.mixing import MIN_CONTRIBUTION
+from alara.entropy import MIN_CONTRIBUTION
 from alara.testing.sources import AttackerSource, ConstantSource, PatternSource
 from tests.entropy.recording import RecordingSource, warm_up
 from tests.entropy.stats import looks_uniform

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 import alara
-from alara.entropy import offload, staging
-from alara.entropy.conversions import (
+from alara.entropy import _offload as offload
+from alara.entropy import _staging as staging
+from alara.entropy._conversions import (
     BITS_SLICE,
     INT_SLICE,
     bits_inline,
@@ -19,8 +20,8 @@ from alara.entropy.conversions import (
     int_inline,
     int_sliced,
 )
-from alara.entropy.mixing import EXPAND_BLOCK, expand_blocks
-from alara.entropy.offload import THREAD_JOIN, mix_sliced
+from alara.entropy._mixing import EXPAND_BLOCK, expand_blocks
+from alara.entropy._offload import THREAD_JOIN, mix_sliced
 from tests.helpers import until
 
 LARGE_SIZES = [THREAD_JOIN + 1, 5 * EXPAND_BLOCK, 9 * EXPAND_BLOCK + 7]

@@ -23,7 +23,7 @@ from alara import (
     OsSource,
     WorkerDiedError,
 )
-from alara.entropy.quarantine import (
+from alara.entropy._quarantine import (
     DEFAULT_QUARANTINE_AFTER,
     DEFAULT_QUARANTINE_PERIOD,
     HANG_REASON,

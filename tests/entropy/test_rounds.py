@@ -25,8 +25,8 @@ import pytest
 
 import alara
 from alara import Network, NoWorkersError, SupervisorGaveUpError, mix
-from alara.entropy.collect import Collector, CollectPolicy, _Lead
-from alara.entropy.mixing import MIN_CONTRIBUTION
+from alara.entropy import MIN_CONTRIBUTION
+from alara.entropy._collect import Collector, CollectPolicy, _Lead
 from tests.entropy.recording import RecordingSource
 from tests.helpers import until
 

@@ -14,7 +14,7 @@ import pytest
 
 import alara
 from alara import EntropySource, EntropyWorker, OsSource, get_random_bytes, start_worker
-from alara.entropy.sources import INLINE_READ_LIMIT, LARGE_READ_CHUNK, inline_read_limit
+from alara.entropy._sources import INLINE_READ_LIMIT, LARGE_READ_CHUNK, inline_read_limit
 from alara.testing.sources import AsyncSource, GlitchSource
 from tests.entropy.recording import RecordingSource
 

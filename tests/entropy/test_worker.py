@@ -18,8 +18,8 @@ from alara import (
     get_random_bytes,
     start_worker,
 )
-from alara.entropy import worker as worker_module
-from alara.entropy.worker import MAX_READ
+from alara.entropy import _worker as worker_module
+from alara.entropy._worker import MAX_READ
 from alara.testing.sources import RaisingSource, WrongLengthSource
 from tests.entropy.recording import BadTypeSource, GateSource, RecordingSource, ViewSource
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 
-from alara.entropy.sources import INLINE_READ_LIMIT
+from alara.entropy._sources import INLINE_READ_LIMIT
 
 
 class CountingSource:

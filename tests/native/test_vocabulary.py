@@ -16,7 +16,7 @@ import pytest
 
 import alara
 from alara import DEFAULT_ENTROPY, MAX_BYTES, MAX_INT_BITS, Network
-from alara.entropy.vocabulary import SLICE
+from alara.entropy._vocabulary import SLICE
 from tests.native.sources import CountingSource
 
 URLSAFE = set(string.ascii_letters + string.digits + "-_")

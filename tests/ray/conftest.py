@@ -26,7 +26,7 @@ import pytest
 
 ray = pytest.importorskip("ray")  # the `ray` extra; CI installs it, so these tests do run
 
-from alara.entropy.cluster import ClusterNode  # noqa: E402
+from alara import ClusterNode  # noqa: E402
 from alara.ray import RayCluster  # noqa: E402
 from tests.ray.cluster_host import HEAD as HEAD  # noqa: E402
 from tests.ray.cluster_host import HEALTH_CHECKS  # noqa: E402

@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from alara.entropy.mixing import EXPAND_BLOCK, expand_blocks, extract_pieces
-from alara.entropy.pausing import pause
-from alara.entropy.staging import open_stage
+from alara.entropy._mixing import EXPAND_BLOCK, expand_blocks, extract_pieces
+from alara.entropy._pausing import pause
+from alara.entropy._staging import open_stage
 
 __all__ = [
     "INLINE_MIX",

@@ -22,9 +22,9 @@ from alara.actors.actor import ActorRef, Exit
 from alara.actors.log import get_logger
 from alara.actors.supervisor import Child, ChildSpec, OneForOneSupervisor
 from alara.actors.validation import check_int, check_positive_float
-from alara.entropy.cluster import Cluster, ClusterNode, ClusterPool
-from alara.entropy.collect import DEFAULT_MAX_WAITING, Collector, CollectPolicy
-from alara.entropy.conversions import (
+from alara.entropy._cluster import Cluster, ClusterNode, ClusterPool
+from alara.entropy._collect import DEFAULT_MAX_WAITING, Collector, CollectPolicy
+from alara.entropy._conversions import (
     BITS_SLICE,
     INT_SLICE,
     bits_inline,
@@ -32,17 +32,17 @@ from alara.entropy.conversions import (
     int_inline,
     int_sliced,
 )
-from alara.entropy.health import DEFAULT_HEALTH, HealthCheck, HealthPolicy, fast_maker
-from alara.entropy.mixing import MIN_CONTRIBUTION, mix
-from alara.entropy.offload import INLINE_MIX, mix_sliced
-from alara.entropy.quarantine import (
+from alara.entropy._health import DEFAULT_HEALTH, HealthCheck, HealthPolicy, fast_maker
+from alara.entropy._mixing import MIN_CONTRIBUTION, mix
+from alara.entropy._offload import INLINE_MIX, mix_sliced
+from alara.entropy._quarantine import (
     DEFAULT_QUARANTINE_AFTER,
     DEFAULT_QUARANTINE_PERIOD,
     Quarantine,
 )
-from alara.entropy.sources import EntropySource, check_source, has_read
-from alara.entropy.vocabulary import SecretsVocabulary
-from alara.entropy.worker import EntropyWorker
+from alara.entropy._sources import EntropySource, check_source, has_read
+from alara.entropy._vocabulary import SecretsVocabulary
+from alara.entropy._worker import EntropyWorker
 from alara.errors import AlaraError, NetworkClosedError, WrongLoopError
 
 __all__ = [

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.lowlevel
 
-import alara.entropy.network as _limits  # a module, so the import cycle with network is safe
+import alara.entropy._network as _limits  # a module, so the import cycle with network is safe
 from alara.actors.validation import check_int
 
 __all__ = ["DEFAULT_ENTROPY", "SecretsVocabulary"]

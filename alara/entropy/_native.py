@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["ACCELERATED", "NativeHealthTests", "native_frame"]
 
 NativeHealthTests: type[_NativeHealthTests] | None = None
-"""The C twin of ``alara.entropy.health.HealthTests``, or ``None``."""
+"""The C twin of ``alara.entropy._health.HealthTests``, or ``None``."""
 native_frame: Callable[[bytes, object, int], bytes | None] | None = None
 """The C twin of the mixer's encoding of equal-length contributions, or ``None``."""
 

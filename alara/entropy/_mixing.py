@@ -34,7 +34,7 @@ from collections.abc import Iterator, Sequence
 from struct import Struct
 
 from alara.actors.validation import check_int
-from alara.entropy.accel import native_frame
+from alara.entropy._native import native_frame
 
 __all__ = [
     "EXPAND_BLOCK",

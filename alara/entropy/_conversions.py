@@ -4,7 +4,7 @@ pieces of bounded cost with ``pause()`` between them."""
 
 from __future__ import annotations
 
-from alara.entropy.pausing import pause
+from alara.entropy._pausing import pause
 
 __all__ = ["BITS_SLICE", "INT_SLICE", "bits_inline", "bits_sliced", "int_inline", "int_sliced"]
 

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import anyio.to_thread
 
-from alara.entropy.pausing import pause
+from alara.entropy._pausing import pause
 
 __all__ = ["FREE_SLICE", "Stage", "open_stage"]
 

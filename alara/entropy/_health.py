@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
 from alara.actors.validation import check_int, check_real
-from alara.entropy.accel import NativeHealthTests
+from alara.entropy._native import NativeHealthTests
 from alara.errors import HealthTestError
 
 __all__ = [
@@ -131,7 +131,7 @@ class HealthPolicy:
 
     def __call__(self) -> Callable[[bytes], None]:
         """Fresh test state for one worker: the C twin of ``HealthTests`` where it is built
-        (``alara.entropy.accel``), else a ``HealthTests``."""
+        (``alara.entropy._native``), else a ``HealthTests``."""
         if NativeHealthTests is not None:
             return NativeHealthTests(self.rct_cutoff, self.apt_cutoff)
         # The cutoffs were checked when the policy was made: a restart skips the checks.

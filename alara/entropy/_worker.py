@@ -27,9 +27,9 @@ import anyio.to_thread
 
 from alara.actors.actor import Actor, ActorRef, Envelope, spawn
 from alara.actors.validation import check_int, check_positive_float
-from alara.entropy.health import HealthCheck, HealthTests
-from alara.entropy.pausing import pause
-from alara.entropy.sources import EntropySource, OsSource, check_source, inline_read_limit
+from alara.entropy._health import HealthCheck, HealthTests
+from alara.entropy._pausing import pause
+from alara.entropy._sources import EntropySource, OsSource, check_source, inline_read_limit
 from alara.errors import SourceError
 
 __all__ = ["HEALTH_SLICE", "MAX_READ", "EntropyWorker", "get_random_bytes", "start_worker"]

@@ -36,8 +36,8 @@ from typing import Any
 
 from alara.actors.actor import ActorRef
 from alara.actors.supervisor import OneForOneSupervisor
-from alara.entropy.deadlines import BusySince, ContributionTimeout, DeadlineWatch, RequestExpired
-from alara.entropy.quarantine import HANG_REASON
+from alara.entropy._deadlines import BusySince, ContributionTimeout, DeadlineWatch, RequestExpired
+from alara.entropy._quarantine import HANG_REASON
 from alara.errors import (
     ActorDiedError,
     AlaraError,
