@@ -21,6 +21,7 @@ from alara.actors import (
     ChildSpec,
     Exit,
     ExitKind,
+    MailboxFullError,
     OneForOneSupervisor,
     Restart,
     Strategy,
@@ -29,7 +30,6 @@ from alara.actors import (
     spawn,
     supervisor_spec,
 )
-from alara.actors.errors import MailboxFullError
 from alara.blocking import BlockingNetwork
 from alara.default import close_default_network, default_network, use_network
 from alara.entropy import (

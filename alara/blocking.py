@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import anyio
 from anyio.from_thread import BlockingPortal
 
-from alara.actors.supervisor import Child
+from alara.actors import Child
 from alara.entropy import EntropySource, Network, NetworkStatus
 from alara.errors import AlaraError, NetworkClosedError, SyncCallInLoopError
 from alara.functions import __all__ as _module_level_names

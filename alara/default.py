@@ -26,7 +26,7 @@ import weakref
 from collections.abc import AsyncGenerator, Iterator
 from contextvars import ContextVar
 
-from alara.actors.log import get_logger
+from alara.actors import get_logger
 from alara.entropy import Network
 from alara.environment import network_from_environment
 

@@ -1,13 +1,13 @@
 """One exception hierarchy, so callers can catch everything alara raises with one clause.
 
-The framework's errors (and the root, ``AlaraError``) are defined in ``alara.actors.errors``
+The framework's errors (and the root, ``AlaraError``) are defined in ``alara.actors``
 and re-exported here; the entropy network's own errors are defined below.
 Messages name actors, children and reasons; they never carry entropy bytes.
 """
 
 from __future__ import annotations
 
-from alara.actors.errors import (
+from alara.actors import (
     ActorDiedError,
     AlaraError,
     CallTimeoutError,

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from alara.actors.validation import check_int
+from alara.actors import check_int
 from alara.blocking import BlockingNetwork, refuse_in_loop
 from alara.entropy import MAX_BYTES, MAX_INT_BITS
 from alara.sync_default import blocking_network

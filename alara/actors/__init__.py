@@ -6,17 +6,18 @@ is the guide.
 
 from __future__ import annotations
 
-from alara.actors.actor import Actor, ActorRef, Envelope, Exit, ExitKind, spawn
-from alara.actors.errors import (
+from alara.actors._actor import Actor, ActorRef, Envelope, Exit, ExitKind, spawn
+from alara.actors._errors import (
     ActorDiedError,
     AlaraError,
     CallTimeoutError,
     MailboxFullError,
     SupervisorGaveUpError,
 )
-from alara.actors.mailbox import DEFAULT_CAPACITY
-from alara.actors.nesting import SupervisorActor, supervisor_spec
-from alara.actors.supervisor import (
+from alara.actors._log import EventLogger, get_logger
+from alara.actors._mailbox import DEFAULT_CAPACITY
+from alara.actors._nesting import SupervisorActor, supervisor_spec
+from alara.actors._supervisor import (
     Child,
     ChildSpec,
     OneForOneSupervisor,
@@ -24,6 +25,7 @@ from alara.actors.supervisor import (
     Strategy,
     Supervisor,
 )
+from alara.actors._validation import check_int, check_positive_float, check_real
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -35,6 +37,7 @@ __all__ = [
     "Child",
     "ChildSpec",
     "Envelope",
+    "EventLogger",
     "Exit",
     "ExitKind",
     "MailboxFullError",
@@ -44,6 +47,10 @@ __all__ = [
     "Supervisor",
     "SupervisorActor",
     "SupervisorGaveUpError",
+    "check_int",
+    "check_positive_float",
+    "check_real",
+    "get_logger",
     "spawn",
     "supervisor_spec",
 ]

@@ -23,8 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
-from alara.actors.actor import ActorRef, Exit
-from alara.actors.supervisor import ChildSpec
+from alara.actors import ActorRef, ChildSpec, Exit
 from alara.errors import AlaraError
 
 __all__ = [

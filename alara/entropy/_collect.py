@@ -34,8 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from alara.actors.actor import ActorRef
-from alara.actors.supervisor import OneForOneSupervisor
+from alara.actors import ActorRef, OneForOneSupervisor
 from alara.entropy._deadlines import BusySince, ContributionTimeout, DeadlineWatch, RequestExpired
 from alara.entropy._quarantine import HANG_REASON
 from alara.errors import (

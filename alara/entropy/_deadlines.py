@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from alara.actors.actor import ActorRef
+from alara.actors import ActorRef
 
 __all__ = [
     "STALL_GRACE",

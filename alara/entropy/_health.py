@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
-from alara.actors.validation import check_int, check_real
+from alara.actors import check_int, check_real
 from alara.entropy._native import NativeHealthTests
 from alara.errors import HealthTestError
 

@@ -33,7 +33,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from struct import Struct
 
-from alara.actors.validation import check_int
+from alara.actors import check_int
 from alara.entropy._native import native_frame
 
 __all__ = [

@@ -18,10 +18,16 @@ from typing import Any
 
 import anyio.lowlevel
 
-from alara.actors.actor import ActorRef, Exit
-from alara.actors.log import get_logger
-from alara.actors.supervisor import Child, ChildSpec, OneForOneSupervisor
-from alara.actors.validation import check_int, check_positive_float
+from alara.actors import (
+    ActorRef,
+    Child,
+    ChildSpec,
+    Exit,
+    OneForOneSupervisor,
+    check_int,
+    check_positive_float,
+    get_logger,
+)
 from alara.entropy._cluster import Cluster, ClusterNode, ClusterPool
 from alara.entropy._collect import DEFAULT_MAX_WAITING, Collector, CollectPolicy
 from alara.entropy._conversions import (

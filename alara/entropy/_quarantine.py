@@ -20,9 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from alara.actors.actor import Exit, ExitKind
-from alara.actors.log import get_logger
-from alara.actors.validation import check_int, check_positive_float
+from alara.actors import Exit, ExitKind, check_int, check_positive_float, get_logger
 
 __all__ = [
     "DEFAULT_QUARANTINE_AFTER",

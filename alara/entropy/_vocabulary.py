@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio.lowlevel
 
 import alara.entropy._network as _limits  # a module, so the import cycle with network is safe
-from alara.actors.validation import check_int
+from alara.actors import check_int
 
 __all__ = ["DEFAULT_ENTROPY", "SecretsVocabulary"]
 

@@ -25,8 +25,7 @@ from typing import Any, Final
 import anyio
 import anyio.to_thread
 
-from alara.actors.actor import Actor, ActorRef, Envelope, spawn
-from alara.actors.validation import check_int, check_positive_float
+from alara.actors import Actor, ActorRef, Envelope, check_int, check_positive_float, spawn
 from alara.entropy._health import HealthCheck, HealthTests
 from alara.entropy._pausing import pause
 from alara.entropy._sources import EntropySource, OsSource, check_source, inline_read_limit

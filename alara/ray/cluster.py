@@ -38,8 +38,7 @@ from alara import (
     Exit,
     OneForOneSupervisor,
 )
-from alara.actors.log import get_logger
-from alara.actors.validation import check_positive_float
+from alara.actors import check_positive_float, get_logger
 from alara.entropy import NodeState, check_source
 from alara.ray.monitor import POLL, ClusterMonitor
 from alara.ray.remote import NodeLink, NodeUnreachableError, RemoteCallError, RemoteWorker

@@ -17,8 +17,7 @@ from __future__ import annotations
 import hashlib
 import threading
 
-from alara.actors.log import get_logger
-from alara.actors.validation import check_int
+from alara.actors import check_int, get_logger
 from alara.testing.insecure import allowed_by
 
 __all__ = ["InsecureSeededSource", "SeededSource", "seeded_sources"]

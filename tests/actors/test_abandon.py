@@ -15,9 +15,17 @@ from typing import Any
 
 import pytest
 
-from alara.actors import Actor, ActorRef, ChildSpec, Exit, ExitKind, OneForOneSupervisor, spawn
-from alara.actors.errors import ActorDiedError
-from alara.actors.timers import deadlines_of
+from alara.actors import (
+    Actor,
+    ActorDiedError,
+    ActorRef,
+    ChildSpec,
+    Exit,
+    ExitKind,
+    OneForOneSupervisor,
+    spawn,
+)
+from alara.actors._timers import deadlines_of
 from tests.actors.behaviours import Blocker, Echo, Gate
 from tests.helpers import BOUND, replaced
 

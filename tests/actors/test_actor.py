@@ -9,8 +9,16 @@ from typing import Any
 
 import pytest
 
-from alara.actors import Actor, ActorRef, Exit, ExitKind, spawn
-from alara.actors.errors import ActorDiedError, AlaraError, CallTimeoutError
+from alara.actors import (
+    Actor,
+    ActorDiedError,
+    ActorRef,
+    AlaraError,
+    CallTimeoutError,
+    Exit,
+    ExitKind,
+    spawn,
+)
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, Recorder
 from tests.actors.conftest import recording_task_factory
 from tests.helpers import BOUND

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from alara.actors.actor import Actor, Envelope, ExitKind, spawn
-from alara.actors.errors import ActorDiedError
+from alara.actors import Actor, ActorDiedError, Envelope, ExitKind, spawn
 
 BOUND = 5.0
 

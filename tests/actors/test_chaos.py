@@ -13,8 +13,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alara.actors import ActorRef, ChildSpec, OneForOneSupervisor, spawn
-from alara.actors.errors import ActorDiedError, CallTimeoutError
+from alara.actors import (
+    ActorDiedError,
+    ActorRef,
+    CallTimeoutError,
+    ChildSpec,
+    OneForOneSupervisor,
+    spawn,
+)
 from tests.actors.behaviours import Crasher
 from tests.helpers import BOUND
 

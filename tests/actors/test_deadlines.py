@@ -1,6 +1,6 @@
 """Timed calls and the coarse deadlines behind them: never early, bounded late, nothing kept.
 
-``call()`` has no timer of its own (``alara.actors.timers``); these tests pin what that design
+``call()`` has no timer of its own (``alara.actors._timers``); these tests pin what that design
 promises. "Never early" is checked against the loop's clock, which only moves forward: a
 deadline that fired before its time would be a bug, not a slow machine. Nothing here asserts
 how *fast* anything is.
@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from alara.actors import Actor, Envelope, spawn
-from alara.actors.errors import ActorDiedError, CallTimeoutError
-from alara.actors.timers import deadlines_of, grain, sweep_delay
+from alara.actors import Actor, ActorDiedError, CallTimeoutError, Envelope, spawn
+from alara.actors._timers import deadlines_of, grain, sweep_delay
 from tests.actors.behaviours import Blocker, Echo, Gate
 from tests.helpers import BOUND, until
 

@@ -17,8 +17,15 @@ from typing import Any
 
 import pytest
 
-from alara.actors import Actor, ChildSpec, ExitKind, OneForOneSupervisor, Restart, spawn
-from alara.actors.errors import SupervisorGaveUpError
+from alara.actors import (
+    Actor,
+    ChildSpec,
+    ExitKind,
+    OneForOneSupervisor,
+    Restart,
+    SupervisorGaveUpError,
+    spawn,
+)
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate
 from tests.actors.conftest import recording_task_factory
 from tests.helpers import BOUND, replaced

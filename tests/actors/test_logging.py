@@ -14,9 +14,16 @@ from typing import Any
 
 import pytest
 
-from alara.actors import ChildSpec, OneForOneSupervisor, log, spawn
-from alara.actors.errors import ActorDiedError, SupervisorGaveUpError
-from alara.actors.log import _QUIET, EventLogger
+from alara.actors import (
+    ActorDiedError,
+    ChildSpec,
+    EventLogger,
+    OneForOneSupervisor,
+    SupervisorGaveUpError,
+    spawn,
+)
+from alara.actors import _log as log
+from alara.actors._log import _QUIET
 from tests.actors.behaviours import Crasher, Echo
 from tests.actors.conftest import FakeClock
 from tests.helpers import BOUND
@@ -163,7 +170,7 @@ SCENARIO = textwrap.dedent(
     import asyncio
 
     from alara.actors import ChildSpec, OneForOneSupervisor, spawn
-    from alara.actors.errors import ActorDiedError, SupervisorGaveUpError
+    from alara.actors import ActorDiedError, SupervisorGaveUpError
     from tests.actors.behaviours import Crasher, Echo
 
 

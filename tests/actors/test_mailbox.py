@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from alara.actors import spawn
-from alara.actors.errors import ActorDiedError, AlaraError, MailboxFullError
-from alara.actors.mailbox import DEFAULT_CAPACITY, MAX_CAPACITY, Mailbox
+from alara.actors import DEFAULT_CAPACITY, ActorDiedError, AlaraError, MailboxFullError, spawn
+from alara.actors._mailbox import MAX_CAPACITY, Mailbox
 from tests.actors.behaviours import Blocker, Echo, Gate
 from tests.helpers import BOUND, until
 

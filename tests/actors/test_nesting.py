@@ -16,6 +16,7 @@ from alara import SupervisorActor as PublicSupervisorActor
 from alara import supervisor_spec as public_supervisor_spec
 from alara.actors import (
     Actor,
+    ActorDiedError,
     ActorRef,
     ChildSpec,
     Exit,
@@ -24,10 +25,10 @@ from alara.actors import (
     Restart,
     Supervisor,
     SupervisorActor,
+    SupervisorGaveUpError,
     spawn,
     supervisor_spec,
 )
-from alara.actors.errors import ActorDiedError, SupervisorGaveUpError
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder
 from tests.actors.conftest import FakeClock
 from tests.helpers import BOUND, replaced, until

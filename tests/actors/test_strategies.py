@@ -20,6 +20,7 @@ import pytest
 
 from alara.actors import (
     Actor,
+    ActorDiedError,
     ActorRef,
     ChildSpec,
     ExitKind,
@@ -30,7 +31,6 @@ from alara.actors import (
     SupervisorGaveUpError,
     supervisor_spec,
 )
-from alara.actors.errors import ActorDiedError
 from tests.actors.behaviours import Gate
 from tests.actors.conftest import FakeClock
 from tests.helpers import BOUND, changed_until, replaced, until

@@ -15,13 +15,15 @@ import pytest
 
 from alara.actors import (
     Actor,
+    ActorDiedError,
     ActorRef,
+    AlaraError,
     ChildSpec,
     ExitKind,
     OneForOneSupervisor,
     Restart,
+    SupervisorGaveUpError,
 )
-from alara.actors.errors import ActorDiedError, AlaraError, SupervisorGaveUpError
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder
 from tests.actors.conftest import FakeClock
 from tests.helpers import BOUND, removed, replaced, until

@@ -15,9 +15,9 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from alara.actors.actor import Actor, Exit
-from alara.actors.errors import SupervisorGaveUpError
-from alara.actors.supervisor import ChildSpec, Clock, Restart, Strategy, Supervisor
+from alara.actors._actor import Actor, Exit
+from alara.actors._errors import SupervisorGaveUpError
+from alara.actors._supervisor import ChildSpec, Clock, Restart, Strategy, Supervisor
 
 __all__ = ["SupervisorActor", "supervisor_spec"]
 

@@ -18,11 +18,11 @@ from collections.abc import Callable, Generator
 from enum import Enum, StrEnum
 from typing import Any, Final, NamedTuple
 
-from alara.actors.errors import ActorDiedError, CallTimeoutError, MailboxFullError
-from alara.actors.log import get_logger
-from alara.actors.mailbox import DEFAULT_CAPACITY, MAX_CAPACITY, Mailbox
-from alara.actors.timers import deadlines_of, sweep_delay
-from alara.actors.validation import check_int, check_positive_float
+from alara.actors._errors import ActorDiedError, CallTimeoutError, MailboxFullError
+from alara.actors._log import get_logger
+from alara.actors._mailbox import DEFAULT_CAPACITY, MAX_CAPACITY, Mailbox
+from alara.actors._timers import deadlines_of, sweep_delay
+from alara.actors._validation import check_int, check_positive_float
 
 __all__ = ["Actor", "ActorRef", "Envelope", "Exit", "ExitKind", "spawn"]
 
@@ -168,7 +168,7 @@ _ALIVE, _STOPPING, _DEAD = _State.ALIVE, _State.STOPPING, _State.DEAD
 class ActorRef(Mailbox):
     """Handle to a running actor: all a caller needs, and safe to keep after it dies.
 
-    It is also the actor's mailbox (see ``alara.actors.mailbox``), privately.
+    It is also the actor's mailbox (see ``alara.actors._mailbox``), privately.
     """
 
     __slots__ = (
@@ -268,7 +268,7 @@ class ActorRef(Mailbox):
         coroutine so that a timed request costs little more than an ``ask``: no task, no
         timer of its own. The ref notes the call; a sweep a few milliseconds later forgets
         the calls answered by then (nearly all) and gives the others a deadline, checked by
-        one coarse timer per ref (``alara.actors.timers``). A deadline that passes fails the
+        one coarse timer per ref (``alara.actors._timers``). A deadline that passes fails the
         future with ``CallTimeoutError``, never early and at most about ``timeout / 32``
         + 2 ms late, and the actor skips the withdrawn request. Cancelling the future (or
         the task awaiting it) withdraws the request too. ``timeout=None`` waits as long as

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import TypeVar
 
-from alara.actors.actor import Actor, ActorRef, Exit, spawn_checked
-from alara.actors.errors import AlaraError, SupervisorGaveUpError
-from alara.actors.log import get_logger
-from alara.actors.mailbox import DEFAULT_CAPACITY, MAX_CAPACITY
-from alara.actors.validation import check_int, check_positive_float
+from alara.actors._actor import Actor, ActorRef, Exit, spawn_checked
+from alara.actors._errors import AlaraError, SupervisorGaveUpError
+from alara.actors._log import get_logger
+from alara.actors._mailbox import DEFAULT_CAPACITY, MAX_CAPACITY
+from alara.actors._validation import check_int, check_positive_float
 
 __all__ = ["Child", "ChildSpec", "Clock", "OneForOneSupervisor", "Restart", "Strategy",
            "Supervisor"]
