@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from alara.entropy._cluster import Cluster, ClusterError, ClusterNode, ClusterPool, NodeState
 from alara.entropy._health import DEFAULT_HEALTH, HealthPolicy
+from alara.entropy._limits import MAX_BITS, MAX_BYTES, MAX_INT_BITS, MAX_WORKERS
 from alara.entropy._mixing import MIN_CONTRIBUTION, mix
 from alara.entropy._network import (
-    MAX_BITS,
-    MAX_BYTES,
-    MAX_INT_BITS,
-    MAX_WORKERS,
     Network,
     NetworkStatus,
     QuarantineInfo,

@@ -20,7 +20,7 @@ implementation. The construction (see ``docs/security.md``):
   single-call input, so no block input equals any single-call input, and ``u64(n)`` keeps
   every size's output distinct.
 
-The public functions check their arguments (``n`` an int in ``[0, MAX_OUTPUT]``, at least one
+The public functions check their arguments (``n`` an int in ``[0, MAX_BYTES]``, at least one
 contribution, each ``bytes`` or ``bytearray``): a ``memoryview`` whose ``len`` counts items
 rather than bytes would break the length prefixes, hence the injectivity, silently. The
 mixer does not insist on ``MIN_CONTRIBUTION`` bytes per contribution: that is the
@@ -34,6 +34,7 @@ from collections.abc import Iterator, Sequence
 from struct import Struct
 
 from alara.actors import check_int
+from alara.entropy._limits import MAX_BYTES
 from alara.entropy._native import native_frame
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
     "EXPAND_TAG",
     "EXTRACT_TAG",
     "KEY_SIZE",
-    "MAX_OUTPUT",
     "MIN_CONTRIBUTION",
     "encode_contributions",
     "expand",
@@ -56,8 +56,6 @@ EXPAND_TAG = b"alara/v1/expand"
 KEY_SIZE = 32
 MIN_CONTRIBUTION = 32
 """Every source gives at least this many bytes (256 bits) to every request."""
-MAX_OUTPUT = 1 << 30
-"""Largest ``n`` the mixer accepts (1 GiB, the network's ``MAX_BYTES``)."""
 EXPAND_BLOCK = 1 << 18
 """Largest output made by one SHAKE256 call (256 KiB, about 1.5 ms of loop time here)."""
 
@@ -69,10 +67,10 @@ _HEAD = Struct(f">{len(EXTRACT_TAG)}sQQ")  # EXTRACT_TAG || u64(n) || u64(count)
 
 
 def _check_size(n: object) -> int:
-    """``n`` if it is an int (not bool) in ``[0, MAX_OUTPUT]``: the one check every entry makes."""
-    if type(n) is int and 0 <= n <= MAX_OUTPUT:
+    """``n`` if it is an int (not bool) in ``[0, MAX_BYTES]``: the one check every entry makes."""
+    if type(n) is int and 0 <= n <= MAX_BYTES:
         return n
-    return check_int("n", n, 0, MAX_OUTPUT)
+    return check_int("n", n, 0, MAX_BYTES)
 
 
 def _check_contributions(contributions: Sequence[bytes | bytearray]) -> int:
@@ -203,7 +201,7 @@ def expand(key: bytes, n: int) -> bytes:
 def mix(contributions: Sequence[bytes | bytearray], n: int) -> bytes:
     """Mix ``contributions`` into ``n`` bytes: ``expand(extract(contributions, n), n)``.
 
-    ``n`` is an int in ``[0, MAX_OUTPUT]``; ``contributions`` a non-empty sequence of
+    ``n`` is an int in ``[0, MAX_BYTES]``; ``contributions`` a non-empty sequence of
     ``bytes``/``bytearray`` (the order matters: it is part of the encoding).
     """
     if type(n) is not int or not 0 <= n <= KEY_SIZE:  # the hot path: n <= 32, inlined

@@ -39,6 +39,7 @@ from alara.entropy._conversions import (
     int_sliced,
 )
 from alara.entropy._health import DEFAULT_HEALTH, HealthCheck, HealthPolicy, fast_maker
+from alara.entropy._limits import MAX_BITS, MAX_BYTES, MAX_CONTRIBUTION, MAX_INT_BITS, MAX_WORKERS
 from alara.entropy._mixing import MIN_CONTRIBUTION, mix
 from alara.entropy._offload import INLINE_MIX, mix_sliced
 from alara.entropy._quarantine import (
@@ -53,24 +54,12 @@ from alara.errors import AlaraError, NetworkClosedError, WrongLoopError
 
 __all__ = [
     "DEFAULT_CLOSE_TIMEOUT",
-    "MAX_BITS",
-    "MAX_BYTES",
-    "MAX_INT_BITS",
-    "MAX_WORKERS",
     "Network",
     "NetworkStatus",
     "QuarantineInfo",
     "create_network",
 ]
 
-MAX_BYTES = 1 << 30
-"""Largest ``random_bytes`` request: 1 GiB."""
-MAX_BITS = 1 << 24
-"""Largest ``random_bits`` request: 16 Mi bits (the result is a list of ints)."""
-MAX_INT_BITS = 1 << 24
-"""Largest ``random_int`` size, and largest bit length of ``random_below``'s bound."""
-MAX_WORKERS = 100_000
-"""Largest pool (``workers``), counting workers added later."""
 DEFAULT_CLOSE_TIMEOUT = 10.0
 """Default bound (seconds) on ``close()``: workers still running after it are abandoned."""
 
@@ -219,7 +208,8 @@ class Network(SecretsVocabulary):
                 raise ValueError(f"workers ({workers}) must equal len(sources) ({len(sources)})")
         size = len(sources) if sources is not None else 3 if workers is None else workers
         self._policy = CollectPolicy(
-            size=check_int("contribution_size", contribution_size, MIN_CONTRIBUTION, 1 << 20),
+            size=check_int("contribution_size", contribution_size, MIN_CONTRIBUTION,
+                           MAX_CONTRIBUTION),
             timeout=check_positive_float("timeout", timeout, 3600.0),
             contribution_timeout=check_positive_float("contribution_timeout",
                                                       contribution_timeout, 3600.0),

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.lowlevel
 
-import alara.entropy._network as _limits  # a module, so the import cycle with network is safe
 from alara.actors import check_int
+from alara.entropy._limits import MAX_BYTES, MAX_INT_BITS
 
 __all__ = ["DEFAULT_ENTROPY", "SecretsVocabulary"]
 
@@ -56,7 +56,7 @@ class SecretsVocabulary:
             ValueError: ``nbytes`` is outside ``[0, MAX_BYTES]``.
         """
         size = DEFAULT_ENTROPY if nbytes is None else nbytes
-        return await self.random_bytes(check_int("nbytes", size, 0, _limits.MAX_BYTES))
+        return await self.random_bytes(check_int("nbytes", size, 0, MAX_BYTES))
 
     async def token_hex(self, nbytes: int | None = None) -> str:
         """``nbytes`` random bytes as ``2 * nbytes`` hex digits, like ``secrets.token_hex``.
@@ -84,7 +84,7 @@ class SecretsVocabulary:
                 bounds <= 0).
         """
         bound = check_int("exclusive_upper_bound", exclusive_upper_bound, 1,
-                          1 << _limits.MAX_INT_BITS)
+                          1 << MAX_INT_BITS)
         return await self.random_below(bound)
 
     async def randbits(self, k: int) -> int:
@@ -94,7 +94,7 @@ class SecretsVocabulary:
             TypeError: ``k`` is not an int (or is a bool).
             ValueError: ``k`` is outside ``[0, MAX_INT_BITS]``.
         """
-        bits = check_int("k", k, 0, _limits.MAX_INT_BITS)
+        bits = check_int("k", k, 0, MAX_INT_BITS)
         return await self.random_int(bits) if bits else 0
 
     async def choice(self, seq: Sequence[_T]) -> _T:

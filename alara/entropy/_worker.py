@@ -27,13 +27,13 @@ import anyio.to_thread
 
 from alara.actors import Actor, ActorRef, Envelope, check_int, check_positive_float, spawn
 from alara.entropy._health import HealthCheck, HealthTests
+from alara.entropy._limits import MAX_BYTES
 from alara.entropy._pausing import pause
 from alara.entropy._sources import EntropySource, OsSource, check_source, inline_read_limit
 from alara.errors import SourceError
 
-__all__ = ["HEALTH_SLICE", "MAX_READ", "EntropyWorker", "get_random_bytes", "start_worker"]
+__all__ = ["HEALTH_SLICE", "EntropyWorker", "get_random_bytes", "start_worker"]
 
-MAX_READ = 1 << 30
 """Largest single request a worker accepts (1 GiB)."""
 HEALTH_SLICE = 1 << 16
 """Health tests run over at most this many bytes (64 KiB, well under 1 ms) per loop step."""
@@ -61,8 +61,8 @@ class EntropyWorker(Actor):
         # A ``HealthTests``' bound ``__call__`` skips the instance-call lookup: called for
         # every block, that is a few percent of a 32-byte request.
         self._health = health.__call__ if type(health) is HealthTests else health
-        self._startup = (startup if type(startup) is int and 0 <= startup <= MAX_READ
-                         else check_int("startup", startup, 0, MAX_READ))
+        self._startup = (startup if type(startup) is int and 0 <= startup <= MAX_BYTES
+                         else check_int("startup", startup, 0, MAX_BYTES))
         self._limiter: anyio.CapacityLimiter | None = None
         self.busy_since: float | None = None
         """Loop time at which the read in progress started (``None``: no read in progress).
@@ -169,9 +169,9 @@ class EntropyWorker(Actor):
     async def handle_batch(self, batch: list[Envelope]) -> None:
         """Serve every waiting request with one read, split among the callers still waiting.
 
-        A malformed request (not an int in ``[0, MAX_READ]``) fails only its own caller: a
+        A malformed request (not an int in ``[0, MAX_BYTES]``) fails only its own caller: a
         worker is shared, so one caller's mistake must not crash it under everyone else. A
-        batch whose total exceeds ``MAX_READ`` is served one read per request instead.
+        batch whose total exceeds ``MAX_BYTES`` is served one read per request instead.
         """
         if len(batch) == 1:  # the common case when idle: one request, nothing to split
             size, reply = batch[0]
@@ -185,7 +185,7 @@ class EntropyWorker(Actor):
                     if not reply.done():
                         reply.set_result(data)
                 return
-            if reply is not None and type(size) is int and 0 <= size <= MAX_READ:
+            if reply is not None and type(size) is int and 0 <= size <= MAX_BYTES:
                 if not reply.done():
                     data = await self.read(size)
                     if not reply.done():
@@ -196,7 +196,7 @@ class EntropyWorker(Actor):
         for size, reply in batch:
             if reply is None or reply.done():
                 continue
-            if type(size) is not int or not 0 <= size <= MAX_READ:
+            if type(size) is not int or not 0 <= size <= MAX_BYTES:
                 try:
                     _check_request(size)
                 except (TypeError, ValueError) as error:
@@ -206,7 +206,7 @@ class EntropyWorker(Actor):
             total += size
         if not wanted:
             return
-        if len(wanted) == 1 or total > MAX_READ:
+        if len(wanted) == 1 or total > MAX_BYTES:
             for size, reply in wanted:
                 if not reply.done():
                     data = await self.read(size)
@@ -226,7 +226,7 @@ def _plan(source: EntropySource) -> tuple[EntropySource, int, int, bool, Callabl
     largest read served and health-tested in one go (the hot path); whether it is the OS
     source; and what the hot path calls (``os.urandom`` itself for the OS source)."""
     read = source.read
-    on_loop = MAX_READ if inspect.iscoroutinefunction(read) else inline_read_limit(source)
+    on_loop = MAX_BYTES if inspect.iscoroutinefunction(read) else inline_read_limit(source)
     os_source = type(source) is OsSource
     return source, on_loop, min(on_loop, HEALTH_SLICE), os_source, _urandom if os_source else read
 
@@ -235,7 +235,7 @@ _OS_PLAN: Final = _plan(_OS_SOURCE)
 
 
 def _check_request(message: object) -> int:
-    return check_int("n", message, 0, MAX_READ)
+    return check_int("n", message, 0, MAX_BYTES)
 
 
 def start_worker(source: EntropySource | None = None, *, name: str = "entropy-worker") -> ActorRef:
@@ -253,13 +253,13 @@ async def get_random_bytes(worker: ActorRef, n: int, *, timeout: float = 5.0) ->
 
     Raises:
         TypeError: ``worker`` is not an ``ActorRef``, or ``n``/``timeout`` has the wrong type.
-        ValueError: ``n`` is outside ``[0, MAX_READ]`` or ``timeout`` is not positive.
+        ValueError: ``n`` is outside ``[0, MAX_BYTES]`` or ``timeout`` is not positive.
         ActorDiedError: the worker is not running, or died before answering.
         CallTimeoutError: no answer within ``timeout`` seconds.
     """
     if not isinstance(worker, ActorRef):
         raise TypeError(f"worker must be an ActorRef, got {type(worker).__name__}")
-    n = check_int("n", n, 0, MAX_READ)
+    n = check_int("n", n, 0, MAX_BYTES)
     timeout = check_positive_float("timeout", timeout)
     if n == 0:
         return b""

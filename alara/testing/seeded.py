@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import threading
 
+from alara import MAX_BYTES
 from alara.actors import check_int, get_logger
 from alara.testing.insecure import allowed_by
 
@@ -77,7 +78,7 @@ class InsecureSeededSource:
 
     def read(self, n: int) -> bytes:
         """The next ``n`` bytes of the stream."""
-        n = check_int("n", n, 0, 1 << 30)
+        n = check_int("n", n, 0, MAX_BYTES)
         with self._lock:
             buffer = self._buffer
             if len(buffer) < n:

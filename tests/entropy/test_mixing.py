@@ -11,14 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alara import mix
+from alara import MAX_BYTES, mix
 from alara.entropy import _mixing as mixing
 from alara.entropy._mixing import (
     EXPAND_BLOCK,
     EXPAND_TAG,
     EXTRACT_TAG,
     KEY_SIZE,
-    MAX_OUTPUT,
     encode_contributions,
     expand,
     expand_blocks,
@@ -179,7 +178,7 @@ def test_framing_is_injective(left: list[bytes], right: list[bytes]) -> None:
 
 @given(
     contributions=st.lists(st.binary(max_size=40), min_size=1, max_size=5),
-    n=st.integers(min_value=0, max_value=MAX_OUTPUT),
+    n=st.integers(min_value=0, max_value=MAX_BYTES),
 )
 def test_encoding_decodes_back_to_its_inputs(contributions: list[bytes], n: int) -> None:
     """A parser that recovers (n, contributions) exactly proves the encoding injective."""
@@ -189,7 +188,7 @@ def test_encoding_decodes_back_to_its_inputs(contributions: list[bytes], n: int)
 @given(
     size=st.integers(min_value=0, max_value=64),
     count=st.integers(min_value=1, max_value=6),
-    n=st.integers(min_value=0, max_value=MAX_OUTPUT),
+    n=st.integers(min_value=0, max_value=MAX_BYTES),
     seed=st.binary(min_size=1, max_size=8),
 )
 def test_equal_length_contributions_take_the_one_join_path_with_the_same_encoding(
@@ -276,7 +275,7 @@ def test_mix_rejects_non_int_sizes(n: object) -> None:
         mix([b"a" * 32], n)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("n", [-1, MAX_OUTPUT + 1, 1 << 64])
+@pytest.mark.parametrize("n", [-1, MAX_BYTES + 1, 1 << 64])
 def test_mix_rejects_sizes_out_of_range(n: int) -> None:
     with pytest.raises(ValueError, match=r"n must be in \[0, 1073741824\]"):
         mix([b"a" * 32], n)

@@ -17,7 +17,8 @@ import itertools
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from alara.entropy._mixing import KEY_SIZE, MAX_OUTPUT, encode_contributions, extract, mix
+from alara import MAX_BYTES
+from alara.entropy._mixing import KEY_SIZE, encode_contributions, extract, mix
 from tests.entropy.reference import decode
 
 MIN_COMPARED = 16  # bytes; a chance collision at this length has probability 2**-128
@@ -25,7 +26,7 @@ MIN_COMPARED = 16  # bytes; a chance collision at this length has probability 2*
 contribution = st.binary(max_size=80)
 contributions = st.lists(contribution, min_size=1, max_size=6)
 compared_size = st.integers(min_value=MIN_COMPARED, max_value=4096)
-any_size = st.integers(min_value=0, max_value=MAX_OUTPUT)
+any_size = st.integers(min_value=0, max_value=MAX_BYTES)
 
 
 @st.composite

@@ -9,6 +9,7 @@ from typing import Any, cast
 import pytest
 
 from alara import (
+    MAX_BYTES,
     ActorDiedError,
     ActorRef,
     EntropySource,
@@ -19,7 +20,6 @@ from alara import (
     start_worker,
 )
 from alara.entropy import _worker as worker_module
-from alara.entropy._worker import MAX_READ
 from alara.testing.sources import RaisingSource, WrongLengthSource
 from tests.entropy.recording import BadTypeSource, GateSource, RecordingSource, ViewSource
 
@@ -168,13 +168,13 @@ async def test_a_malformed_ask_fails_only_its_own_caller(
     """The worker is shared: one caller's bad message must not crash it under the others."""
     ref, source = recording
     good = ref.ask(16)
-    bad = [ref.ask("32"), ref.ask(-1), ref.ask(True), ref.ask(MAX_READ + 1)]
+    bad = [ref.ask("32"), ref.ask(-1), ref.ask(True), ref.ask(MAX_BYTES + 1)]
     also_good = ref.ask(16)
     async with asyncio.timeout(5):
         results = await asyncio.gather(good, *bad, also_good, return_exceptions=True)
     assert [len(r) for r in (results[0], results[-1])] == [16, 16]  # type: ignore[arg-type]
     assert [type(r) for r in results[1:-1]] == [TypeError, ValueError, TypeError, ValueError]
-    assert all(f"[0, {MAX_READ}]" in str(r) for r in results[1:-1])
+    assert all(f"[0, {MAX_BYTES}]" in str(r) for r in results[1:-1])
     assert source.sizes == [32]
     assert ref.is_alive()
     lone = ref.ask(2.5)
@@ -187,8 +187,8 @@ async def test_a_malformed_ask_fails_only_its_own_caller(
 async def test_a_batch_over_the_read_limit_is_served_request_by_request(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """No single read ever exceeds ``MAX_READ``, however many callers wait together."""
-    monkeypatch.setattr(worker_module, "MAX_READ", 100)
+    """No single read ever exceeds ``MAX_BYTES``, however many callers wait together."""
+    monkeypatch.setattr(worker_module, "MAX_BYTES", 100)
     source = RecordingSource()
     ref = start_worker(source)
     try:
