@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,9 +23,12 @@ from alara.entropy._deadlines import (
     DeadlineWatch,
     RequestExpired,
 )
+from tests.entropy.bounded import bounded_network
 
 TIMEOUT = 0.02
 BOUND = 2.0
+CONTRIBUTION = 0.2
+"""The contribution timeout of the tests with a real network."""
 
 Replies = list[asyncio.Future[Any]]
 
@@ -224,3 +229,105 @@ async def test_a_reply_ready_when_the_timer_fires_is_not_judged() -> None:
     watch._fire(loop, loop.time())  # punctual; the judgement is queued behind ready callbacks
     loop.call_soon(ready.replies[0].set_result, b"queued before the judgement")
     assert await ready.outcome() == [b"queued before the judgement"]
+
+
+# -- with a real network: a stalled loop blames nobody, a busy loop still finds a hang --------
+
+
+class LoopStaller:
+    """A source read on the loop (it declares ``max_inline_read``) that holds the loop for
+    ``stall`` seconds at every read: the attacker of the stall guard. Its bytes are honest,
+    so only its timing attacks."""
+
+    max_inline_read = 1 << 16
+
+    def __init__(self, stall: float) -> None:
+        self.stall = stall
+        self.reads = 0
+
+    def read(self, n: int) -> bytes:
+        self.reads += 1
+        time.sleep(self.stall)  # the attack: a synchronous read that holds the loop
+        return os.urandom(n)
+
+
+class SteppingSource:
+    """An honest async source whose read needs loop steps after its I/O is done: a short
+    sleep stands for the I/O, then ``style`` decides what follows (what HTTP clients do)."""
+
+    def __init__(self, style: str) -> None:
+        self.style = style
+
+    async def _io(self, n: int) -> bytes:
+        await asyncio.sleep(0.001)
+        return os.urandom(n)
+
+    async def read(self, n: int) -> bytes:
+        if self.style == "wait_for":
+            return await asyncio.wait_for(self._io(n), 10)
+        data = await self._io(n)
+        for _ in range(3 if self.style == "three awaits" else 1):
+            await asyncio.sleep(0)
+        return data
+
+
+@pytest.mark.parametrize("style", ["second await", "three awaits", "wait_for"])
+async def test_an_honest_async_source_is_not_blamed_for_a_loop_staller(style: str) -> None:
+    """The loop is held for the contribution timeout plus 5 ms by a source read on the loop,
+    while the honest async worker, asked first, waits for its I/O. When the loop runs again
+    the honest read has its bytes but needs a step or more to hand them over: it must get
+    them, and never be judged hung (quarantine_after=1: one wrong judgement retires it)."""
+    honest = SteppingSource(style)
+    staller = LoopStaller(CONTRIBUTION + 0.005)
+    async with bounded_network(sources=[honest, staller], contribution_timeout=CONTRIBUTION,
+                               quarantine_after=1, timeout=5) as net:
+        async with asyncio.timeout(30):
+            for _ in range(5):
+                assert len(await net.random_bytes(32)) == 32
+        assert staller.reads >= 5
+        assert net.quarantined() == []
+        assert [child.restarts for child in net.which_children()] == [0, 0]
+
+
+class OneHang:
+    """An async source whose first read hangs (until cancelled), then honest: a transient
+    hang that a kill and a restart cure."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    async def read(self, n: int) -> bytes:
+        self.reads += 1
+        if self.reads == 1:
+            await asyncio.Event().wait()
+        return os.urandom(n)
+
+
+async def _busy_loop(step: float, stop: asyncio.Event) -> None:
+    """What a loaded server does to the loop: every step of this task holds it ``step`` s."""
+    while not stop.is_set():
+        time.sleep(step)  # the load being simulated: CPU work between awaits
+        await asyncio.sleep(0)
+
+
+async def test_a_hang_is_judged_and_cured_on_a_busy_loop() -> None:
+    """Every loop step takes 25 ms (so every deadline timer fires late), and one worker hangs
+    once: it must still be judged hung, killed and restarted, and the request served from
+    its replacement well before the request's own deadline."""
+    hanging = OneHang()
+    stop = asyncio.Event()
+    async with bounded_network(sources=[hanging, SteppingSource("second await")],
+                               contribution_timeout=CONTRIBUTION, timeout=5) as net:
+        load = asyncio.create_task(_busy_loop(0.025, stop))
+        try:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            async with asyncio.timeout(10):
+                assert len(await net.random_bytes(32)) == 32
+            took = loop.time() - started
+        finally:
+            stop.set()
+            await load
+        assert hanging.reads == 2  # the hung read, then its replacement's
+        assert net.which_children()[0].restarts == 1
+        assert took < 2.5  # judged at the contribution timeout, not failed at ``timeout``
