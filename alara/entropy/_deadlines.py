@@ -9,13 +9,17 @@ Each round has two deadlines: the request's (``expires``: its oldest caller's ar
 blamed; and the contribution deadline, after which a worker may be judged hung. A worker is
 judged only on its *own* lateness: it is hung when the read it is doing has lasted
 ``contribution_timeout`` (``busy_since``), never for time it spent queued, nor for a reply
-that has already arrived. Two more rules keep the judgement honest:
+that has already arrived.
 
-* the judgement runs one loop step after the timer (``call_soon``), so the tasks that were
-  ready when the timer fired (a worker about to reply) run first;
-* a timer that fires more than ``STALL_TOLERANCE`` late means the loop itself was stalled, so
-  nobody could run: nobody is judged then, and the round is looked at again
-  ``STALL_GRACE`` later, once the workers have had the loop.
+A worker is judged only on evidence that it had the loop after its read could have finished.
+A loop held by someone else (a source read on the loop, a slow callback) delays the timer and
+the worker alike, and when the loop runs again an honest read still needs loop time: to start
+or finish its I/O, then a few steps to hand its bytes over (a ``wait_for`` around the I/O, a
+second ``await``, a thread's result coming back). So a timer that fires judges the rounds due
+at that moment only ``JUDGE_GRACE`` seconds and then ``JUDGE_STEPS`` loop steps later; a round
+that falls due in between waits for a grace and steps of its own. Nothing is judged on how late
+the timer fired: on a busy loop whose every step is slow every timer is late, and a rule
+"judge nobody when the timer is late" would never judge a real hang there.
 
 A judged-hung reply fails with ``ContributionTimeout``; the collector kills that worker.
 """
@@ -30,17 +34,19 @@ from typing import Any
 from alara.actors import ActorRef
 
 __all__ = [
-    "STALL_GRACE",
-    "STALL_TOLERANCE",
+    "JUDGE_GRACE",
+    "JUDGE_STEPS",
     "ContributionTimeout",
     "DeadlineWatch",
     "RequestExpired",
 ]
 
-STALL_TOLERANCE = 0.02
-"""A timer firing more than this late (seconds) shows the loop was stalled: nobody is judged."""
-STALL_GRACE = 0.02
-"""After a stall, how long the workers get (seconds) before they are judged."""
+JUDGE_GRACE = 0.05
+"""Loop time (seconds) from a deadline timer firing to the judgement: what an honest read that
+a stall kept from even starting its I/O may need once the loop runs again."""
+JUDGE_STEPS = 16
+"""Loop steps after the grace, before the judgement: what an honest read whose I/O is done may
+still need to hand its bytes over (each ``await`` of a pending future is one)."""
 
 BusySince = Callable[[ActorRef], "float | None"]
 
@@ -89,7 +95,7 @@ class DeadlineWatch:
         rounds.append((check_at, expires, done, refs, replies))
         if self._timer is None:
             loop = done.get_loop()
-            self._timer = loop.call_at(check_at, self._fire, loop, check_at)
+            self._timer = loop.call_at(check_at, self._fire, loop)
 
     def forget(self) -> None:
         """Drop the finished rounds now instead of at the next ``watch``.
@@ -109,14 +115,22 @@ class DeadlineWatch:
             self._timer = None
         self._rounds.clear()
 
-    def _fire(self, loop: asyncio.AbstractEventLoop, scheduled: float) -> None:
-        stalled = loop.time() - scheduled > STALL_TOLERANCE
-        self._timer = loop.call_soon(self._judge, loop, stalled)
+    def _fire(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The timer fired: judge what is due now, after ``JUDGE_GRACE`` and ``JUDGE_STEPS``."""
+        fired = loop.time()
+        self._timer = loop.call_at(fired + JUDGE_GRACE, self._count, loop, JUDGE_STEPS, fired)
 
-    def _judge(self, loop: asyncio.AbstractEventLoop, stalled: bool) -> None:
+    def _count(self, loop: asyncio.AbstractEventLoop, steps: int, fired: float) -> None:
+        if steps:
+            self._timer = loop.call_soon(self._count, loop, steps - 1, fired)
+        else:
+            self._judge(loop, fired)
+
+    def _judge(self, loop: asyncio.AbstractEventLoop, now: float) -> None:
+        """Judge the rounds due at ``now`` (when the timer fired): a round that fell due
+        since then waits for a grace and steps of its own."""
         self._timer = None
         self.forget()
-        now = loop.time()
         next_check: float | None = None
         watched: deque[_Round] = deque()
         for round_ in self._rounds:
@@ -124,7 +138,7 @@ class DeadlineWatch:
             if done.done():
                 continue
             if check_at <= now:
-                judged = self._judge_round(expires, refs, replies, now, stalled)
+                judged = self._judge_round(expires, refs, replies, now)
                 if judged is None:  # every reply is in, or failed: nothing left to watch
                     continue
                 check_at = judged
@@ -134,7 +148,7 @@ class DeadlineWatch:
                 next_check = check_at
         self._rounds = watched
         if next_check is not None:
-            self._timer = loop.call_at(next_check, self._fire, loop, next_check)
+            self._timer = loop.call_at(next_check, self._fire, loop)
 
     def _judge_round(
         self,
@@ -142,7 +156,6 @@ class DeadlineWatch:
         refs: Sequence[ActorRef],
         replies: Sequence[asyncio.Future[Any]],
         now: float,
-        stalled: bool,
     ) -> float | None:
         """Fail the replies that are due; when to look at the round again (``None``: never)."""
         expired = expires <= now
@@ -151,7 +164,7 @@ class DeadlineWatch:
         for ref, reply in zip(refs, replies, strict=True):
             if reply.done():
                 continue
-            since = None if stalled else self._busy_since(ref)
+            since = self._busy_since(ref)
             if since is not None and now - since >= self._timeout:
                 reply.set_exception(ContributionTimeout())
                 continue
@@ -159,9 +172,7 @@ class DeadlineWatch:
                 reply.set_exception(RequestExpired())
                 continue
             pending = True
-            if stalled:
-                check_at = min(check_at, now + STALL_GRACE)
-            elif since is not None:
+            if since is not None:
                 check_at = min(check_at, since + self._timeout)
             else:  # not reading yet (queued, or not run): its own clock has not started
                 check_at = min(check_at, now + self._timeout)

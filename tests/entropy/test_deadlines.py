@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from alara.entropy._deadlines import (
-    STALL_TOLERANCE,
+    JUDGE_GRACE,
+    JUDGE_STEPS,
     ContributionTimeout,
     DeadlineWatch,
     RequestExpired,
@@ -202,33 +203,45 @@ async def test_a_worker_is_judged_on_its_own_read_not_on_the_round() -> None:
     assert own.done_at[0] >= read_started + TIMEOUT
 
 
-async def test_a_timer_that_fires_late_blames_nobody_and_looks_again_after_a_grace() -> None:
-    """A late timer means a stalled loop: the reply that arrives during the grace is kept."""
-    loop = asyncio.get_running_loop()
+async def test_a_reply_that_needs_loop_steps_after_a_stall_is_not_judged() -> None:
+    """The loop is held past the deadline; the reply it delayed needs ``JUDGE_STEPS`` more
+    steps once the loop runs again, and gets them before the judgement: it is kept, and the
+    reply that never comes is still judged."""
     watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     stalled = Round(watch, replies=2)
-    assert watch._timer is not None
-    watch._timer.cancel()
-    # The timer's callback as the loop runs it after a stall: one second past its schedule.
-    watch._fire(loop, loop.time() - 1.0 - STALL_TOLERANCE)
-    await asyncio.sleep(0)  # the judgement runs one step after the firing
-    await asyncio.sleep(0)
-    assert not any(reply.done() for reply in stalled.replies)  # nobody blamed for the stall
-    stalled.replies[0].set_result(b"the victim answers once the loop runs")
+
+    async def answer_after_a_stall() -> None:
+        time.sleep(2 * TIMEOUT)  # noqa: ASYNC251 -- the stall being simulated
+        for _ in range(JUDGE_STEPS):
+            await asyncio.sleep(0)
+        stalled.replies[0].set_result(b"the victim answers once the loop runs")
+
+    answering = asyncio.create_task(answer_after_a_stall())
     results = await stalled.outcome()
+    await answering
     assert results[0] == b"the victim answers once the loop runs"
-    assert timed_out(results) == [False, True]  # judged at the next, punctual check
+    assert timed_out(results) == [False, True]
+
+
+async def test_a_late_timer_still_judges_a_hang() -> None:
+    """A timer that fires late (the loop was busy) does not excuse a worker that had the loop
+    for ``JUDGE_STEPS`` steps since: it is judged then, not pushed back."""
+    loop = asyncio.get_running_loop()
+    watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
+    hung = Round(watch, replies=1)
+    time.sleep(5 * TIMEOUT)  # noqa: ASYNC251 -- the busy step being simulated
+    after = loop.time()
+    assert timed_out(await hung.outcome()) == [True]
+    assert hung.done_at[0] - after < JUDGE_GRACE + BOUND / 4  # not pushed back again and again
 
 
 async def test_a_reply_ready_when_the_timer_fires_is_not_judged() -> None:
-    loop = asyncio.get_running_loop()
     watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     ready = Round(watch, replies=1)
-    assert watch._timer is not None
-    watch._timer.cancel()
-    watch._fire(loop, loop.time())  # punctual; the judgement is queued behind ready callbacks
-    loop.call_soon(ready.replies[0].set_result, b"queued before the judgement")
-    assert await ready.outcome() == [b"queued before the judgement"]
+    loop = asyncio.get_running_loop()
+    # Set from a callback due at the deadline itself, after the timer in the same step.
+    loop.call_at(ready.started + TIMEOUT, ready.replies[0].set_result, b"due with the timer")
+    assert await ready.outcome() == [b"due with the timer"]
 
 
 # -- with a real network: a stalled loop blames nobody, a busy loop still finds a hang --------
@@ -306,7 +319,7 @@ class OneHang:
 async def _busy_loop(step: float, stop: asyncio.Event) -> None:
     """What a loaded server does to the loop: every step of this task holds it ``step`` s."""
     while not stop.is_set():
-        time.sleep(step)  # the load being simulated: CPU work between awaits
+        time.sleep(step)  # noqa: ASYNC251 -- the load being simulated: CPU work between awaits
         await asyncio.sleep(0)
 
 
