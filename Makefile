@@ -1,20 +1,32 @@
-# Every target that runs code depends on `install`, so each works alone on a fresh clone.
+# Every target that runs code depends on the install step it needs, so each works alone on a
+# fresh clone, and installs no more than it uses: `make demo` the core only (anyio, structlog);
+# `make install` (lint, test, benches) the dev, bench and ray extras; `make docs` the docs extra.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
 SOAK_SECONDS ?= 60
+BUILD_INPUTS := pyproject.toml setup.py alara/entropy/_accel.c
 
-.PHONY: install test lint demo bench bench-quick bench-peers bench-erlang bench-erlang-paired soak randtest randtest-quick clean
-.PHONY: bench-looplag bench-sync demo-ray bench-ray test-matrix test-pure
+.PHONY: install test lint docs demo demo-ray bench bench-quick bench-peers bench-erlang-paired
+.PHONY: bench-ray bench-looplag soak randtest randtest-quick clean test-matrix test-pure
 
-install: $(STAMP)
+install: $(VENV)/.installed-stamp
 
-$(STAMP): pyproject.toml setup.py alara/entropy/_accel.c
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.core-stamp: $(BUILD_INPUTS) | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-stamp: $(BUILD_INPUTS) | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev,bench,ray]'
-	touch $(STAMP)
+	touch $@ $(VENV)/.core-stamp
+
+$(VENV)/.docs-stamp: $(BUILD_INPUTS) | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[docs]'
+	touch $@
 
 lint: install
 	$(BIN)/ruff check alara tests benchmarks
@@ -45,23 +57,26 @@ test-matrix:
 	    .venv-$$v/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/ray || exit 1; \
 	done
 
-demo: install
+demo: $(VENV)/.core-stamp
 	$(BIN)/python -m alara demo
 
 demo-ray: install
 	$(BIN)/python -m alara demo --ray
 
-bench: install
-	$(BIN)/python -m benchmarks --json benchmarks/results/latest.json \
-		--markdown benchmarks/results/latest.md --plot docs/benchmarks.png
+# The site, offline (no inventories, no link checks) and with warnings as errors.
+docs: $(VENV)/.docs-stamp
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
+# Figures land in benchmarks/results/ (git-ignored); docs/benchmarks.md quotes them.
+bench: install
+	$(BIN)/python -m benchmarks
+
+# The CI smoke run: every row with few samples, and the peer and Erlang tables' plumbing.
 bench-quick: install
 	$(BIN)/python -m benchmarks --quick --json benchmarks/results/quick.json \
-		--markdown benchmarks/results/quick.md --plot benchmarks/results/quick.png
+		--markdown benchmarks/results/quick.md
 	$(BIN)/python -m benchmarks.peers --quick --repetitions 1 --only \
 		--json benchmarks/results/peers-quick.json --markdown benchmarks/results/peers-quick.md
-	$(BIN)/python -m benchmarks.erlang --quick --repetitions 1 \
-		--json benchmarks/results/erlang-quick.json --markdown benchmarks/results/erlang-quick.md
 	$(BIN)/python -m benchmarks.erlang_paired --quick \
 		--json benchmarks/results/erlang-paired-quick.json \
 		--markdown benchmarks/results/erlang-paired-quick.md
@@ -69,23 +84,16 @@ bench-quick: install
 bench-looplag: install
 	$(BIN)/python -m benchmarks.looplag
 
-bench-sync: install
-	$(BIN)/python -m benchmarks.sync_secrets --json benchmarks/results/sync_secrets.json
-
 # The peer frameworks are an extra of their own (`peers`), installed only for this target.
-$(VENV)/.peers-stamp: $(STAMP)
+$(VENV)/.peers-stamp: $(VENV)/.installed-stamp
 	$(BIN)/python -m pip install -q -e '.[peers]'
 	touch $@
 
 bench-peers: install $(VENV)/.peers-stamp
 	$(BIN)/python -m benchmarks.peers
 
-# Needs erl, erlc and rebar3 (Debian: erlang-nox rebar3); skipped with a message without them.
-bench-erlang: install
-	$(BIN)/python -m benchmarks.erlang
-
-# The two disputed rows of bench-erlang (sequential p50, restart p50) measured in pairs: both
-# sides alive at once, alternating short bursts, so each ratio is taken in one machine phase.
+# alara next to the Erlang original in paired bursts, so each ratio is taken in one machine
+# phase. Needs erl, erlc and rebar3 (Debian: erlang-nox rebar3); skipped with a message without.
 bench-erlang-paired: install
 	$(BIN)/python -m benchmarks.erlang_paired
 
@@ -102,4 +110,4 @@ randtest-quick: install
 	$(BIN)/python -m tests.reliability.randtest --quick
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build alara/entropy/*.so
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build docs/_build alara/entropy/*.so

@@ -1,8 +1,6 @@
-"""The alara benchmark suite (issue 3): every scenario against a direct baseline in the same run.
+"""alara's benchmarks: user-level rows, each measured next to a baseline in the same run.
 
-Run it from the repository root with ``make bench`` (full, a few minutes) or ``make bench-quick``
-(CI smoke test, under a minute), or ``python -m benchmarks --help``. The cost being measured is
-the actor machinery, not the CSPRNG, so every figure is reported next to what the same number of
-``os.urandom`` calls and the same ``alara.mix`` cost with no actors at all, and as a ratio to it.
-Timing never fails a run: only a crash does.
+``make bench`` (``python -m benchmarks``), ``make bench-quick`` (the CI smoke run),
+``make bench-peers``, ``make bench-erlang-paired``, ``make bench-ray``,
+``python -m benchmarks.looplag``. Figures and method: ``docs/benchmarks.md``.
 """

@@ -1,100 +1,86 @@
-"""``python -m benchmarks.erlang_paired``: the disputed Erlang rows, measured in pairs.
+"""``python -m benchmarks.erlang_paired``: alara next to the Erlang original, in paired rounds.
 
-``python -m benchmarks.erlang`` runs each side as a whole process, one after the other. This
-machine has slow and fast phases that last minutes and move a median by up to 2x, so two
-medians taken minutes apart are not comparable: the same row gave alara ÷ Erlang 0.64x in one
-run and 1.37x in another. Here both sides are alive at once: one long-lived ``erl`` runs
-``alara_bench:serve/1`` and answers bursts on demand, and every round times one Erlang burst
-and one alara burst seconds apart (Erlang first in even rounds, alara first in odd ones, so a
-drift within a round favours neither). Each round gives one ratio taken in one machine phase;
-the verdict is the distribution of those ratios, not a ratio of medians.
-
-Rows: ``seq_p50_us`` (sequential 32-byte requests, 3 workers, p50), ``restart_us`` (kill →
-new live child in the registry, p50) and ``answer_us`` (kill → the replacement's first reply,
-p50), for alara on the default loop against ``erl`` with its
-default schedulers, and alara on uvloop against ``erl +S 1``. Skipped with a message where the
-Erlang side cannot run (see ``benchmarks.erlang.missing``).
+Builds ALARA from its source (a copy, its hex plugin lines removed so ``rebar3`` builds
+offline) and our driver ``benchmarks/erlang/alara_bench.erl``, which calls only ALARA's public
+API. One long-lived ``erl`` answers bursts on stdin while alara runs the same bursts
+in-process; every round times one Erlang burst and one alara burst seconds apart (Erlang first
+in even rounds), so each ratio is taken in one phase of a machine whose speed drifts. The
+verdict is the median of the per-round ratios with an exact two-sided sign test: ``leads`` or
+``trails`` only when p < 0.05, else ``tie``. alara on the default loop meets ``erl`` with its
+default schedulers; alara on uvloop meets ``erl +S 1`` (one scheduler, as one loop is one
+thread). Skipped with a message without ``erl``/``erlc``/``rebar3`` (Debian: ``apt-get
+install erlang-nox rebar3``) or ALARA's source (``ALARA_ERLANG_SRC``).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import queue
+import shutil
 import statistics
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from benchmarks.erlang import ERLANG, ROWS, build, erl_command, missing
-from benchmarks.latency import measure_latency
-from benchmarks.measure import LoopKind, loop_available
-from benchmarks.restart import measure_restart
-from benchmarks.runs import (
+from benchmarks import requests
+from benchmarks._harness import (
+    LoopKind,
     Progress,
+    arguments,
     cell,
-    comparison_arguments,
     heading,
     interleaved,
+    loop_available,
     provenance,
+    run_on,
     write_files,
 )
 
-__all__ = ["PairedSummary", "Pairing", "Plan", "main", "sign_test", "summarize_pairs"]
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "benchmarks" / "results" / "erlang-build"
+REPLY_TIMEOUT = 300.0  # seconds: far above a burst, so a stuck erl fails the run, never hangs
+SIGNIFICANT = 0.05
 
-WORKERS = 3
-REPLY_TIMEOUT = 300.0
-"""Seconds to wait for one Erlang reply: far above a burst (well under a second here), so a
-dead or stuck ``erl`` fails the run instead of hanging it."""
-
-
-@dataclass(frozen=True, slots=True)
-class Pairing:
-    """One alara side and the Erlang side it is judged against."""
-
-    alara: str
-    loop: LoopKind
-    erlang: str
-    flags: tuple[str, ...]
-
-    @property
-    def name(self) -> str:
-        """``alara uvloop vs Erlang +S 1``: the table's first column."""
-        return f"{self.alara} vs {self.erlang}"
-
-
-PAIRINGS = (
-    Pairing("alara", "default", "Erlang", tuple(ERLANG["Erlang"])),
-    Pairing("alara uvloop", "uvloop", "Erlang +S 1", tuple(ERLANG["Erlang +S 1"])),
+ROWS: dict[str, tuple[str, str, bool]] = {  # key: (label, unit, higher is better)
+    "seq_p50_us": ("sequential 32 B request p50, 3 workers", "µs", False),
+    "callers_per_s": ("500 concurrent callers, 32 B, 3 workers", "calls/s", True),
+    "mib_mb_per_s": ("1 MiB request, 3 workers", "MB/s", True),
+    "start_ms": ("1,000-worker start to first reply", "ms", False),
+}
+COMMANDS = {"seq_p50_us": "seq", "callers_per_s": "callers", "mib_mb_per_s": "mib",
+            "start_ms": "start"}
+PAIRINGS: tuple[tuple[str, LoopKind, str, tuple[str, ...]], ...] = (
+    ("alara", "default", "Erlang", ()),
+    ("alara uvloop", "uvloop", "Erlang +S 1", ("+S", "1")),
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """How much each round measures: the same burst sizes on both sides."""
+    """Rounds per row and the burst size of each row, the same on both sides."""
 
     rounds: int
     seq: int
-    kills: int
-    settle: float = 0.0
-    rows: tuple[str, ...] = ("seq_p50_us", "restart_us", "answer_us")
+    callers: int
+    mib: int
+    starts: int
+    rows: tuple[str, ...] = tuple(ROWS)
 
     def size(self, key: str) -> int:
-        """The burst size of row ``key``: requests for ``seq_p50_us``, kills for the other."""
-        return self.seq if key == "seq_p50_us" else self.kills
+        """Requests (seq, mib), calls per caller (callers) or starts (start) of a burst."""
+        return {"seq_p50_us": self.seq, "callers_per_s": self.callers,
+                "mib_mb_per_s": self.mib, "start_ms": self.starts}[key]
 
 
 @dataclass(frozen=True, slots=True)
 class PairedSummary:
-    """What the rounds of one pairing and row say. ``led`` counts the rounds alara did better
-    in (ratio below 1 for a time, above 1 for a rate); the medians of each side are there to
-    read the ratios against, not to be divided."""
+    """What the rounds of one row say; ``led`` counts the rounds alara did better in."""
 
     rounds: int
     median_ratio: float
@@ -113,34 +99,24 @@ class PairedSummary:
 
     @property
     def verdict(self) -> str:
-        """``leads``/``trails`` when the sign test puts it beyond chance (p < 0.05), else
-        ``tie``: a median a hair's breadth on one side, over rounds split nearly evenly, is
-        noise on this machine, not a result."""
+        """``leads``/``trails`` when the sign test puts the split beyond chance, else ``tie``."""
         if self.sign_p >= SIGNIFICANT:
             return "tie"
         return "leads" if self.leads else "trails"
 
 
-SIGNIFICANT = 0.05
-"""Sign-test p-value below which the rounds' split is called a lead or a loss."""
-
-
 def sign_test(wins: int, rounds: int) -> float:
     """Exact two-sided sign test: the chance of a split at least this uneven if each round
-    were a coin toss. ``wins`` of ``rounds`` (ties already left out)."""
+    were a coin toss (ties already left out)."""
     if rounds == 0:
         return 1.0
     fewer = min(wins, rounds - wins)
-    tail: float = sum(math.comb(rounds, k) for k in range(fewer + 1)) / (1 << rounds)
-    return min(1.0, 2 * tail)
+    return min(1.0, 2 * sum(math.comb(rounds, k) for k in range(fewer + 1)) / (1 << rounds))
 
 
 def summarize_pairs(pairs: Sequence[tuple[float, float]],
                     higher_is_better: bool = False) -> PairedSummary:
-    """The summary of ``(erlang, alara)`` figures, one pair per round; ratios are alara ÷ Erlang.
-
-    Pure, so that the arithmetic behind a verdict is tested apart from any timing.
-    """
+    """The summary of ``(erlang, alara)`` figures, one pair per round; ratios alara ÷ Erlang."""
     if not pairs:
         raise ValueError("no rounds to summarize")
     if any(erlang <= 0 or alara <= 0 for erlang, alara in pairs):
@@ -148,217 +124,176 @@ def summarize_pairs(pairs: Sequence[tuple[float, float]],
     ratios = [alara / erlang for erlang, alara in pairs]
     led = sum(1 for ratio in ratios if (ratio > 1 if higher_is_better else ratio < 1))
     lost = sum(1 for ratio in ratios if (ratio < 1 if higher_is_better else ratio > 1))
-    return PairedSummary(
-        rounds=len(pairs),
-        median_ratio=statistics.median(ratios),
-        min_ratio=min(ratios),
-        max_ratio=max(ratios),
-        led=led,
-        median_alara=statistics.median(alara for _, alara in pairs),
-        median_erlang=statistics.median(erlang for erlang, _ in pairs),
-        higher_is_better=higher_is_better,
-        sign_p=sign_test(led, led + lost),
-    )
+    return PairedSummary(len(pairs), statistics.median(ratios), min(ratios), max(ratios), led,
+                         statistics.median(alara for _, alara in pairs),
+                         statistics.median(erlang for erlang, _ in pairs),
+                         higher_is_better, sign_test(led, led + lost))
+
+
+def _sources() -> list[Path]:
+    named = os.environ.get("ALARA_ERLANG_SRC")
+    return [Path(named)] if named else [ROOT.parent / "shared" / "alara-erlang",
+                                        ROOT.parents[1] / "shared" / "alara-erlang"]
+
+
+def missing() -> str | None:
+    """Why the Erlang side cannot run here, or ``None``."""
+    tools = [tool for tool in ("erl", "erlc", "rebar3") if shutil.which(tool) is None]
+    if tools:
+        return f"{', '.join(tools)} not found (Debian: apt-get install erlang-nox rebar3)"
+    if not any(path.is_dir() for path in _sources()):
+        return f"ALARA's source not found at {_sources()[0]} (set ALARA_ERLANG_SRC)"
+    return None
+
+
+def build() -> list[Path]:
+    """Copy ALARA's source, drop the hex plugins, compile it and our driver; the code paths."""
+    source = next(path for path in _sources() if path.is_dir())
+    shutil.rmtree(BUILD, ignore_errors=True)
+    shutil.copytree(source, BUILD / "alara", ignore=shutil.ignore_patterns("_build"))
+    config = BUILD / "alara" / "rebar.config"
+    kept = [line for line in config.read_text(encoding="utf-8").splitlines(keepends=True)
+            if not line.lstrip().startswith(("{plugins,", "{project_plugins,"))]
+    config.write_text("".join(kept), encoding="utf-8")
+    subprocess.run(["rebar3", "compile"], cwd=BUILD / "alara", check=True, timeout=600,
+                   env={**os.environ, "REBAR_OFFLINE": "1"}, stdout=subprocess.DEVNULL)
+    (BUILD / "driver").mkdir()
+    subprocess.run(["erlc", "-o", str(BUILD / "driver"),
+                    str(ROOT / "benchmarks" / "erlang" / "alara_bench.erl")],
+                   check=True, timeout=120)
+    return [BUILD / "alara" / "_build" / "default" / "lib" / "alara" / "ebin", BUILD / "driver"]
 
 
 class ErlangServer:
-    """One long-lived ``alara_bench:serve([])``: a command line in, a ``key value`` line out.
-
-    A reader thread moves stdout lines into a queue, so that a reply can be awaited with a
-    timeout (a blocking ``readline`` would hang on a stuck BEAM). Its stderr is ours.
-    """
+    """One ``alara_bench:serve([])``: a command line in, a ``key value`` line out. A reader
+    thread queues stdout lines, so a reply is awaited with a timeout."""
 
     def __init__(self, paths: list[Path], flags: Sequence[str]) -> None:
+        command = ["erl", "-noshell", *flags]
+        for path in paths:
+            command += ["-pa", str(path)]
         self.process = subprocess.Popen(
-            erl_command(paths, list(flags), "alara_bench:serve([])"),
+            [*command, "-eval", "alara_bench:serve([])", "-s", "init", "stop"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.put(line)
-        self.lines.put(None)  # end of file: erl is gone
+        self.lines.put("eof -1")
 
     def ask(self, command: str, key: str) -> float:
-        """Send ``command``; the value of the ``key value`` reply."""
+        """Send ``command``; the value of its ``key value`` reply."""
         assert self.process.stdin is not None
-        try:
-            self.process.stdin.write(command + "\n")
-            self.process.stdin.flush()
-            line = self.lines.get(timeout=REPLY_TIMEOUT)
-        except (BrokenPipeError, queue.Empty) as error:
-            raise RuntimeError(f"erl did not answer {command!r}: {error!r}") from error
-        if line is None:
-            raise RuntimeError(f"erl exited ({self.process.poll()}) before answering {command!r}")
-        got, _, value = line.strip().partition(" ")
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        got, _, value = self.lines.get(timeout=REPLY_TIMEOUT).strip().partition(" ")
         if got != key:
-            raise RuntimeError(f"erl answered {command!r} with {line.strip()!r}")
+            raise RuntimeError(f"erl answered {command!r} with {got} {value}")
         return float(value)
 
     def close(self) -> None:
-        """``quit``, then wait; killed if it does not stop, so only one BEAM is ever alive."""
-        try:
-            assert self.process.stdin is not None
-            self.process.stdin.write("quit\n")
-            self.process.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
+        """``quit``, then wait; killed if it does not stop, so one BEAM at most is alive."""
+        assert self.process.stdin is not None
+        self.process.stdin.write("quit\n")
+        self.process.stdin.close()
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
 
-    def __enter__(self) -> ErlangServer:
-        return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.close()
-
-
-def alara_seq(loop: LoopKind, calls: int) -> float:
-    """alara's p50 in µs over ``calls`` sequential 32-byte requests (one round, 200 warm-up)."""
-    latency, _ = measure_latency(loop, WORKERS, calls, 1, 200)
-    return latency.p50 / 1e3
-
-
-def alara_restart(loop: LoopKind, kills: int, key: str = "restart.registry.p50") -> float:
-    """alara's p50 in µs of kill → new live child in the registry over ``kills`` kills (or of
-    the restart scenario's other row ``key``)."""
-    rows = measure_restart(kills, 10, loop)
-    return next(row.value for row in rows if row.key == key)
+def alara_burst(key: str, loop: LoopKind, size: int) -> float:
+    """The alara side of one burst of row ``key``."""
+    if key == "seq_p50_us":
+        ours, _ = run_on(loop, lambda: requests.sequential_samples(size, 1))
+        return statistics.median(ours) / 1e3
+    if key == "callers_per_s":
+        return run_on(loop, lambda: requests.concurrent_rates(500, size, 1))[0]
+    if key == "mib_mb_per_s":
+        return run_on(loop, lambda: requests.mib_rates(size))[0]["alara"]
+    return statistics.median(run_on(loop, lambda: requests.start_ms(1000)) for _ in range(size))
 
 
-def alara_answer(loop: LoopKind, kills: int) -> float:
-    """alara's p50 in µs of kill → the replacement's first reply (the worker asked directly,
-    as the Erlang side asks ``alara_node:get_random_bytes(New, 32)``)."""
-    return alara_restart(loop, kills, "restart.answer.p50")
-
-
-LABELS = {**ROWS, "answer_us": ("kill → the replacement's first reply, p50", "µs", False)}
-"""The Erlang comparison's rows, and one only the paired run has: where a restart is really
-over for a caller, whatever part of it runs before or after the registry shows the child."""
-
-BURSTS: dict[str, tuple[str, Callable[[LoopKind, int], float]]] = {
-    "seq_p50_us": ("seq", alara_seq),  # row key: (driver command, the alara burst)
-    "restart_us": ("restart", alara_restart),
-    "answer_us": ("answer", alara_answer),
-}
-
-
-def run_row(erlang: ErlangServer, pairing: Pairing, key: str, plan: Plan,
-            say: Callable[[str], None]) -> dict[str, Any]:
-    """``plan.rounds`` paired bursts of row ``key``: every round's figures and their summary."""
-    command, burst = BURSTS[key]
+def run_row(erlang: ErlangServer, pairing: tuple[str, LoopKind, str, tuple[str, ...]],
+            key: str, plan: Plan, say: Callable[[str], None]) -> dict[str, Any]:
+    """``plan.rounds`` paired bursts of row ``key``: every pair and their summary."""
+    ours, loop, theirs, _ = pairing
     size = plan.size(key)
-
-    def settled(side: Callable[[], float]) -> Callable[[], dict[str, float]]:
-        # The BEAM's schedulers spin for a while after their work runs out (busy wait, on
-        # by default, part of Erlang's speed): a burst started at once would share the
-        # cores with that spin. Both sides wait the same, so neither is measured in it.
-        def run() -> dict[str, float]:
-            time.sleep(plan.settle)
-            return {key: side()}
-        return run
-
-    sides = {
-        pairing.erlang: settled(lambda: erlang.ask(f"{command} {size}", key)),
-        pairing.alara: settled(lambda: burst(pairing.loop, size)),
-    }  # Erlang first: interleaved() runs it first in even rounds, alara first in odd ones
-    runs: dict[str, list[dict[str, float]]] = {}
-    interleaved(sides, plan.rounds, lambda message: say(f"{pairing.name}, {key}: {message}"),
-                runs)
-    pairs = [(theirs[key], ours[key])
-             for theirs, ours in zip(runs[pairing.erlang], runs[pairing.alara], strict=True)]
-    summary = summarize_pairs(pairs, higher_is_better=LABELS[key][2])
-    rounds = [{"erlang": theirs, "alara": ours, "ratio": ours / theirs,
-               "first": "Erlang" if index % 2 == 0 else "alara"}
-              for index, (theirs, ours) in enumerate(pairs)]
-    return {"size": size, "rounds": rounds, "summary": asdict(summary)}
+    sides = {theirs: lambda: {key: erlang.ask(f"{COMMANDS[key]} {size}", key)},
+             ours: lambda: {key: alara_burst(key, loop, size)}}
+    runs = interleaved(sides, plan.rounds, lambda m: say(f"{ours} vs {theirs}, {key}: {m}"))
+    pairs = [(e[key], a[key]) for e, a in zip(runs[theirs], runs[ours], strict=True)]
+    summary = summarize_pairs(pairs, higher_is_better=ROWS[key][2])
+    return {"size": size, "pairs": pairs, "summary": asdict(summary)}
 
 
-def run_pairing(paths: list[Path], pairing: Pairing, plan: Plan,
-                say: Callable[[str], None]) -> dict[str, Any]:
+def run_pairing(paths: list[Path], pairing: tuple[str, LoopKind, str, tuple[str, ...]],
+                plan: Plan, say: Callable[[str], None]) -> dict[str, Any]:
     """Every row of one pairing on one ``erl``, stopped before the next pairing starts."""
-    say(f"{pairing.name}: starting erl {' '.join(pairing.flags)}".rstrip())
-    with ErlangServer(paths, pairing.flags) as erlang:
-        schedulers = erlang.ask("schedulers", "schedulers")
-        rows = {key: run_row(erlang, pairing, key, plan, say) for key in plan.rows}
-    return {"alara": pairing.alara, "loop": pairing.loop, "erlang": pairing.erlang,
-            "flags": list(pairing.flags), "schedulers": schedulers, "rows": rows}
+    erlang = ErlangServer(paths, pairing[3])
+    try:
+        return {"alara": pairing[0], "erlang": pairing[2],
+                "schedulers": erlang.ask("schedulers", "schedulers"),
+                "rows": {key: run_row(erlang, pairing, key, plan, say) for key in plan.rows}}
+    finally:
+        erlang.close()
 
 
 def markdown(results: list[dict[str, Any]]) -> str:
-    """One line per pairing and row: the medians of each side, then the paired verdict."""
-    lines = ["| pairing | row | alara (median) | Erlang (median) | alara ÷ Erlang, median of "
-             "paired ratios | lowest to highest ratio | rounds alara led | sign test p | verdict |",
-             "|---" * 9 + "|"]
+    """One line per pairing and row: each side's median, then the paired verdict."""
+    lines = ["| pairing | row | alara | Erlang | alara ÷ Erlang (median of paired ratios) "
+             "| lowest to highest | rounds alara led | sign test p | verdict |", "|---" * 9 + "|"]
     for result in results:
         for key, row in result["rows"].items():
-            label, unit, _ = LABELS[key]
-            summary = PairedSummary(**row["summary"])
+            label, unit, _ = ROWS[key]
+            s = PairedSummary(**row["summary"])
             lines.append(
                 f"| {result['alara']} vs {result['erlang']} | {label} "
-                f"| {cell(summary.median_alara, unit)} | {cell(summary.median_erlang, unit)} "
-                f"| {summary.median_ratio:.2f}x "
-                f"| {summary.min_ratio:.2f}x to {summary.max_ratio:.2f}x "
-                f"| {summary.led}/{summary.rounds} | {summary.sign_p:.2g} | {summary.verdict} |")
+                f"| {cell(s.median_alara, unit)} | {cell(s.median_erlang, unit)} "
+                f"| {s.median_ratio:.2f}x | {s.min_ratio:.2f}x to {s.max_ratio:.2f}x "
+                f"| {s.led}/{s.rounds} | {s.sign_p:.2g} | {s.verdict} |")
     return "\n".join(lines) + "\n"
 
 
-def arguments() -> argparse.ArgumentParser:
-    """The comparison options, with rounds and burst sizes in place of ``--repetitions``."""
-    parser = comparison_arguments("python -m benchmarks.erlang_paired", __doc__, "erlang-paired",
-                                  repetitions=False)
-    parser.add_argument("--rounds", type=int, help="paired rounds per row (15; --quick: 2)")
-    parser.add_argument("--seq", type=int, help="requests per seq burst (3,000; --quick: 500)")
-    parser.add_argument("--kills", type=int, help="kills per restart burst (200; --quick: 40)")
-    parser.add_argument("--rows", nargs="+", choices=list(BURSTS),
-                        help="only these rows (default: all three)")
-    parser.add_argument("--settle", type=float,
-                        help="seconds of rest before every burst, either side (0.2; --quick: 0)")
-    return parser
+def parser() -> argparse.ArgumentParser:
+    """The options: rounds and burst sizes, and a subset of rows."""
+    options = arguments("python -m benchmarks.erlang_paired", __doc__, "erlang-paired")
+    options.add_argument("--rounds", type=int, help="paired rounds per row (15; --quick: 2)")
+    options.add_argument("--seq", type=int, help="requests per seq burst (3,000; --quick: 500)")
+    options.add_argument("--callers", type=int, help="calls per caller (20; --quick: 2)")
+    options.add_argument("--mib", type=int, help="1 MiB requests per burst (10; --quick: 3)")
+    options.add_argument("--starts", type=int, help="starts per burst (3; --quick: 1)")
+    options.add_argument("--rows", nargs="+", choices=list(ROWS), help="only these rows")
+    return options
 
 
 def plan_of(args: argparse.Namespace) -> Plan:
     """The sizes asked for, the defaults (small ones under ``--quick``) for the rest."""
-    rounds, seq, kills = (2, 500, 40) if args.quick else (15, 3_000, 200)
-    settle = 0.0 if args.quick else 0.2
-    return Plan(args.rounds or rounds, args.seq or seq, args.kills or kills,
-                settle if args.settle is None else args.settle,
-                tuple(args.rows) if args.rows else tuple(BURSTS))
+    default = Plan(2, 500, 2, 3, 1) if args.quick else Plan(15, 3_000, 20, 10, 3)
+    return Plan(args.rounds or default.rounds, args.seq or default.seq,
+                args.callers or default.callers, args.mib or default.mib,
+                args.starts or default.starts, tuple(args.rows or ROWS))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Build ALARA, run every pairing on its own ``erl``, print and write the table."""
-    args = arguments().parse_args(argv)
+    args = parser().parse_args(argv)
     reason = missing()
     if reason is not None:
         print(f"benchmarks.erlang_paired: nothing measured: {reason}", file=sys.stderr)
         return 0
     say, meta, plan = Progress(), provenance(), plan_of(args)
-    meta["plan"] = asdict(plan)
     say("building ALARA and the driver")
     paths = build()
-    skipped: list[str] = []
-    results: list[dict[str, Any]] = []
-    for pairing in PAIRINGS:
-        if not loop_available(pairing.loop):
-            skipped.append(f"{pairing.name}: {pairing.loop} not installed "
-                           "(pip install 'alara[uvloop]')")
-            print(f"skipped: {skipped[-1]}", file=sys.stderr)
-            continue
-        results.append(run_pairing(paths, pairing, plan, say))
-    how = (f"{plan.rounds} paired rounds per row (bursts of {plan.seq:,} requests / "
-           f"{plan.kills:,} kills on each side, alternating which side goes first)")
-    text = (heading(meta, how) + markdown(results)
-            + "".join(f"\n- skipped: {reason}" for reason in skipped))
-    print("\n" + text)
-    write_files(args.json, {"meta": meta, "pairings": results, "skipped": skipped},
-                args.markdown, lambda: text + "\n")
+    results = [run_pairing(paths, pairing, plan, say) for pairing in PAIRINGS
+               if loop_available(pairing[1])]
+    how = f"{plan.rounds} paired rounds per row, alternating which side goes first"
+    write_files(args, {"meta": meta, "plan": asdict(plan), "pairings": results},
+                heading(meta, how) + markdown(results))
     return 0
 
 

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import alara
-from benchmarks.measure import run_on
+from benchmarks._harness import run_on
 
 __all__ = ["Scenario", "main", "measure", "scenarios"]
 

@@ -1,33 +1,24 @@
-"""A request gathered from 3 Ray nodes: alara vs the same remote calls without alara vs local.
+"""``python -m benchmarks.ray_remote`` (``make bench-ray``): a request gathered from 3 Ray nodes.
 
-Run: ``make bench-ray`` (``python -m benchmarks.ray_remote``). Starts a local 3-node Ray cluster
-(head 127.0.0.2, nodes 127.0.0.3 and .4, one CPU each), then measures, in one run:
+Starts a local 3-node Ray cluster (head 127.0.0.2, nodes 127.0.0.3 and .4, one CPU each) and
+measures, in interleaved blocks so the machine's drifting load falls on every case alike:
 
-* **direct**: three Ray actors pinned one per node (``NodeAffinitySchedulingStrategy``), a
-  request = ``asyncio.gather`` of one ``read.remote(32)`` per actor + the same SHA3 mix: the
-  floor of any design that asks 3 machines per request, with no supervision, rounds or checks;
+* **direct**: three plain Ray actors pinned one per node, a request = ``asyncio.gather`` of one
+  ``read.remote(32)`` per actor + the same ``alara.mix``: the floor of any design that asks 3
+  machines per request, with no supervision, rounds or health tests;
 * **alara remote**: ``create_network(workers=0, cluster=RayCluster(...))`` (fail closed: all 3);
 * **alara local**: ``create_network(workers=3)`` on this machine.
 
-Latency: ``--requests`` sequential 32-byte requests, p50/p99. Throughput: ``--callers``
-concurrent callers, each making one request per wave. The cases take turns, in ``--blocks``
-interleaved blocks, so that the drifting load of a shared machine falls on all of them
-alike. Direct callers each make their own 3 remote calls; alara batches every caller waiting
-into one remote call per node per round. Ratios are within this run; the machine's load is
-printed with them. Loop lag (``benchmarks.looplag``'s ticker) is measured while the remote
-network starts and serves: the blocking Ray calls run in threads and replies are awaited as
-futures, so the loop thread should stay free.
+Latency: sequential 32-byte requests, p50/p99. Throughput: ``--callers`` concurrent callers,
+one request each per wave; alara batches the waiting callers into one remote call per node per
+round, where direct callers each make their own 3 remote calls.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import datetime
-import json
 import os
-import statistics
-import time
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,123 +28,87 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import alara
 from alara.ray import RayCluster
-from alara.ray.host import host_class
-from benchmarks.looplag import measure as loop_lag
+from benchmarks._harness import arguments, clock, heading, percentile, provenance, write_files
 
 Request = Callable[[], Awaitable[bytes]]
 
 
-async def latencies(request: Request, count: int) -> list[float]:
-    """Seconds per request, ``count`` requests one after the other."""
+class _Reader:
+    """The direct baseline's remote actor: ``os.urandom`` on its node, nothing else."""
+
+    def read(self, n: int) -> bytes:
+        return os.urandom(n)
+
+
+async def _latencies(request: Request, count: int) -> list[int]:
     times = []
     for _ in range(count):
-        start = time.perf_counter()
+        start = clock()
         await request()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return times
 
 
-async def wave(request: Request, callers: int) -> float:
-    """Seconds for ``callers`` concurrent callers to get one request each."""
-    start = time.perf_counter()
+async def _wave(request: Request, callers: int) -> float:
+    start = clock()
     await asyncio.gather(*(request() for _ in range(callers)))
-    return time.perf_counter() - start
+    return (clock() - start) / 1e9
 
 
-def percentile(times: list[float], q: float) -> float:
-    return statistics.quantiles(times, n=100, method="inclusive")[int(q) - 1]
-
-
-async def measure(args: argparse.Namespace) -> dict[str, Any]:
-    node_ids = [row["NodeID"] for row in ray.nodes() if row["Alive"]]  # type: ignore[no-untyped-call]
-    hosts = [
-        host_class().options(
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False)
-        ).remote(None, None, 0)
-        for node_id in node_ids
-    ]
-    await asyncio.gather(*(host.hello.remote() for host in hosts))
+async def measure(requests: int, callers: int, blocks: int) -> dict[str, dict[str, float]]:
+    """p50/p99 in ms and requests/s of each case."""
+    reader = ray.remote(num_cpus=0)(_Reader)
+    readers = [reader.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
+        node["NodeID"], soft=False)).remote()
+        for node in ray.nodes() if node["Alive"]]  # type: ignore[no-untyped-call]
 
     async def direct() -> bytes:
-        replies = await asyncio.gather(*(host.read.remote(32) for host in hosts))
+        replies = await asyncio.gather(*(r.read.remote(32) for r in readers))  # type: ignore[attr-defined]
         return alara.mix(list(replies), 32)
 
-    results: dict[str, Any] = {"cases": {}}
-    remote = alara.create_network(workers=0, cluster=RayCluster(insecure_transport=True))
-    lag: dict[str, tuple[float, float, float]] = {"start (3 entropy actors created)": (
-        await loop_lag(remote.start))}
-    async with remote, alara.create_network(workers=3) as local:
-        lag["100 sequential remote requests"] = await loop_lag(
-            lambda: latencies(lambda: remote.random_bytes(32), 100))
-        lag[f"{args.callers} concurrent remote callers"] = await loop_lag(
-            lambda: wave(lambda: remote.random_bytes(32), args.callers))
-        lag[f"{args.callers} concurrent local callers (reference)"] = await loop_lag(
-            lambda: wave(lambda: local.random_bytes(32), args.callers))
-        results["loop lag"] = lag
+    async with alara.create_network(workers=0, cluster=RayCluster(insecure_transport=True)
+                                    ) as remote, alara.create_network(workers=3) as local:
         cases: dict[str, Request] = {
             "direct (3 Ray calls + mix)": direct,
             "alara remote (3 Ray nodes)": lambda: remote.random_bytes(32),
             "alara local (3 workers)": lambda: local.random_bytes(32),
         }
-        times: dict[str, list[float]] = {name: [] for name in cases}
-        waves: dict[str, float] = dict.fromkeys(cases, 0.0)
+        times: dict[str, list[int]] = {name: [] for name in cases}
+        waves = dict.fromkeys(cases, 0.0)
         for request in cases.values():  # warm-up
-            await latencies(request, 20)
-            await wave(request, args.callers)
-        # Interleaved blocks: the machine's load drifts, and every case should see the same.
-        for _ in range(args.blocks):
+            await _latencies(request, 20)
+            await _wave(request, callers)
+        for _ in range(blocks):
             for name, request in cases.items():
-                times[name] += await latencies(request, args.requests // args.blocks)
-            for _ in range(args.waves):
-                for name, request in cases.items():
-                    waves[name] += await wave(request, args.callers)
-        for name in cases:
-            results["cases"][name] = {
-                "p50_ms": percentile(times[name], 50) * 1e3,
-                "p99_ms": percentile(times[name], 99) * 1e3,
-                "throughput_rps": args.callers * args.waves * args.blocks / waves[name],
-            }
-    for host in hosts:
-        ray.kill(host)
-    return results
+                times[name] += await _latencies(request, requests // blocks)
+                waves[name] += await _wave(request, callers)
+    return {name: {"p50_ms": percentile(times[name], 0.5) / 1e6,
+                   "p99_ms": percentile(times[name], 0.99) / 1e6,
+                   "rate": callers * blocks / waves[name]} for name in cases}
 
 
-def report(results: dict[str, Any], args: argparse.Namespace, load: tuple[float, ...]) -> str:
-    cases = results["cases"]
+def table(cases: dict[str, dict[str, float]], callers: int) -> str:
+    """One line per case, with its ratios to direct."""
     base = cases["direct (3 Ray calls + mix)"]
-    when = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M}"
-    lines = [
-        f"`python -m benchmarks.ray_remote --requests {args.requests} --callers "
-        f"{args.callers} --waves {args.waves} --blocks {args.blocks}`, {when} UTC, "
-        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-        f"({os.cpu_count()} cores), Ray {ray.__version__}, no TLS.",
-        "",
-        "| case | p50 | p99 | p50 vs direct | throughput, "
-        f"{args.callers} callers | vs direct |",
-        "|---|---|---|---|---|---|",
-    ]
+    lines = [f"| case | p50 | p99 | p50 vs direct | {callers} callers | vs direct |",
+             "|---|---|---|---|---|---|"]
     for name, row in cases.items():
-        lines.append(
-            f"| {name} | {row['p50_ms']:.3f} ms | {row['p99_ms']:.3f} ms | "
-            f"{row['p50_ms'] / base['p50_ms']:.2f}x | {row['throughput_rps']:,.0f} req/s | "
-            f"{row['throughput_rps'] / base['throughput_rps']:.2f}x |"
-        )
-    lines += ["", "| while | worst loop stall (wall) | worst loop-thread CPU stall | wall time |",
-              "|---|---|---|---|"]
-    for name, (wall_ms, cpu_ms, seconds) in results["loop lag"].items():
-        lines.append(f"| {name} | {wall_ms:.2f} ms | {cpu_ms:.2f} ms | {seconds:.2f} s |")
-    return "\n".join(lines)
+        lines.append(f"| {name} | {row['p50_ms']:.3f} ms | {row['p99_ms']:.3f} ms "
+                     f"| {row['p50_ms'] / base['p50_ms']:.2f}x | {row['rate']:,.0f}/s "
+                     f"| {row['rate'] / base['rate']:.2f}x |")
+    return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    """Start the cluster, measure, print and write the table, stop the cluster."""
+    parser = arguments("python -m benchmarks.ray_remote", __doc__, "ray")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--callers", type=int, default=500)
-    parser.add_argument("--waves", type=int, default=2, help="waves per block")
-    parser.add_argument("--blocks", type=int, default=5,
-                        help="interleaved blocks (each case in turn, every block)")
-    parser.add_argument("--json", help="also write the figures to this file")
-    args = parser.parse_args()
+    parser.add_argument("--blocks", type=int, default=5, help="interleaved blocks")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.requests, args.blocks = 50, 2
+    meta: dict[str, Any] = {**provenance(), "ray": ray.__version__}
     os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")  # slow, busy machines
     cluster = Cluster(initialize_head=True, head_node_args={
         "node_ip_address": "127.0.0.2", "num_cpus": 1, "include_dashboard": False})
@@ -161,16 +116,14 @@ def main() -> None:
         for address in ("127.0.0.3", "127.0.0.4"):
             cluster.add_node(node_ip_address=address, num_cpus=1)
         ray.init(address=cluster.address, log_to_driver=False)
-        results = asyncio.run(measure(args))
+        cases = asyncio.run(measure(args.requests, args.callers, args.blocks))
     finally:
         ray.shutdown()
         cluster.shutdown()  # type: ignore[no-untyped-call]
-    load = os.getloadavg()
-    print(report(results, args, load))
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump({"results": results, "load": load, "args": vars(args)}, out, indent=2)
+    text = heading(meta, f"Ray {ray.__version__}, no TLS") + table(cases, args.callers)
+    write_files(args, {"meta": meta, "cases": cases}, text)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,54 +1,31 @@
-"""Sync ``alara.secrets.token_bytes(32)`` from 1 and 8 threads, against ``secrets.token_bytes``.
+"""The sync rows: ``alara.secrets`` and ``alara.Random`` against ``secrets`` and ``SystemRandom``.
 
-``python -m benchmarks.sync_secrets`` (``make bench-sync``). For each thread count, the
-standard ``secrets.token_bytes(32)`` and ``alara.secrets.token_bytes(32)`` are timed in
-alternating repeats in the same process, so a noisy neighbour slows both alike; the report
-gives per-call latency (p50, p99 over every call of every thread), throughput (calls per
-second of wall time) and their ratios, plus two counts that show how the sync path works:
-
-* **hand-offs per call**: calls to the network loop's ``call_soon_threadsafe`` (the only
-  way a thread can reach the loop) divided by calls; at most 1.
-* **calls per round**: calls divided by the rounds the network ran (each round reads every
-  worker's source once, so the reads of one counting source are the rounds). Above 1, calls
-  from different threads were served by one round together.
-
-An ``await`` row runs the same number of callers as asyncio tasks on one loop (the async
-path, for comparison of latency and of calls per round), and a last row times the call
-through anyio's ``BlockingPortal.call`` (the generic way to
-call async code from a thread) to show what the direct ``run_coroutine_threadsafe``
-hand-off saves.
+Plain threads call ``alara.secrets.token_bytes(32)`` (1 and 8 threads) and
+``alara.Random().random()``, the stdlib's twin is timed in alternating repeats in the same
+process, and the report gives p50 per call and calls per second of wall time. Each network
+source counts its reads (one per round), so the run also shows how many calls one round served:
+above 1, calls from different threads were served together.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
 import os
+import random
 import secrets
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from pathlib import Path
-
-from anyio.from_thread import start_blocking_portal
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import alara
-from alara import BlockingNetwork
-
-__all__ = ["Figures", "main", "measure"]
+import alara.secrets
+from benchmarks._harness import Row, clock, percentile
 
 SIZE = 32
 
 
 class _CountingSource:
-    """``os.urandom`` that counts its reads: one read per round.
-
-    Declares, as ``OsSource`` does, that small reads never block, so they stay on the loop
-    (an undeclared synchronous source is read in a worker thread: one more hand-off).
-    """
+    """``os.urandom`` that counts its reads. It declares, as ``OsSource`` does, that small
+    reads never block, so they stay on the loop like the default source's."""
 
     max_inline_read = alara.OsSource.max_inline_read
 
@@ -62,189 +39,82 @@ class _CountingSource:
         return os.urandom(n)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Figures:
-    """One way of calling, from one number of threads."""
+    """One way of calling, from one number of threads (the median repeat by calls/s)."""
 
     name: str
     threads: int
     calls: int
     p50_us: float
-    p99_us: float
     calls_per_second: float
-    handoffs_per_call: float | None = None
     calls_per_round: float | None = None
 
 
 def _run_threads(call: Callable[[], object], threads: int, calls: int) -> tuple[list[int], float]:
-    """Per-call nanoseconds of every call of every thread, and the wall time of the lot."""
+    """Per-call nanoseconds of every call of every thread, and the wall time of them all."""
     samples: list[list[int]] = [[] for _ in range(threads)]
     barrier = threading.Barrier(threads + 1)
 
-    def worker(index: int) -> None:
-        own = samples[index]
-        clock = time.perf_counter_ns
+    def worker(own: list[int]) -> None:
         barrier.wait()
         for _ in range(calls):
             start = clock()
             call()
             own.append(clock() - start)
 
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    pool = [threading.Thread(target=worker, args=(own,)) for own in samples]
     for thread in pool:
         thread.start()
     barrier.wait()
-    started = time.perf_counter()
+    started = clock()
     for thread in pool:
         thread.join()
-    wall = time.perf_counter() - started
-    return [sample for own in samples for sample in own], wall
-
-
-def _run_tasks(tasks: int, calls: int, workers: int) -> tuple[list[int], float, float]:
-    """The async path: ``tasks`` tasks awaiting ``token_bytes`` on one network's loop.
-
-    Returns per-call nanoseconds, the wall time and the calls per round.
-    """
-    async def main() -> tuple[list[int], float, float]:
-        sources = [_CountingSource() for _ in range(workers)]
-        async with alara.create_network(sources=sources) as net:
-            for _ in range(100):
-                await net.token_bytes(SIZE)
-            samples: list[int] = []
-            clock = time.perf_counter_ns
-
-            async def caller() -> None:
-                for _ in range(calls):
-                    start = clock()
-                    await net.token_bytes(SIZE)
-                    samples.append(clock() - start)
-
-            before = sources[0].reads
-            started = time.perf_counter()
-            await asyncio.gather(*(caller() for _ in range(tasks)))
-            wall = time.perf_counter() - started
-            return samples, wall, len(samples) / (sources[0].reads - before)
-
-    return asyncio.run(main())
-
-
-def _figures(name: str, threads: int, samples: list[int], wall: float,
-             handoffs_per_call: float | None = None,
-             calls_per_round: float | None = None) -> Figures:
-    ordered = sorted(samples)
-    return Figures(
-        name=name, threads=threads, calls=len(ordered),
-        p50_us=ordered[len(ordered) // 2] / 1e3,
-        p99_us=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1e3,
-        calls_per_second=len(ordered) / wall,
-        handoffs_per_call=handoffs_per_call, calls_per_round=calls_per_round,
-    )
-
-
-@contextmanager
-def _counting_handoffs(net: BlockingNetwork) -> Iterator[list[int]]:
-    """Count the network loop's ``call_soon_threadsafe`` calls (instrumentation only)."""
-    loop = net._loop
-    assert loop is not None
-    count = [0]
-    original = loop.call_soon_threadsafe
-
-    def counted(*args: object, **kwargs: object) -> object:
-        count[0] += 1
-        return original(*args, **kwargs)  # type: ignore[arg-type]
-
-    loop.call_soon_threadsafe = counted  # type: ignore[method-assign,assignment]
-    try:
-        yield count
-    finally:
-        del loop.call_soon_threadsafe  # back to the class's method
-
-
-def _median(figures: list[Figures]) -> Figures:
-    """The repeat with the median throughput (its latencies come with it)."""
-    return sorted(figures, key=lambda f: f.calls_per_second)[len(figures) // 2]
+    return [sample for own in samples for sample in own], (clock() - started) / 1e9
 
 
 def measure(threads: int, calls: int, repeats: int, workers: int) -> list[Figures]:
-    """The standard module, alara.secrets and the portal, ``repeats`` times each, alternating."""
+    """Every way of calling, ``repeats`` times each in alternating order, from ``threads``."""
     sources = [_CountingSource() for _ in range(workers)]
-    runs: dict[str, list[Figures]] = {
-        "secrets": [], "alara.secrets": [], "await (tasks)": [], "portal.call": []}
-    with BlockingNetwork(sources=sources) as net, alara.use_blocking_network(net), \
-            start_blocking_portal() as portal:
-        portal_net = portal.call(alara.create_network(workers).start)
-        for _ in range(100):  # warm-up
-            secrets.token_bytes(SIZE)
-            alara.secrets.token_bytes(SIZE)
-            portal.call(portal_net.token_bytes, SIZE)
-        for _ in range(repeats):
-            samples, wall = _run_threads(lambda: secrets.token_bytes(SIZE), threads, calls)
-            runs["secrets"].append(_figures("secrets", threads, samples, wall))
-
-            before = sources[0].reads
-            with _counting_handoffs(net) as handoffs:
-                samples, wall = _run_threads(lambda: alara.secrets.token_bytes(SIZE),
-                                             threads, calls)
-            total = len(samples)
-            rounds = sources[0].reads - before
-            runs["alara.secrets"].append(_figures(
-                "alara.secrets", threads, samples, wall,
-                handoffs_per_call=handoffs[0] / total, calls_per_round=total / rounds))
-
-            samples, wall, per_round = _run_tasks(threads, calls, workers)
-            runs["await (tasks)"].append(_figures("await (tasks)", threads, samples, wall,
-                                                  calls_per_round=per_round))
-
-            samples, wall = _run_threads(lambda: portal.call(portal_net.token_bytes, SIZE),
-                                         threads, calls)
-            runs["portal.call"].append(_figures("portal.call", threads, samples, wall))
-        portal.call(portal_net.close)
-    return [_median(figures) for figures in runs.values()]
+    ours_random, system_random = alara.Random(), random.SystemRandom()
+    ways: dict[str, Callable[[], object]] = {
+        "secrets": lambda: secrets.token_bytes(SIZE),
+        "alara.secrets": lambda: alara.secrets.token_bytes(SIZE),
+        "SystemRandom": system_random.random,
+        "alara.Random": ours_random.random,
+    }
+    runs: dict[str, list[Figures]] = {name: [] for name in ways}
+    with alara.BlockingNetwork(sources=sources) as net, alara.use_blocking_network(net):
+        for call in ways.values():  # warm-up
+            for _ in range(100):
+                call()
+        for repeat in range(repeats):
+            for name in list(ways) if repeat % 2 == 0 else list(ways)[::-1]:
+                before = sources[0].reads
+                samples, wall = _run_threads(ways[name], threads, calls)
+                rounds = sources[0].reads - before
+                runs[name].append(Figures(
+                    name, threads, len(samples), percentile(samples, 0.5) / 1e3,
+                    len(samples) / wall, len(samples) / rounds if rounds else None))
+    return [sorted(done, key=lambda f: f.calls_per_second)[len(done) // 2]
+            for done in runs.values()]
 
 
-def _table(results: list[Figures]) -> str:
-    lines = [
-        "| threads | way | p50 µs | p99 µs | calls/s | p50 ratio | calls/s ratio "
-        "| hand-offs/call | calls/round |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    baselines = {f.threads: f for f in results if f.name == "secrets"}
-    for f in results:
-        base = baselines[f.threads]
-        lines.append(
-            f"| {f.threads} | {f.name} | {f.p50_us:.1f} | {f.p99_us:.1f} "
-            f"| {f.calls_per_second:,.0f} | {f.p50_us / base.p50_us:.0f}x "
-            f"| {f.calls_per_second / base.calls_per_second:.4f} "
-            f"| {'' if f.handoffs_per_call is None else f'{f.handoffs_per_call:.2f}'} "
-            f"| {'' if f.calls_per_round is None else f'{f.calls_per_round:.2f}'} |"
-        )
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Run the benchmark and print a markdown table (and write JSON if asked)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000, help="calls per thread per repeat")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--json", type=Path, help="also write the figures here")
-    args = parser.parse_args(argv)
-    load_before = os.getloadavg()
-    results: list[Figures] = []
-    for threads in args.threads:
-        results.extend(measure(threads, args.calls, args.repeats, args.workers))
-    load_after = os.getloadavg()
-    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-          f"{args.workers} workers; {args.calls} calls per thread, median of {args.repeats} "
-          f"repeats; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after; "
-          f"{os.cpu_count()} CPUs")
-    print(_table(results))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps([asdict(f) for f in results], indent=2))
-
-
-if __name__ == "__main__":
-    main()
+def sync_rows(quick: bool) -> list[Row]:
+    """p50 of one thread's calls and calls/s of 8 threads, each against the stdlib's."""
+    calls, repeats = (300, 1) if quick else (5_000, 3)
+    rows: list[Row] = []
+    for threads in (1, 8):
+        got = {f.name: f for f in measure(threads, calls, repeats, workers=3)}
+        for ours, theirs, what in (("alara.secrets", "secrets", "token_bytes(32)"),
+                                   ("alara.Random", "SystemRandom", "random()")):
+            mine, base = got[ours], got[theirs]
+            note = f"{mine.calls_per_round:,.1f} calls per round" if mine.calls_per_round else ""
+            if threads == 1:
+                rows.append(Row(f"sync.{ours}.p50", f"sync `{ours}.{what}`, 1 thread, p50",
+                                "µs", mine.p50_us, base.p50_us, theirs, note=note))
+            else:
+                rows.append(Row(f"sync.{ours}.rate8", f"sync `{ours}.{what}`, 8 threads",
+                                "calls/s", mine.calls_per_second, base.calls_per_second, theirs,
+                                higher_is_better=True, note=note))
+    return rows

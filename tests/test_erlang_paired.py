@@ -7,12 +7,11 @@ from dataclasses import asdict
 
 import pytest
 
-from benchmarks import kill_instructions
 from benchmarks.erlang_paired import (
     PairedSummary,
     Plan,
-    arguments,
     markdown,
+    parser,
     plan_of,
     sign_test,
     summarize_pairs,
@@ -64,29 +63,28 @@ def test_table_has_one_line_per_pairing_and_row() -> None:
     trails = asdict(summarize_pairs([(20.0, 30.0), (20.0, 10.0), (10.0, 20.0)]))
     leads = asdict(summarize_pairs([(60.0, 30.0), (50.0, 40.0)]))
     results = [{"alara": "alara uvloop", "erlang": "Erlang +S 1",
-                "rows": {"seq_p50_us": {"summary": leads}, "restart_us": {"summary": trails}}}]
+                "rows": {"seq_p50_us": {"summary": leads}, "start_ms": {"summary": trails}}}]
     lines = markdown(results).splitlines()
     assert len(lines) == 4
     # two rounds of two, or one of three, is no evidence either way: a tie by the sign test
-    assert lines[2] == ("| alara uvloop vs Erlang +S 1 | sequential 32 B p50, 3 workers "
+    assert lines[2] == ("| alara uvloop vs Erlang +S 1 | sequential 32 B request p50, 3 workers "
                         "| 35.0 µs | 55.0 µs | 0.65x | 0.50x to 0.80x | 2/2 | 0.5 | tie |")
     assert lines[3].endswith("| 1.50x | 0.50x to 2.00x | 1/3 | 1 | tie |")
     assert PairedSummary(**trails).rounds == 3
 
 
 def test_quick_is_small_and_explicit_sizes_win() -> None:
-    plan = plan_of(arguments().parse_args(["--quick", "--seq", "100"]))
-    assert (plan.rounds, plan.seq, plan.kills) == (2, 100, 40)
-    assert plan_of(arguments().parse_args([])) == Plan(rounds=15, seq=3_000, kills=200, settle=0.2)
-    assert plan.settle == 0.0
-    assert plan_of(arguments().parse_args(["--settle", "0"])).settle == 0.0
+    plan = plan_of(parser().parse_args(["--quick", "--seq", "100"]))
+    assert plan == Plan(rounds=2, seq=100, callers=2, mib=3, starts=1)
+    assert plan_of(parser().parse_args([])) == Plan(rounds=15, seq=3_000, callers=20, mib=10,
+                                                    starts=3)
     assert plan.size("seq_p50_us") == 100
-    assert plan.size("restart_us") == 40
-    assert plan.rows == ("seq_p50_us", "restart_us", "answer_us")  # every row by default
-    only = plan_of(arguments().parse_args(["--rows", "restart_us", "answer_us"]))
-    assert only.rows == ("restart_us", "answer_us")
+    assert plan.size("start_ms") == 1
+    assert plan.rows == ("seq_p50_us", "callers_per_s", "mib_mb_per_s", "start_ms")
+    only = plan_of(parser().parse_args(["--rows", "start_ms", "mib_mb_per_s"]))
+    assert only.rows == ("start_ms", "mib_mb_per_s")
     with pytest.raises(SystemExit):
-        arguments().parse_args(["--rows", "restart"])  # a row's key, or nothing
+        parser().parse_args(["--rows", "restart_us"])  # a row's key, or nothing
 
 
 @pytest.mark.parametrize(("wins", "rounds", "p"), [
@@ -113,8 +111,3 @@ def test_a_verdict_needs_the_sign_test_not_just_the_median() -> None:
     tied = summarize_pairs([(10.0, 10.0)] * 5 + [(10.0, 9.0)] * 2)  # equal rounds count for neither
     assert (tied.led, tied.verdict) == (2, "tie")
     assert tied.sign_p == pytest.approx(0.5)
-
-
-def test_the_kill_count_runs_its_kills_without_valgrind() -> None:
-    # ``--inner`` is what callgrind runs: it must run (and end) on its own, quickly.
-    assert kill_instructions.main(["--inner", "--loop", "default", "--kills", "5"]) == 0

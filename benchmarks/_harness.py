@@ -1,0 +1,214 @@
+"""What every benchmark shares: one clock, percentiles, fresh loops, rows, tables and files.
+
+Kept in one place so every figure is computed the same way: per-call samples in integer
+nanoseconds from ``time.perf_counter_ns``, percentiles by linear interpolation, a fresh event
+loop per measurement, sides interleaved so a noisy neighbour slows each of them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import gc
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tracemalloc
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from time import perf_counter_ns
+from typing import Any, Literal, TypeVar
+
+import alara
+
+T = TypeVar("T")
+LoopKind = Literal["default", "uvloop"]
+
+clock = perf_counter_ns
+"""The one clock of the suite: monotonic, highest resolution, integer nanoseconds."""
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """The ``q``-quantile (0..1) of ``samples``, linearly interpolated."""
+    ordered = sorted(samples)
+    if not ordered:
+        raise ValueError("percentile of no samples")
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def loop_available(kind: LoopKind) -> bool:
+    """Whether the event loop ``kind`` can be used here (uvloop is an optional extra)."""
+    return kind == "default" or importlib.util.find_spec("uvloop") is not None
+
+
+def run_on(kind: LoopKind, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``main()`` on a fresh event loop of ``kind``, after a full collection, so that no
+    measurement inherits another's tasks, callbacks or garbage."""
+    factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
+    if kind == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    gc.collect()
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(main())
+
+
+async def settle(rounds: int = 3) -> None:
+    """Let every ready callback run, so a pool is idle before timing starts."""
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+
+
+class MemoryProbe:
+    """Net ``tracemalloc`` growth and peak inside a ``with`` block (never on while timing:
+    tracing slows Python down a lot)."""
+
+    net: int
+    peak: int
+
+    def __enter__(self) -> MemoryProbe:
+        gc.collect()
+        tracemalloc.start()
+        self._before = tracemalloc.get_traced_memory()[0]
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        self.net, self.peak = current - self._before, peak - self._before
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One figure next to its baseline, measured in the same run. ``key`` is stable across
+    runs, so two result files can be compared row by row."""
+
+    key: str
+    label: str
+    unit: str
+    value: float
+    baseline: float | None = None
+    baseline_name: str = ""
+    higher_is_better: bool = False
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        """``value / baseline``: for a time, how many times the baseline's; for a rate, the
+        fraction of the baseline's rate."""
+        return None if not self.baseline else self.value / self.baseline
+
+
+def cell(value: float | None, unit: str) -> str:
+    """A figure for a table cell, at a precision that suits its unit."""
+    if value is None or value != value:  # missing or NaN
+        return "n/a"
+    if unit.endswith("/s") and unit != "MB/s":
+        return f"{value:,.0f}/s"
+    return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
+
+
+def ratio_text(row: Row) -> str:
+    """``7.80x direct`` for a time, ``61% of direct`` for a rate."""
+    if row.ratio is None:
+        return ""
+    if row.higher_is_better:
+        return f"{row.ratio:.0%} of {row.baseline_name}"
+    return f"{row.ratio:.2f}x {row.baseline_name}"
+
+
+def markdown_table(rows: Sequence[Row]) -> str:
+    """The rows as one Markdown table (the table a run prints is the one the docs quote)."""
+    lines = ["| row | alara | baseline | alara vs baseline | note |", "|---|---|---|---|---|"]
+    for row in rows:
+        baseline = "" if row.baseline is None else cell(row.baseline, row.unit)
+        lines.append(f"| {row.label} | {cell(row.value, row.unit)} | {baseline} "
+                     f"| {ratio_text(row)} | {row.note} |")
+    return "\n".join(lines) + "\n"
+
+
+def provenance() -> dict[str, Any]:
+    """When, of which alara, on what: recorded with every run's figures."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    return {
+        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "alara": alara.__version__,
+        "commit": commit,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_before": os.getloadavg()[0],
+    }
+
+
+def heading(meta: dict[str, Any], how: str) -> str:
+    """The line above a table: on what, under which load, and ``how`` it was taken."""
+    meta["load_after"] = os.getloadavg()[0]
+    return (f"alara {meta['alara']} ({meta['commit']}), Python {meta['python']}, "
+            f"{meta['cpus']} CPUs, load average {meta['load_before']:.1f} before / "
+            f"{meta['load_after']:.1f} after; {how}\n\n")
+
+
+class Progress:
+    """Progress lines on stderr (stdout carries only the tables), stamped with seconds."""
+
+    def __init__(self) -> None:
+        self.begin = clock()
+
+    def __call__(self, message: str) -> None:
+        print(f"[{(clock() - self.begin) / 1e9:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+Side = Callable[[], dict[str, float]]
+
+
+def interleaved(sides: dict[str, Side], repetitions: int, say: Callable[[str], None]
+                ) -> dict[str, list[dict[str, float]]]:
+    """Every side's figures, ``repetitions`` times, the order reversed every other time so a
+    slow phase of the machine falls on each side alike."""
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
+    for repetition in range(repetitions):
+        for name in list(sides) if repetition % 2 == 0 else list(sides)[::-1]:
+            say(f"repetition {repetition + 1}/{repetitions}: {name}")
+            runs[name].append(sides[name]())
+    return runs
+
+
+def medians(runs: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Each side's median of each figure over its repetitions."""
+    return {name: {key: statistics.median(run[key] for run in done if key in run)
+                   for key in dict.fromkeys(key for run in done for key in run)}
+            for name, done in runs.items()}
+
+
+def arguments(prog: str, description: str | None, name: str) -> argparse.ArgumentParser:
+    """The options every command shares: ``--quick`` and where its files go."""
+    parser = argparse.ArgumentParser(prog=prog, description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smoke run: few samples")
+    parser.add_argument("--json", type=Path, default=Path(f"benchmarks/results/{name}.json"))
+    parser.add_argument("--markdown", type=Path, default=Path(f"benchmarks/results/{name}.md"))
+    return parser
+
+
+def write_files(args: argparse.Namespace, data: Any, text: str) -> None:
+    """Print ``text``; write it as Markdown and ``data`` as JSON where ``args`` say."""
+    print("\n" + text)
+    for path, content in ((args.json, json.dumps(data, indent=2, ensure_ascii=False)),
+                          (args.markdown, text)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content + "\n", encoding="utf-8")
+        print(f"wrote {path}", file=sys.stderr)
