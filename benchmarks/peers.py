@@ -38,19 +38,17 @@ from benchmarks._harness import (
     write_files,
 )
 
-__all__ = ["main"]
-
 MESSAGE = b"ping"
 _STOP = object()
 
 
 @dataclass(frozen=True, slots=True)
 class Sizes:
-    """How much each row measures, per framework and repetition."""
+    """How much each row measures, per framework and repetition (``calls`` per caller)."""
 
     pings: int = 3_000
     callers: int = 500
-    calls: int = 20  # per caller
+    calls: int = 20
     start: int = 1_000
     stop: int = 10_000
 
@@ -67,54 +65,38 @@ ROWS: dict[str, tuple[str, str, bool]] = {  # key: (label, unit, higher is bette
 }
 
 
-# -- the frameworks -------------------------------------------------------------------------
-
-
 class Peer:
-    """One framework, seen through the operations the rows need. ``blocking`` ones answer
-    through calls that block the caller (``send`` + ``wait_all`` put many in flight)."""
+    """One framework through the operations the rows need. A ``blocking`` one answers through
+    calls that block the caller: ``send`` puts a request in flight, ``wait_all`` collects."""
 
-    name = ""
-    module = ""
+    name = module = ""
     blocking = False
-    hint = "pip install 'alara-entropy[peers]'"
-
-    def __init__(self) -> None:
-        self.lib: Any = None
-
-    def load(self) -> str | None:
-        """Import the framework; a reason to skip it if it is missing."""
-        if self.module:
-            try:
-                self.lib = importlib.import_module(self.module)
-            except ImportError:
-                return f"{self.name}: not installed ({self.hint})"
-        return None
+    lib: Any = None
 
     async def open(self) -> None:
-        """Set up whatever the framework runs actors in (a system, a pool)."""
+        """Set up what the framework runs actors in (a pool, a registry)."""
 
     async def close(self) -> None:
         """Tear it down again."""
 
     async def start(self, n: int) -> list[Any]:
-        """Start ``n`` echo actors; their handles."""
+        """``n`` started echo actors."""
         raise NotImplementedError
 
     def ask(self, actor: Any) -> Callable[[], Any]:
-        """One request and its reply."""
+        """A function making one request (an awaitable, unless ``blocking``)."""
         raise NotImplementedError
 
     def send(self, actor: Any) -> Any:
-        """Blocking frameworks: put one request in flight without waiting for its reply."""
+        """A blocking framework's request in flight."""
         raise NotImplementedError
 
     def wait_all(self, pending: list[Any]) -> None:
-        """Blocking frameworks: wait for the replies of ``pending`` requests."""
+        """A blocking framework's wait for the replies of ``pending``."""
         raise NotImplementedError
 
     async def stop(self, actors: list[Any]) -> None:
-        """Stop every actor gracefully and wait until they have ended."""
+        """Stop every actor and wait until they have ended."""
         raise NotImplementedError
 
 
@@ -141,8 +123,6 @@ class Alara(Peer):
 class _BareActor:
     """The baseline: one task draining one ``asyncio.Queue`` of (message, reply future)."""
 
-    __slots__ = ("loop", "queue", "task")
-
     def __init__(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None]] = asyncio.Queue()
@@ -154,9 +134,8 @@ class _BareActor:
         return reply
 
     async def _run(self) -> None:
-        get = self.queue.get
         while True:
-            message, reply = await get()
+            message, reply = await self.queue.get()
             if message is _STOP:
                 return
             if reply is not None and not reply.done():
@@ -236,9 +215,6 @@ class Xoscar(Peer):
 
 
 PEERS: tuple[type[Peer], ...] = (Alara, Bare, Pykka, Xoscar)
-
-
-# -- the rows -------------------------------------------------------------------------------
 
 
 async def _p50(peer: Peer, operation: Callable[[], Any], n: int) -> float:
@@ -364,12 +340,12 @@ def main(argv: list[str] | None = None) -> int:
         peer = kind()
         if peer.module and args.only is not None and peer.name not in args.only:
             continue
-        reason = peer.load()
-        if reason is not None:
-            skipped.append(reason)
-            say(f"skipped {reason}")
-            continue
         if peer.module:
+            try:
+                peer.lib = importlib.import_module(peer.module)
+            except ImportError:
+                skipped.append(f"{peer.name}: not installed (the `peers` extra)")
+                continue
             meta[f"{peer.name}_version"] = importlib.metadata.version(peer.name)
         sides[peer.name] = functools.partial(_side, peer, sizes, args.loop, skipped)
     found = medians(interleaved(sides, args.repetitions, say))
