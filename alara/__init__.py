@@ -9,6 +9,17 @@ Quick use::
 
 Every request takes a fresh contribution of at least 32 bytes from every worker and mixes them
 with SHA3, so the output stays unpredictable as long as one worker's source is honest.
+
+Layout (every public name is re-exported here; modules named ``_x`` are private):
+
+* ``alara.aio``: the async façade, ``await alara.token_hex()`` on a per-loop default network.
+* ``alara.sync`` and ``alara.secrets``: the sync façade, ``BlockingNetwork``, ``Random`` and
+  the process default network behind the drop-in for the standard ``secrets`` module.
+* ``alara.actors``: the actor framework (actors, mailboxes, supervisors); no entropy in it.
+* ``alara.entropy``: the entropy network built on it (sources, workers, health tests, mixing).
+* ``alara.errors``: the one exception hierarchy.
+* ``python -m alara`` (``alara._cli``): the command line.
+* Extras, importing only the public API: ``alara.ray``, ``alara.testing``.
 """
 
 from __future__ import annotations
@@ -30,8 +41,24 @@ from alara.actors import (
     spawn,
     supervisor_spec,
 )
-from alara.blocking import BlockingNetwork
-from alara.default import close_default_network, default_network, use_network
+from alara.aio import (
+    choice,
+    close_default_network,
+    default_network,
+    randbelow,
+    randbits,
+    random_below,
+    random_bits,
+    random_bytes,
+    random_int,
+    sample,
+    shuffle,
+    token_bytes,
+    token_hex,
+    token_urlsafe,
+    use_network,
+    uuid4,
+)
 from alara.entropy import (
     DEFAULT_ENTROPY,
     MAX_BITS,
@@ -68,23 +95,7 @@ from alara.errors import (
     WorkerDiedError,
     WrongLoopError,
 )
-from alara.functions import (
-    choice,
-    randbelow,
-    randbits,
-    random_below,
-    random_bits,
-    random_bytes,
-    random_int,
-    sample,
-    shuffle,
-    token_bytes,
-    token_hex,
-    token_urlsafe,
-    uuid4,
-)
-from alara.sync_default import use_blocking_network
-from alara.sysrandom import Random
+from alara.sync import BlockingNetwork, Random, use_blocking_network
 
 __version__ = "0.1.0"
 

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from alara.cli import main
+from alara._cli import main
 
 sys.exit(main())

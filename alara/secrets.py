@@ -4,7 +4,7 @@
 keeps working: the same names, defaults (``DEFAULT_ENTROPY`` = 32 bytes) and exceptions,
 ``compare_digest`` re-exported, and ``SystemRandom`` (``alara.Random``) drawing from the
 network. Every call is answered by the process-wide network running on its own event-loop
-thread (see ``alara.sync_default``); callers from many threads are served together in
+thread (see ``alara.sync``); callers from many threads are served together in
 rounds. From inside a running event loop every function raises ``SyncCallInLoopError``:
 await ``alara.token_bytes()`` and friends there instead.
 
@@ -18,10 +18,9 @@ from collections.abc import Sequence
 from hmac import compare_digest
 from typing import TypeVar
 
-from alara.blocking import BlockingNetwork, refuse_in_loop
 from alara.entropy import DEFAULT_ENTROPY
-from alara.sync_default import blocking_network
-from alara.sysrandom import Random as SystemRandom
+from alara.sync import BlockingNetwork, blocking_network, refuse_in_loop
+from alara.sync import Random as SystemRandom
 
 __all__ = [
     "DEFAULT_ENTROPY",

@@ -20,9 +20,9 @@ import atexit, threading
 
 def after_alara_closed():
     # registered before alara is imported, so atexit runs it after alara's own handler
-    import alara.sync_default
+    import alara.sync
     alive = [t.name for t in threading.enumerate() if t.name == "alara-network"]
-    print("default", alara.sync_default._default, "threads", alive)
+    print("threads", alive)
 
 atexit.register(after_alara_closed)
 
@@ -57,7 +57,7 @@ def test_functions_use_the_chosen_network_from_every_thread() -> None:
         alara.secrets.choice("ab")
         alara.Random().random()
         assert [source.reads for source in sources] == [7, 7]  # one round a call
-    assert alara.sync_default.blocking_network() is not net
+    assert alara.sync.blocking_network() is not net
 
 
 def test_use_blocking_network_refuses_what_is_not_a_blocking_network() -> None:
@@ -68,11 +68,11 @@ def test_use_blocking_network_refuses_what_is_not_a_blocking_network() -> None:
 
 
 def test_the_default_is_shared_and_can_be_closed_and_restarted() -> None:
-    first = alara.sync_default.blocking_network()
-    assert alara.sync_default.blocking_network() is first
-    alara.sync_default.close_blocking_network()
+    first = alara.sync.blocking_network()
+    assert alara.sync.blocking_network() is first
+    alara.sync.close_blocking_network()
     assert first.closed
-    second = alara.sync_default.blocking_network()
+    second = alara.sync.blocking_network()
     assert second is not first
     assert len(alara.secrets.token_bytes(5)) == 5
 
@@ -84,7 +84,7 @@ def test_interpreter_exit_closes_the_default_network_quietly() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.splitlines() == ["True", "default None threads []"]
+    assert result.stdout.splitlines() == ["True", "threads []"]
 
 
 FORK_CHECK = """

@@ -12,7 +12,7 @@ from typing import Any
 
 import anyio
 
-from alara.demo import run_demo, show_lifecycle_logs
+from alara._demo import run_demo, show_lifecycle_logs
 from alara.entropy import MAX_BYTES, MAX_WORKERS, create_network
 
 __all__ = ["main"]

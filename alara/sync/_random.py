@@ -24,9 +24,9 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from alara.actors import check_int
-from alara.blocking import BlockingNetwork, refuse_in_loop
 from alara.entropy import MAX_BYTES, MAX_INT_BITS
-from alara.sync_default import blocking_network
+from alara.sync._blocking import BlockingNetwork, refuse_in_loop
+from alara.sync._default import blocking_network
 
 if TYPE_CHECKING:
     from _typeshed import SupportsLenAndGetItem

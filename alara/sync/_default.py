@@ -16,8 +16,8 @@ import os
 import threading
 from collections.abc import Iterator
 
-from alara.blocking import BlockingNetwork, refuse_in_loop
 from alara.environment import network_from_environment
+from alara.sync._blocking import BlockingNetwork, refuse_in_loop
 
 __all__ = ["blocking_network", "close_blocking_network", "use_blocking_network"]
 
@@ -48,6 +48,7 @@ def _start_default() -> BlockingNetwork:
     global _default
     with _lock:
         if _default is None:
+            _install_process_hooks()
             network = BlockingNetwork.from_network(network_from_environment(),
                                                    name="alara.secrets")
             _default = network.start()
@@ -89,5 +90,17 @@ def use_blocking_network(network: BlockingNetwork) -> Iterator[BlockingNetwork]:
         _chosen.remove(network)
 
 
-atexit.register(close_blocking_network)
-os.register_at_fork(after_in_child=_forget_after_fork)
+_hooks_installed = False
+
+
+def _install_process_hooks() -> None:
+    """Register the exit-time close and the fork hook, once, at the first start.
+
+    Not at import: ``import alara`` must leave a process as it found it (no thread, no
+    hook) until the sync API is used.
+    """
+    global _hooks_installed
+    if not _hooks_installed:
+        atexit.register(close_blocking_network)
+        os.register_at_fork(after_in_child=_forget_after_fork)
+        _hooks_installed = True

@@ -35,9 +35,9 @@ import anyio
 from anyio.from_thread import BlockingPortal
 
 from alara.actors import Child
+from alara.aio import __all__ as _module_level_names
 from alara.entropy import EntropySource, Network, NetworkStatus
 from alara.errors import AlaraError, NetworkClosedError, SyncCallInLoopError
-from alara.functions import __all__ as _module_level_names
 
 __all__ = ["BlockingNetwork", "refuse_in_loop"]
 

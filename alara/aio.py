@@ -1,10 +1,14 @@
-"""One default network per running event loop, behind ``await alara.token_hex()``.
+"""The async façade: ``await alara.token_hex()`` and friends, with no network to manage.
 
-A library that only wants a token should not have to own a network: the first call on a
-loop starts that loop's default network (sized by the environment variables documented in
-``alara.environment``), later calls on the loop share it, and it is closed when the loop
-shuts down. One per *loop*, because a network's workers are tasks of the loop it started
-on and cannot serve another.
+Every function awaits ``default_network()`` (the network chosen with ``use_network``, else
+the running loop's default network) and calls the ``Network`` method of the same name, so
+names, defaults and errors are exactly those of ``Network``.
+
+**One default network per running event loop.** A library that only wants a token should
+not have to own a network: the first call on a loop starts that loop's default network
+(sized by the environment variables documented in ``alara.environment``), later calls on
+the loop share it, and it is closed when the loop shuts down. One per *loop*, because a
+network's workers are tasks of the loop it started on and cannot serve another.
 
 **Closing.** asyncio has no "loop is closing" callback, but it does finalise async
 generators: ``asyncio.run``, ``asyncio.Runner`` (hence pytest-asyncio) and every well-behaved
@@ -22,15 +26,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 import weakref
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Iterator, MutableSequence, Sequence
 from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from alara.actors import get_logger
 from alara.entropy import Network
 from alara.environment import network_from_environment
 
-__all__ = ["close_default_network", "default_network", "use_network"]
+__all__ = [
+    "choice",
+    "close_default_network",
+    "default_network",
+    "randbelow",
+    "randbits",
+    "random_below",
+    "random_bits",
+    "random_bytes",
+    "random_int",
+    "sample",
+    "shuffle",
+    "token_bytes",
+    "token_hex",
+    "token_urlsafe",
+    "use_network",
+    "uuid4",
+]
+
+_T = TypeVar("_T")
 
 _log = get_logger("default_network")
 _chosen: ContextVar[Network | None] = ContextVar("alara_chosen_network", default=None)
@@ -131,3 +156,71 @@ def use_network(network: Network) -> Iterator[Network]:
         yield network
     finally:
         _chosen.reset(token)
+
+
+# -- the module-level functions ---------------------------------------------------------
+
+
+async def token_bytes(nbytes: int | None = None) -> bytes:
+    """``Network.token_bytes`` on the default network (``secrets.token_bytes``)."""
+    return await (await default_network()).token_bytes(nbytes)
+
+
+async def token_hex(nbytes: int | None = None) -> str:
+    """``Network.token_hex`` on the default network (``secrets.token_hex``)."""
+    return await (await default_network()).token_hex(nbytes)
+
+
+async def token_urlsafe(nbytes: int | None = None) -> str:
+    """``Network.token_urlsafe`` on the default network (``secrets.token_urlsafe``)."""
+    return await (await default_network()).token_urlsafe(nbytes)
+
+
+async def randbelow(exclusive_upper_bound: int) -> int:
+    """``Network.randbelow`` on the default network (``secrets.randbelow``)."""
+    return await (await default_network()).randbelow(exclusive_upper_bound)
+
+
+async def randbits(k: int) -> int:
+    """``Network.randbits`` on the default network (``secrets.randbits``)."""
+    return await (await default_network()).randbits(k)
+
+
+async def choice(seq: Sequence[_T]) -> _T:
+    """``Network.choice`` on the default network (``secrets.choice``)."""
+    return await (await default_network()).choice(seq)
+
+
+async def uuid4() -> uuid.UUID:
+    """``Network.uuid4`` on the default network (a version 4 ``uuid.UUID``)."""
+    return await (await default_network()).uuid4()
+
+
+async def shuffle(x: MutableSequence[Any]) -> None:
+    """``Network.shuffle`` on the default network (in place, like ``random.shuffle``)."""
+    await (await default_network()).shuffle(x)
+
+
+async def sample(population: Sequence[_T], k: int) -> list[_T]:
+    """``Network.sample`` on the default network (like ``random.sample``)."""
+    return await (await default_network()).sample(population, k)
+
+
+async def random_bytes(n: int) -> bytes:
+    """``Network.random_bytes`` on the default network (ALARA's name)."""
+    return await (await default_network()).random_bytes(n)
+
+
+async def random_bits(n: int) -> list[int]:
+    """``Network.random_bits`` on the default network (ALARA's name)."""
+    return await (await default_network()).random_bits(n)
+
+
+async def random_int(bits: int) -> int:
+    """``Network.random_int`` on the default network (ALARA's name)."""
+    return await (await default_network()).random_int(bits)
+
+
+async def random_below(upper: int) -> int:
+    """``Network.random_below`` on the default network."""
+    return await (await default_network()).random_below(upper)
