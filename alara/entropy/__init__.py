@@ -16,6 +16,13 @@ from alara.entropy._network import (
     QuarantineInfo,
     create_network,
 )
+from alara.entropy._observe import (
+    DURATION_BUCKETS,
+    OUTCOMES,
+    MetricsSnapshot,
+    default_networks,
+    read_network,
+)
 from alara.entropy._sources import EntropySource, OsSource, check_source
 from alara.entropy._vocabulary import DEFAULT_ENTROPY
 from alara.entropy._worker import EntropyWorker, get_random_bytes, start_worker
@@ -23,11 +30,13 @@ from alara.entropy._worker import EntropyWorker, get_random_bytes, start_worker
 __all__ = [
     "DEFAULT_ENTROPY",
     "DEFAULT_HEALTH",
+    "DURATION_BUCKETS",
     "MAX_BITS",
     "MAX_BYTES",
     "MAX_INT_BITS",
     "MAX_WORKERS",
     "MIN_CONTRIBUTION",
+    "OUTCOMES",
     "Cluster",
     "ClusterError",
     "ClusterNode",
@@ -35,6 +44,7 @@ __all__ = [
     "EntropySource",
     "EntropyWorker",
     "HealthPolicy",
+    "MetricsSnapshot",
     "Network",
     "NetworkStatus",
     "NodeState",
@@ -42,7 +52,9 @@ __all__ = [
     "QuarantineInfo",
     "check_source",
     "create_network",
+    "default_networks",
     "get_random_bytes",
     "mix",
+    "read_network",
     "start_worker",
 ]

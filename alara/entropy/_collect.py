@@ -36,6 +36,7 @@ from typing import Any
 
 from alara.actors import ActorRef, OneForOneSupervisor
 from alara.entropy._deadlines import BusySince, ContributionTimeout, DeadlineWatch, RequestExpired
+from alara.entropy._observe import Observer
 from alara.entropy._quarantine import HANG_REASON
 from alara.errors import (
     ActorDiedError,
@@ -89,7 +90,8 @@ class Collector:
     ``busy_since(ref)`` tells when the read in progress of worker ``ref`` started (``None``
     if it is not reading); ``missing()`` names the configured workers that are not in the
     registry any more, with why. ``configured`` is the number of configured workers: the
-    network updates it when the pool grows.
+    network updates it when the pool grows. ``observer`` is told, per round, which workers
+    contributed to how many requests.
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class Collector:
         configured: int,
         busy_since: BusySince,
         missing: Callable[[], list[str]],
+        observer: Observer | None = None,
     ) -> None:
         self._supervisor = supervisor
         self._policy = policy
@@ -117,6 +120,7 @@ class Collector:
         self._valid: asyncio.Future[None] | None = None
         self._clock: Callable[[], float] | None = None
         self._new_future: Callable[[], asyncio.Future[Any]] = _new_future
+        self._observer = Observer() if observer is None else observer
 
     @property
     def policy(self) -> CollectPolicy:
@@ -202,6 +206,7 @@ class Collector:
             for result in results:
                 if type(result) is not bytes:
                     return await self._recover(refs, results, size, expires, self.required)
+            self._observer.pooled += 1
             return results  # type: ignore[return-value]
         finally:
             if self._waiting:
@@ -305,6 +310,7 @@ class Collector:
                     break
             else:
                 self._remember(refs)
+                self._observer.contributed([ref.name for ref in refs], callers)
                 return results  # type: ignore[return-value]
         else:
             answers = iter(results)
@@ -326,6 +332,7 @@ class Collector:
         supervisor = self._supervisor
         if supervisor.running and len(refs) == supervisor.size:
             self._refs = refs
+            self._observer.pool([ref.name for ref in refs])
             self._valid = supervisor.changed()
 
     def _ask(
@@ -408,7 +415,9 @@ class Collector:
         if len(got) < required:
             names = sorted({*failed, *late}) + [f"{name} (lost)" for name in lost]
             raise WorkerDiedError(", ".join(names) or "all workers", last_error)
-        return [got[name] for name in _order(supervisor, got)]
+        names = _order(supervisor, got)
+        self._observer.contributed(names, size // self._policy.size)
+        return [got[name] for name in names]
 
     def _raise_too_few(self, required: int) -> None:
         supervisor = self._supervisor

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass
 from enum import Enum
@@ -41,6 +42,7 @@ from alara.entropy._conversions import (
 from alara.entropy._health import DEFAULT_HEALTH, HealthCheck, HealthPolicy, fast_maker
 from alara.entropy._limits import MAX_BITS, MAX_BYTES, MAX_CONTRIBUTION, MAX_INT_BITS, MAX_WORKERS
 from alara.entropy._mixing import MIN_CONTRIBUTION, mix
+from alara.entropy._observe import MetricsSnapshot, Observer, source_kind
 from alara.entropy._offload import INLINE_MIX, mix_sliced
 from alara.entropy._quarantine import (
     DEFAULT_QUARANTINE_AFTER,
@@ -74,6 +76,7 @@ class _State(Enum):
 
 _OPEN = _State.OPEN  # read on every request: a module global is the cheapest lookup
 _thread = threading.get_ident
+_clock = time.perf_counter
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,18 +235,17 @@ class Network(SecretsVocabulary):
         if sources is not None:
             self._sources = list(sources)
         self._workers: dict[str, EntropyWorker] = {}
+        self._observer = Observer()
         self._supervisor = OneForOneSupervisor(
             [self._spec(i, source) for i, source in enumerate(self._sources)],
             max_restarts=max_restarts,
             period=period,
             name="alara.network",
-            # Without a cluster the quarantine alone judges: asked directly, one call less
-            # per restart.
-            on_child_exit=(self._quarantine.on_exit if self._cluster is None
-                           else self._on_child_exit),
+            on_child_exit=self._on_child_exit,
         )
         self._collector = Collector(self._supervisor, self._policy, configured=size,
-                                    busy_since=self._busy_since, missing=self._missing)
+                                    busy_since=self._busy_since, missing=self._missing,
+                                    observer=self._observer)
         # Whether every request's contributions (at most one per configured worker) are small
         # enough to mix in one go on the loop: decided here, not counted on every request.
         self._inline_inputs = size * self._policy.size <= INLINE_MIX
@@ -278,6 +280,7 @@ class Network(SecretsVocabulary):
         # than inside the first request that needs a worker thread.
         await anyio.lowlevel.checkpoint()
         await self._supervisor.start()
+        self._observer.start(self._loop)
         if self._cluster is not None:  # cluster hook (2/6): remote workers join the pool
             try:
                 await self._start_cluster(self._cluster)
@@ -329,6 +332,7 @@ class Network(SecretsVocabulary):
         self._state = _State.CLOSED
         if self._closing is None:
             self._collector.close()
+            self._observer.stop()
             self._closing = asyncio.get_running_loop().create_task(
                 self._shut_down(), name="alara:network:close"
             )
@@ -380,6 +384,15 @@ class Network(SecretsVocabulary):
         ``worker`` (the pool child id of that machine's remote worker). Cluster hook (4/6).
         """
         return [] if self._cluster is None else self._cluster.nodes()
+
+    def metrics(self) -> MetricsSnapshot:
+        """The network's counters since it was made (requests by outcome, their durations,
+        bytes served, contributions, health-test failures, restarts, quarantines) and the
+        event loop's recent lateness; read by ``alara.prometheus`` at every scrape.
+
+        Call it on the network's loop thread (``alara.entropy.read_network`` hops there).
+        """
+        return self._observer.snapshot()
 
     def status(self) -> NetworkStatus:
         """A snapshot of the pool for operators and health checks (``to_dict()`` for JSON).
@@ -477,9 +490,16 @@ class Network(SecretsVocabulary):
         if type(n) is not int or not 0 < n <= INLINE_MIX or not self._inline_inputs:
             return await self._random_bytes(n)
         # The hot path, ``_draw`` inlined: one coroutine per request, not three.
-        if self._state is not _OPEN or _thread() != self._thread or not self._loop_running():
-            self._ensure_open()
-        return mix(await self._collector.collect(), n)
+        started = _clock()
+        try:
+            if self._state is not _OPEN or _thread() != self._thread or not self._loop_running():
+                self._ensure_open()
+            data = mix(await self._collector.collect(), n)
+        except Exception as error:
+            self._observer.failed(error, started)
+            raise
+        self._observer.served(n, started)
+        return data
 
     async def _random_bytes(self, n: int) -> bytes:
         """``random_bytes`` for any argument: checks, then ``_draw``."""
@@ -537,10 +557,18 @@ class Network(SecretsVocabulary):
 
     async def _draw(self, n: int) -> bytes:
         """``n`` (already checked, > 0) mixed bytes: the one path every request takes."""
-        contributions = await self._collector.collect()
-        if n <= INLINE_MIX and self._inline_inputs:
-            return mix(contributions, n)
-        return await mix_sliced(contributions, n)
+        started = _clock()
+        try:
+            contributions = await self._collector.collect()
+            if n <= INLINE_MIX and self._inline_inputs:
+                data = mix(contributions, n)
+            else:
+                data = await mix_sliced(contributions, n)
+        except Exception as error:
+            self._observer.failed(error, started)
+            raise
+        self._observer.served(n, started)
+        return data
 
     async def _draw_int(self, bits: int) -> int:
         """A uniform int in ``[0, 2**bits)``, ``bits`` already checked."""
@@ -609,12 +637,17 @@ class Network(SecretsVocabulary):
         return missing
 
     def _on_child_exit(self, child_id: str, exit: Exit) -> bool:
-        """The supervisor's exit listener: the cluster judges its own workers, then quarantine."""
+        """The supervisor's exit listener: the cluster judges its own workers, then quarantine;
+        the observer counts the restart or quarantine."""
         if self._cluster is not None:
             verdict = self._cluster.on_child_exit(child_id, exit)
             if verdict is not None:
+                if verdict:
+                    self._observer.exited(child_id, exit, restarted=True)
                 return verdict
-        return self._quarantine.on_exit(child_id, exit)
+        verdict = self._quarantine.on_exit(child_id, exit)
+        self._observer.exited(child_id, exit, restarted=verdict)
+        return verdict
 
     async def _start_cluster(self, cluster: Cluster) -> None:
         supervisor, collector, local = self._supervisor, self._collector, len(self._sources)
@@ -644,6 +677,7 @@ class Network(SecretsVocabulary):
         startup, workers = self._startup, self._workers
         tests = None if self._health is None else fast_maker(self._health)
         name = f"worker-{index}"
+        self._observer.name_worker(name, source_kind(source))
 
         def factory() -> EntropyWorker:
             worker = EntropyWorker(source, None if tests is None else tests(), startup)

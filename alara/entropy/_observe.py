@@ -28,8 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from alara.actors import Exit, ExitKind
-from alara.actors.log import get_logger
+from alara.actors import Exit, ExitKind, get_logger
 from alara.errors import (
     HealthTestError,
     NetworkClosedError,
@@ -40,7 +39,7 @@ from alara.errors import (
 )
 
 if TYPE_CHECKING:
-    from alara.entropy.network import Network, NetworkStatus
+    from alara.entropy._network import Network, NetworkStatus
 
 __all__ = [
     "DURATION_BUCKETS",
@@ -174,16 +173,19 @@ class Observer:
     counters in one go, on that thread too (``read_network`` hops there).
     """
 
-    __slots__ = ("_durations", "_kinds", "_lag", "_lag_handle", "_refusals", "contributions",
-                 "duration_sum", "health_failures", "quarantines", "requests", "restarts",
-                 "served_bytes")
+    __slots__ = ("_durations", "_kinds", "_lag", "_lag_handle", "_pool", "_refusals",
+                 "contributions", "duration_sum", "failures", "health_failures", "pooled",
+                 "quarantines", "restarts", "served_bytes")
 
     def __init__(self) -> None:
-        self.requests = dict.fromkeys(OUTCOMES, 0)
+        self.failures = dict.fromkeys(OUTCOMES[1:], 0)
         self._durations = [0] * (len(_BUCKETS) + 1)
         self.duration_sum = 0.0
         self.served_bytes = 0
         self.contributions: dict[str, int] = {}
+        self._pool: list[str] = []
+        self.pooled = 0
+        """Requests served by the whole of ``_pool`` since it was set (see ``pool``)."""
         self._kinds: dict[str, str] = {}
         self.health_failures: dict[tuple[str, str], int] = {}
         self.quarantines: dict[str, int] = {}
@@ -197,7 +199,6 @@ class Observer:
     def served(self, n: int, started: float) -> None:
         """A request for ``n`` bytes, begun at ``started`` (``time.perf_counter()``), served."""
         seconds = _clock() - started
-        self.requests["served"] += 1
         self.served_bytes += n
         self._durations[bisect_left(_BUCKETS, seconds)] += 1
         self.duration_sum += seconds
@@ -206,7 +207,7 @@ class Observer:
         """A request begun at ``started`` ended with ``error`` (a refusal is also logged)."""
         seconds = _clock() - started
         outcome = outcome_of(error)
-        self.requests[outcome] += 1
+        self.failures[outcome] += 1
         self._durations[bisect_left(_BUCKETS, seconds)] += 1
         self.duration_sum += seconds
         if outcome in _REFUSED:
@@ -225,6 +226,21 @@ class Observer:
         contributions = self.contributions
         for worker in workers:
             contributions[worker] = contributions.get(worker, 0) + callers
+
+    def pool(self, workers: list[str]) -> None:
+        """From now on ``pooled += 1`` means: each of ``workers`` gave one contribution.
+
+        A lone caller served by the whole, unchanged pool (the usual case) then costs one
+        addition rather than one per worker; the count is spread over the workers here and
+        at every snapshot.
+        """
+        self._spread()
+        self._pool = workers
+
+    def _spread(self) -> None:
+        if self.pooled:
+            self.contributed(self._pool, self.pooled)
+            self.pooled = 0
 
     def exited(self, worker: str, exit: Exit, restarted: bool) -> None:
         """Worker ``worker`` ended with ``exit``; ``restarted``: it is being restarted (else
@@ -259,9 +275,11 @@ class Observer:
 
     def snapshot(self) -> MetricsSnapshot:
         """A frozen copy of every counter."""
+        self._spread()
         kinds = self._kinds
+        failures = self.failures
         return MetricsSnapshot(
-            requests=dict(self.requests),
+            requests={"served": sum(self._durations) - sum(failures.values()), **failures},
             duration_bounds=_BUCKETS,
             duration_counts=tuple(self._durations),
             duration_sum=self.duration_sum,

@@ -18,6 +18,7 @@ from prometheus_client.core import (
     InfoMetricFamily,
 )
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 import alara
 from alara.entropy import (
@@ -131,7 +132,7 @@ def _histogram(readings: list[_Reading]) -> HistogramMetricFamily:
         total += metrics.duration_sum
     buckets: list[tuple[str, float]] = []
     cumulative = 0
-    for bound, count in zip([*(repr(bound) for bound in bounds), "+Inf"], counts, strict=True):
+    for bound, count in zip([*map(floatToGoString, bounds), "+Inf"], counts, strict=True):
         cumulative += count
         buckets.append((bound, cumulative))
     return HistogramMetricFamily("alara_request_duration_seconds",
