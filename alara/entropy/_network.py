@@ -241,7 +241,7 @@ class Network(SecretsVocabulary):
             max_restarts=max_restarts,
             period=period,
             name="alara.network",
-            on_child_exit=self._on_child_exit,
+            on_child_exit=_exit_listener(self._cluster, self._quarantine, self._observer),
         )
         self._collector = Collector(self._supervisor, self._policy, configured=size,
                                     busy_since=self._busy_since, missing=self._missing,
@@ -636,19 +636,6 @@ class Network(SecretsVocabulary):
                         if node.state == "down" and node.worker not in present]
         return missing
 
-    def _on_child_exit(self, child_id: str, exit: Exit) -> bool:
-        """The supervisor's exit listener: the cluster judges its own workers, then quarantine;
-        the observer counts the restart or quarantine."""
-        if self._cluster is not None:
-            verdict = self._cluster.on_child_exit(child_id, exit)
-            if verdict is not None:
-                if verdict:
-                    self._observer.exited(child_id, exit, restarted=True)
-                return verdict
-        verdict = self._quarantine.on_exit(child_id, exit)
-        self._observer.exited(child_id, exit, restarted=verdict)
-        return verdict
-
     async def _start_cluster(self, cluster: Cluster) -> None:
         supervisor, collector, local = self._supervisor, self._collector, len(self._sources)
 
@@ -688,6 +675,27 @@ class Network(SecretsVocabulary):
         # timeout is a hang, so the stop does not wait longer than that before cancelling.
         return ChildSpec(id=name, factory=factory,
                          shutdown_timeout=self._policy.contribution_timeout)
+
+
+def _exit_listener(
+    cluster: Cluster | None, quarantine: Quarantine, observer: Observer
+) -> Callable[[str, Exit], bool]:
+    """The supervisor's exit listener: the cluster judges its own workers, then quarantine;
+    the observer counts the restart or quarantine. A function of its own, not a method: the
+    supervisor holding the network would keep a closed network for the garbage collector."""
+
+    def on_child_exit(child_id: str, exit: Exit) -> bool:
+        if cluster is not None:
+            verdict = cluster.on_child_exit(child_id, exit)
+            if verdict is not None:
+                if verdict:
+                    observer.exited(child_id, exit, restarted=True)
+                return verdict
+        verdict = quarantine.on_exit(child_id, exit)
+        observer.exited(child_id, exit, restarted=verdict)
+        return verdict
+
+    return on_child_exit
 
 
 def _is_policy_class(health: object) -> bool:

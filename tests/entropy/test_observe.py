@@ -20,8 +20,7 @@ from alara import (
     TooManyRequestsError,
     WorkerDiedError,
 )
-from alara.entropy import OUTCOMES, read_network
-from alara.entropy import _observe
+from alara.entropy import OUTCOMES, _observe, read_network
 from alara.entropy._observe import Observer, health_test_name, outcome_of, source_kind
 from tests.helpers import until
 
@@ -81,7 +80,8 @@ async def test_requests_are_counted_by_outcome_and_size() -> None:
     assert len(metrics.duration_counts) == len(metrics.duration_bounds) + 1
     assert metrics.duration_sum > 0
     assert metrics.contributions == {("worker-0", "os"): 3, ("worker-1", "os"): 3}
-    assert metrics.restarts == metrics.quarantines == metrics.health_test_failures == {}
+    assert metrics.restarts == metrics.quarantines == {}
+    assert metrics.health_test_failures == {}
     json.dumps(metrics.to_dict())
 
 
@@ -130,7 +130,7 @@ async def test_loop_lag_is_the_lateness_of_a_timer(monkeypatch: pytest.MonkeyPat
     observer = Observer()
     observer.start(asyncio.get_running_loop())
     try:
-        time.sleep(0.1)  # a stalled loop (the probe is due in 0.01 s): what it is there to see
+        time.sleep(0.1)  # noqa: ASYNC251 -- a stalled loop (the probe is due in 0.01 s)
         await until(lambda: observer.snapshot().loop_lag >= 0.05)
     finally:
         observer.stop()
