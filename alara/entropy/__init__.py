@@ -23,6 +23,7 @@ from alara.entropy._observe import (
     default_networks,
     read_network,
 )
+from alara.entropy._sampler import SampleBatch
 from alara.entropy._sources import EntropySource, OsSource, check_source
 from alara.entropy._vocabulary import DEFAULT_ENTROPY
 from alara.entropy._worker import EntropyWorker, get_random_bytes, start_worker
@@ -50,6 +51,7 @@ __all__ = [
     "NodeState",
     "OsSource",
     "QuarantineInfo",
+    "SampleBatch",
     "check_source",
     "create_network",
     "default_networks",

@@ -22,6 +22,7 @@ import anyio.lowlevel
 
 from alara.actors import check_int
 from alara.entropy._limits import MAX_BYTES, MAX_INT_BITS
+from alara.entropy._sampler import SampleBatch, bytes_for, candidate_below
 
 __all__ = ["DEFAULT_ENTROPY", "SecretsVocabulary"]
 
@@ -29,7 +30,6 @@ DEFAULT_ENTROPY = 32
 """Bytes in a token when no size is given: 256 bits, as in the standard ``secrets``."""
 
 _T = TypeVar("_T")
-_MAX_BATCH = 1 << 20  # bytes drawn at once for shuffle/sample; more are drawn as needed
 SLICE = 1 << 12
 """Elements ``shuffle``/``sample`` handle between two yields to the event loop."""
 
@@ -157,35 +157,23 @@ class SecretsVocabulary:
 
 
 class _UniformStream:
-    """Uniform ints below given bounds, cut from as few network draws as possible.
+    """Uniform ints below given bounds, cut from a ``SampleBatch`` the network refills.
 
     Each int takes the bytes its bound needs, rejected and redrawn when too large (accepted
-    with probability > 1/2), so the result is exactly uniform. The first draw is sized for
-    ``count`` ints below ``largest`` (twice the expected need); bytes left over are dropped.
+    with probability > 1/2), so the result is exactly uniform.
     """
 
-    __slots__ = ("_buffer", "_chunk", "_draw", "_position")
+    __slots__ = ("_batch", "_draw")
 
     def __init__(self, draw: Callable[[int], Awaitable[bytes]], largest: int, count: int) -> None:
         self._draw = draw
-        self._chunk = min(_MAX_BATCH, max(DEFAULT_ENTROPY, 2 * count * _bytes_for(largest)))
-        self._buffer = b""
-        self._position = 0
+        self._batch = SampleBatch(largest, count)
 
     async def below(self, bound: int) -> int:
-        bits = (bound - 1).bit_length()
-        size = _bytes_for(bound)
+        size = bytes_for(bound)
         while True:
-            end = self._position + size
-            if end > len(self._buffer):
-                self._buffer = await self._draw(max(self._chunk, size))
-                self._position, end = 0, size
-            value = int.from_bytes(self._buffer[self._position:end], "big") >> (8 * size - bits)
-            self._position = end
+            if missing := self._batch.missing(size):
+                self._batch.refill(await self._draw(missing))
+            value = candidate_below(self._batch.take(size), bound)
             if value < bound:
                 return value
-
-
-def _bytes_for(bound: int) -> int:
-    """Bytes needed for an int below ``bound``."""
-    return ((bound - 1).bit_length() + 7) // 8

@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from alara.actors import check_int
-from alara.entropy import MAX_BYTES, MAX_INT_BITS
+from alara.entropy import MAX_BYTES, MAX_INT_BITS, SampleBatch
 from alara.sync._blocking import BlockingNetwork, refuse_in_loop
 from alara.sync._default import blocking_network
 
@@ -36,7 +36,6 @@ __all__ = ["Random"]
 _T = TypeVar("_T")
 _RECIP_BPF = 2.0**-53  # random(): 53 random bits scaled into [0, 1)
 _FLOAT_BYTES = 7  # 56 bits drawn for each float, the top 53 used
-_MAX_BATCH = 1 << 20
 _TWO_PI = 2.0 * math.pi
 
 
@@ -53,7 +52,7 @@ class Random(random.Random):
         if network is not None and not isinstance(network, BlockingNetwork):
             raise TypeError(f"network must be a BlockingNetwork, got {type(network).__name__}")
         self._network = network
-        self._batch = _Batch()
+        self._local = _Local()
         super().__init__(x)
 
     # -- the two primitives everything else is built on ------------------------------------
@@ -138,29 +137,22 @@ class Random(random.Random):
     def _batched(self, largest: int, count: int) -> Iterator[None]:
         """Serve this thread's draws from one request sized for ``count`` numbers below
         ``largest``; nested calls and tiny batches just draw as usual."""
-        if count < 2 or self._batch.size:
+        if count < 2 or self._local.batch is not None:
             yield
             return
-        per_draw = ((largest - 1).bit_length() + 7) // 8
-        self._batch.size = min(_MAX_BATCH, 2 * count * per_draw)
-        self._batch.buffer, self._batch.position = b"", 0
+        self._local.batch = SampleBatch(largest, count)
         try:
             yield
         finally:
-            self._batch.size, self._batch.buffer = 0, b""
+            self._local.batch = None
 
     def _bytes(self, n: int) -> bytes:
-        batch = self._batch
-        size = batch.size
-        if not size:
+        batch = self._local.batch
+        if batch is None:
             return self._source().token_bytes(n)
-        end = batch.position + n
-        if end > len(batch.buffer):
-            batch.buffer = self._source().token_bytes(max(size, n))
-            batch.position, end = 0, n
-        data: bytes = batch.buffer[batch.position:end]
-        batch.position = end
-        return data
+        if missing := batch.missing(n):
+            batch.refill(self._source().token_bytes(missing))
+        return batch.take(n)
 
     def _source(self) -> BlockingNetwork:
         refuse_in_loop("alara.Random", "await alara.randbelow(), alara.token_bytes() and "
@@ -168,9 +160,7 @@ class Random(random.Random):
         return self._network if self._network is not None else blocking_network()
 
 
-class _Batch(threading.local):
-    """One thread's bytes for the multi-draw call it is running (``size`` 0: none)."""
+class _Local(threading.local):
+    """One thread's batch for the multi-draw call it is running (``None``: none)."""
 
-    size: int = 0
-    buffer: bytes = b""
-    position: int = 0
+    batch: SampleBatch | None = None
