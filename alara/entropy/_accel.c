@@ -6,8 +6,9 @@
  * health tests of one 32-byte contribution cost about 9k machine instructions as bytecode
  * and C calls, and run three times per request.
  *
- * Nothing here keeps sample values beyond what the tests need (the last sample and the
- * window's reference sample), and no message or repr shows one.
+ * Nothing here keeps sample values beyond what the tests need (the last sample, the
+ * window's reference sample, and a 64-bit keyed digest of the last compared block's prefix),
+ * and no message or repr shows one.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -30,6 +31,8 @@ typedef struct {
     int apt_ref;           /* the current window's first sample */
     Py_ssize_t apt_seen;   /* samples of the current window seen so far */
     Py_ssize_t apt_count;  /* occurrences of apt_ref in the current window */
+    Py_ssize_t block_prefix; /* bytes the repeated-block test compares; 0: off */
+    Py_hash_t block;       /* hash() of the last compared block's prefix; -1: none yet */
 } HealthState;
 
 static PyObject *
@@ -42,6 +45,29 @@ rct_failure(HealthState *self)
 }
 
 static PyObject *
+block_failure(HealthState *self)
+{
+    PyErr_Format(health_error,
+                 "health_test: repeated block test failed: a block began with the same %zd "
+                 "bytes as the previous one", self->block_prefix);
+    return NULL;
+}
+
+/* The digest the Python twin takes, hash(bytes(data[:prefix])): the same keyed hash, so the
+ * two twins' states stay comparable. */
+static Py_hash_t
+prefix_hash(const unsigned char *data, Py_ssize_t prefix)
+{
+    PyObject *head = PyBytes_FromStringAndSize((const char *)data, prefix);
+    if (head == NULL) {
+        return -1;
+    }
+    Py_hash_t digest = PyObject_Hash(head);
+    Py_DECREF(head);
+    return digest;
+}
+
+static PyObject *
 apt_failure(HealthState *self)
 {
     PyErr_Format(health_error,
@@ -51,13 +77,23 @@ apt_failure(HealthState *self)
     return NULL;
 }
 
-/* Both tests over one block, as the Python twin runs them: the whole block's RCT first, then
- * its APT; the state is only updated when the block passes both. */
+/* The tests over one block, as the Python twin runs them: the repeated-block test first, then
+ * the whole block's RCT, then its APT; the state is only updated when the block passes all. */
 static PyObject *
 health_check(HealthState *self, const unsigned char *data, Py_ssize_t n)
 {
     if (n == 0) {
         Py_RETURN_NONE;
+    }
+    Py_hash_t block = self->block;
+    if (self->block_prefix && n >= self->block_prefix) {
+        block = prefix_hash(data, self->block_prefix);
+        if (block == -1) {
+            return NULL;
+        }
+        if (block == self->block) {
+            return block_failure(self);
+        }
     }
     int last = self->last;
     Py_ssize_t run = self->rct_run;
@@ -94,6 +130,7 @@ health_check(HealthState *self, const unsigned char *data, Py_ssize_t n)
     self->apt_ref = ref;
     self->apt_seen = seen;
     self->apt_count = count;
+    self->block = block;
     Py_RETURN_NONE;
 }
 
@@ -123,15 +160,18 @@ health_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyOb
 static PyObject *
 health_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"rct_cutoff", "apt_cutoff", NULL};
-    Py_ssize_t rct_cutoff, apt_cutoff;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "nn", keywords, &rct_cutoff, &apt_cutoff)) {
+    static char *keywords[] = {"rct_cutoff", "apt_cutoff", "block_prefix", NULL};
+    Py_ssize_t rct_cutoff, apt_cutoff, block_prefix = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "nn|n", keywords, &rct_cutoff, &apt_cutoff,
+                                     &block_prefix)) {
         return NULL;
     }
     if (rct_cutoff < 2 || rct_cutoff > MAX_RCT_CUTOFF || apt_cutoff < 2
-            || apt_cutoff > APT_WINDOW + 1) {
+            || apt_cutoff > APT_WINDOW + 1 || block_prefix < 0
+            || block_prefix > MAX_RCT_CUTOFF) {
         PyErr_SetString(PyExc_ValueError,
-                        "rct_cutoff must be in [2, 65536] and apt_cutoff in [2, 513]");
+                        "rct_cutoff must be in [2, 65536], apt_cutoff in [2, 513] and "
+                        "block_prefix in [0, 65536]");
         return NULL;
     }
     HealthState *self = (HealthState *)type->tp_alloc(type, 0);
@@ -146,34 +186,36 @@ health_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->apt_ref = 0;
     self->apt_seen = 0;
     self->apt_count = 0;
+    self->block_prefix = block_prefix;
+    self->block = -1;
     return (PyObject *)self;
 }
 
 static PyObject *
 health_repr(HealthState *self)
 {
-    return PyUnicode_FromFormat("HealthTests(rct_cutoff=%zd, apt_cutoff=%zd)",
-                                self->rct_cutoff, self->apt_cutoff);
+    return PyUnicode_FromFormat("HealthTests(rct_cutoff=%zd, apt_cutoff=%zd, block_prefix=%zd)",
+                                self->rct_cutoff, self->apt_cutoff, self->block_prefix);
 }
 
 static PyObject *
 health_state(HealthState *self, PyObject *Py_UNUSED(ignored))
 {
     /* For the tests that hold this twin to the Python one: its whole state, as a tuple. */
-    return Py_BuildValue("(ininn)", self->last, self->rct_run, self->apt_ref, self->apt_seen,
-                         self->apt_count);
+    return Py_BuildValue("(ininnL)", self->last, self->rct_run, self->apt_ref, self->apt_seen,
+                         self->apt_count, (long long)self->block);
 }
 
 static PyMethodDef health_methods[] = {
     {"_state", (PyCFunction)health_state, METH_NOARGS,
-     "(last, rct_run, apt_ref, apt_seen, apt_count): the state, for tests."},
+     "(last, rct_run, apt_ref, apt_seen, apt_count, block): the state, for tests."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject HealthStateType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "alara.entropy._accel.HealthTests",
-    .tp_doc = PyDoc_STR("RCT and APT state for one source (C twin of "
+    .tp_doc = PyDoc_STR("RCT, APT and repeated-block state for one source (C twin of "
                         "alara.entropy._health.HealthTests)."),
     .tp_basicsize = sizeof(HealthState),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,

@@ -10,13 +10,20 @@ kept across contributions so a failure spread over many small reads is still see
 * the Adaptive Proportion Test (APT) fails when the first byte of a 512-byte window occurs
   ``apt_cutoff`` times in that window, ``apt_cutoff = 1 + CRITBINOM(512, 2**-H, 1 - alpha)``.
 
+* the repeated-block test (FIPS 140-2's continuous test, on whole blocks) fails when a block
+  begins with the same ``block_prefix`` bytes as the previous block long enough to compare,
+  ``block_prefix = ceil(-log2(alpha) / H)``: a source returning the same block at every read
+  (a generator restored from one snapshot, a driver returning a cached buffer) passes the two
+  byte-level tests for ever.
+
 ``H`` is the min-entropy claimed per byte and ``alpha`` the false-positive rate for a source
 that meets the claim. Both cutoffs are computed here exactly (integer arithmetic, no floating
 point tail sums), and ``docs/health-tests.md`` has the derivation and the table.
 
 The checks use bytes-level operations only (``bytes.count``, ``bytes.find``, a big-int XOR), no
 per-byte Python loop, and keep two bytes of past output at most (the last sample and the
-current window's reference sample): no buffer of old entropy lingers in a worker.
+current window's reference sample) and a 64-bit keyed digest (``hash``) of the previous
+block's prefix: no buffer of old entropy lingers in a worker.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ __all__ = [
     "HealthPolicy",
     "HealthTests",
     "apt_cutoff",
+    "block_prefix",
     "critbinom",
     "rct_cutoff",
 ]
@@ -61,6 +69,7 @@ _new_tests = object.__new__
 HealthCheck = Callable[[bytes], None]
 """Called with every block a source returns; raises ``HealthTestError`` to reject it."""
 _MAX_RCT_CUTOFF = 1 << 16  # above any policy's cutoff (25601 at H = 0.01, alpha = 2**-256)
+_NO_BLOCK = -1  # the digest before any block was compared (``hash`` never returns -1)
 
 
 def critbinom(trials: int, p: float, alpha: float) -> int:
@@ -96,6 +105,12 @@ def rct_cutoff(min_entropy: float, alpha: float) -> int:
     return 1 + math.ceil(-math.log2(alpha) / min_entropy)
 
 
+def block_prefix(min_entropy: float, alpha: float) -> int:
+    """Bytes the repeated-block test compares: ``ceil(-log2(alpha) / H)``, so that an honest
+    block repeats the previous one's prefix with probability at most ``alpha``."""
+    return math.ceil(-math.log2(alpha) / min_entropy)
+
+
 @lru_cache(maxsize=32)
 def apt_cutoff(min_entropy: float, alpha: float, window: int = APT_WINDOW) -> int:
     """NIST 4.4.2: ``C = 1 + CRITBINOM(W, 2**-H, 1 - alpha)`` (cached: it costs milliseconds)."""
@@ -117,6 +132,7 @@ class HealthPolicy:
     startup_samples: int = 0
     rct_cutoff: int = field(init=False)
     apt_cutoff: int = field(init=False)
+    block_prefix: int = field(init=False)
 
     def __post_init__(self) -> None:
         min_entropy = check_real("min_entropy", self.min_entropy, MIN_ENTROPY_FLOOR, 8.0,
@@ -128,15 +144,16 @@ class HealthPolicy:
         object.__setattr__(self, "startup_samples", startup)
         object.__setattr__(self, "rct_cutoff", rct_cutoff(min_entropy, alpha))
         object.__setattr__(self, "apt_cutoff", apt_cutoff(min_entropy, alpha))
+        object.__setattr__(self, "block_prefix", block_prefix(min_entropy, alpha))
 
     def __call__(self) -> Callable[[bytes], None]:
         """Fresh test state for one worker: the C twin of ``HealthTests`` where it is built
         (``alara.entropy._native``), else a ``HealthTests``."""
         if NativeHealthTests is not None:
-            return NativeHealthTests(self.rct_cutoff, self.apt_cutoff)
+            return NativeHealthTests(self.rct_cutoff, self.apt_cutoff, self.block_prefix)
         # The cutoffs were checked when the policy was made: a restart skips the checks.
         tests = _new_tests(HealthTests)
-        tests._start(self.rct_cutoff, self.apt_cutoff)
+        tests._start(self.rct_cutoff, self.apt_cutoff, self.block_prefix)
         return tests
 
 
@@ -149,7 +166,8 @@ def fast_maker(health: Callable[[], HealthCheck]) -> Callable[[], HealthCheck]:
     factory of the caller's own) is returned as it is.
     """
     if type(health) is HealthPolicy and NativeHealthTests is not None:
-        return partial(NativeHealthTests, health.rct_cutoff, health.apt_cutoff)
+        return partial(NativeHealthTests, health.rct_cutoff, health.apt_cutoff,
+                       health.block_prefix)
     return health
 
 
@@ -158,21 +176,26 @@ DEFAULT_HEALTH = HealthPolicy()
 
 
 class HealthTests:
-    """RCT and APT state for one source: call it with every block the source returns.
+    """RCT, APT and repeated-block state for one source: call it with every block it returns.
 
-    Raises ``HealthTestError`` (message starting with ``health_test:``) on the first block that
-    fails; the worker lets it crash the actor. Messages and the repr never show sample values.
+    ``block_prefix`` is how many leading bytes of consecutive blocks the repeated-block test
+    compares (0: that test is off); blocks shorter than it are not compared. Raises
+    ``HealthTestError`` (message starting with ``health_test:``) on the first block that fails;
+    the worker lets it crash the actor. Messages and the repr never show sample values.
     """
 
-    __slots__ = ("_apt_count", "_apt_cutoff", "_apt_ref", "_apt_seen", "_last", "_rct_cutoff",
-                 "_rct_run", "_rct_zeros")
+    __slots__ = ("_apt_count", "_apt_cutoff", "_apt_ref", "_apt_seen", "_block", "_block_prefix",
+                 "_last", "_rct_cutoff", "_rct_run", "_rct_zeros")
 
-    def __init__(self, rct_cutoff: int, apt_cutoff: int) -> None:
+    def __init__(self, rct_cutoff: int, apt_cutoff: int, block_prefix: int = 0) -> None:
         self._start(check_int("rct_cutoff", rct_cutoff, 2, _MAX_RCT_CUTOFF),
-                    check_int("apt_cutoff", apt_cutoff, 2, APT_WINDOW + 1))
+                    check_int("apt_cutoff", apt_cutoff, 2, APT_WINDOW + 1),
+                    check_int("block_prefix", block_prefix, 0, _MAX_RCT_CUTOFF))
 
-    def _start(self, rct_cutoff: int, apt_cutoff: int) -> None:
+    def _start(self, rct_cutoff: int, apt_cutoff: int, block_prefix: int = 0) -> None:
         """Fresh state for cutoffs already checked."""
+        self._block_prefix = block_prefix
+        self._block = _NO_BLOCK  # digest of the last compared block's prefix
         self._rct_cutoff = rct_cutoff
         self._rct_zeros = bytes(rct_cutoff - 1)
         self._last = -1  # no sample yet
@@ -183,13 +206,21 @@ class HealthTests:
         self._apt_count = 0
 
     def __repr__(self) -> str:
-        return f"HealthTests(rct_cutoff={self._rct_cutoff}, apt_cutoff={self._apt_cutoff})"
+        return (f"HealthTests(rct_cutoff={self._rct_cutoff}, apt_cutoff={self._apt_cutoff}, "
+                f"block_prefix={self._block_prefix})")
 
     def __call__(self, data: bytes) -> None:
-        """Run both tests over ``data``, continuing from the previous call's state."""
+        """Run the tests over ``data``, continuing from the previous call's state."""
         n = len(data)
         if not n:
             return
+        # Repeated block: the digest of this block's prefix against the previous one's.
+        prefix = self._block_prefix
+        block = self._block
+        if prefix and n >= prefix:
+            block = hash(bytes(data[:prefix]))
+            if block == self._block:
+                raise self._block_failure()
         cutoff = self._rct_cutoff
         first, last = data[0], self._last
         # RCT, across the boundary: does data extend the previous run to the cutoff?
@@ -221,7 +252,7 @@ class HealthTests:
             count = (self._apt_count if seen else 0) + data.count(ref)
             if count >= self._apt_cutoff:
                 raise self._apt_failure()
-            self._last, self._rct_run = end, run
+            self._last, self._rct_run, self._block = end, run, block
             self._apt_seen, self._apt_count, self._apt_ref = seen + n, count, ref
             return
         count, ref = self._apt_count, self._apt_ref
@@ -237,8 +268,14 @@ class HealthTests:
             pos = stop
             if seen == APT_WINDOW:
                 seen = count = 0
-        self._last, self._rct_run = end, run
+        self._last, self._rct_run, self._block = end, run, block
         self._apt_seen, self._apt_count, self._apt_ref = seen, count, ref
+
+    def _block_failure(self) -> HealthTestError:
+        return HealthTestError(
+            f"health_test: repeated block test failed: a block began with the same "
+            f"{self._block_prefix} bytes as the previous one"
+        )
 
     def _apt_failure(self) -> HealthTestError:
         return HealthTestError(

@@ -37,8 +37,9 @@ def test_the_c_module_is_built_and_in_use() -> None:
     assert type(DEFAULT_HEALTH()) is accel.NativeHealthTests
 
 
-def _python_state(tests: HealthTests) -> tuple[int, int, int, int, int]:
-    return (tests._last, tests._rct_run, tests._apt_ref, tests._apt_seen, tests._apt_count)
+def _python_state(tests: HealthTests) -> tuple[int, int, int, int, int, int]:
+    return (tests._last, tests._rct_run, tests._apt_ref, tests._apt_seen, tests._apt_count,
+            tests._block)
 
 
 def _outcome(check: Callable[[bytes], None], block: bytes) -> str | None:
@@ -52,10 +53,12 @@ def _outcome(check: Callable[[bytes], None], block: bytes) -> str | None:
 @needs_native
 @settings(max_examples=400, deadline=None)
 @given(blocks=low_entropy_blocks(alphabet=20, run=12, blocks=10, block_bytes=1200),
-       rct=st.integers(2, 60), apt=st.integers(2, APT_WINDOW + 1))
-def test_the_c_health_tests_are_the_python_ones(blocks: list[bytes], rct: int, apt: int) -> None:
+       rct=st.integers(2, 60), apt=st.integers(2, APT_WINDOW + 1), prefix=st.integers(0, 40))
+def test_the_c_health_tests_are_the_python_ones(
+    blocks: list[bytes], rct: int, apt: int, prefix: int
+) -> None:
     assert accel.NativeHealthTests is not None
-    native, python = accel.NativeHealthTests(rct, apt), HealthTests(rct, apt)
+    native, python = accel.NativeHealthTests(rct, apt, prefix), HealthTests(rct, apt, prefix)
     assert repr(native) == repr(python)
     for block in blocks:  # on past a failure too: a block that fails changes no state
         assert _outcome(native, block) == _outcome(python, block)
@@ -75,9 +78,10 @@ def test_the_c_health_tests_take_any_bytes_like_block_and_refuse_the_rest() -> N
         tests()  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         tests(b"a", b"b")  # type: ignore[call-arg]
-    for rct, apt in ((1, 10), (5, APT_WINDOW + 2), (10**12, 10), (11, 1)):
+    for rct, apt, prefix in ((1, 10, 0), (5, APT_WINDOW + 2, 0), (10**12, 10, 0), (11, 1, 0),
+                             (11, 78, -1), (11, 78, 1 << 17)):
         with pytest.raises((ValueError, OverflowError)):
-            accel.NativeHealthTests(rct, apt)
+            accel.NativeHealthTests(rct, apt, prefix)
 
 
 @needs_native
@@ -85,7 +89,8 @@ def test_a_policy_gives_fresh_c_state_with_its_cutoffs() -> None:
     policy = HealthPolicy(min_entropy=2.0)
     first, second = policy(), policy()
     assert first is not second
-    assert repr(first) == repr(HealthTests(policy.rct_cutoff, policy.apt_cutoff))
+    assert repr(first) == repr(HealthTests(policy.rct_cutoff, policy.apt_cutoff,
+                                           policy.block_prefix))
 
 
 def _python_encoding(contributions: Sequence[bytes | bytearray], n: int) -> bytes:

@@ -315,11 +315,12 @@ def test_hostile_doubles_fail_fast(source: Any, within: int) -> None:
 
 
 def test_a_pattern_fails_the_apt() -> None:
-    tests, block = DEFAULT_HEALTH(), PatternSource().read(32)
-    for _ in range(9):
-        tests(block)  # 9 * 8 = 72 of the 78 allowed copies of the window's first value
+    # Read at shifting offsets, so that no block repeats the previous one (the block test).
+    tests, pattern = DEFAULT_HEALTH(), PatternSource().read(40)
+    for shift in range(9):
+        tests(pattern[shift % 4 :][:32])  # 9 * 8 = 72 of the 78 allowed copies of the first value
     with pytest.raises(HealthTestError, match=r"^health_test: adaptive proportion test failed"):
-        tests(block)
+        tests(pattern[1:33])
 
 
 def test_an_attacker_counter_fails_again_after_a_restart() -> None:
@@ -386,7 +387,7 @@ def test_an_empty_block_changes_nothing() -> None:
 
 def test_messages_and_repr_never_show_sample_values() -> None:
     tests = DEFAULT_HEALTH()
-    assert repr(tests) == "HealthTests(rct_cutoff=11, apt_cutoff=78)"
+    assert repr(tests) == "HealthTests(rct_cutoff=11, apt_cutoff=78, block_prefix=10)"
     with pytest.raises(HealthTestError) as caught:
         tests(b"\xc3" * 64)
     message = str(caught.value)
