@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -15,12 +17,15 @@ from alara import (
     EntropySource,
     EntropyWorker,
     ExitKind,
+    OsSource,
     SourceError,
     get_random_bytes,
     start_worker,
 )
 from alara.entropy import _worker as worker_module
-from alara.testing.sources import RaisingSource, WrongLengthSource
+from alara.errors import WorkerDiedError
+from alara.testing.sources import HangingSource, RaisingSource, WrongLengthSource
+from tests.entropy.bounded import bounded_network
 from tests.entropy.recording import BadTypeSource, GateSource, RecordingSource, ViewSource
 
 
@@ -217,3 +222,96 @@ async def test_ref_call_on_a_stopped_worker_fails_fast() -> None:
     await ref.stop()
     with pytest.raises(ActorDiedError, match="normal: stopped"):
         await get_random_bytes(ref, 8)
+
+
+# -- what a source raises that is not an Exception is still the source's failure -------------
+
+
+class CancellingSource:
+    """An async source whose read raises ``CancelledError`` (a client whose session was closed
+    under it): nobody cancelled the worker."""
+
+    async def read(self, n: int) -> bytes:
+        raise asyncio.CancelledError
+
+
+async def test_a_source_raising_cancelled_error_is_a_source_failure() -> None:
+    """Counted toward quarantine like an ``OSError``: with ``min_sources`` 2 of 3 the pool
+    goes on serving from the other two instead of burning its restart intensity and dying."""
+    async with bounded_network(sources=[CancellingSource(), OsSource(), OsSource()],
+                               min_sources=2) as net:
+        async with asyncio.timeout(20):
+            for _ in range(10):
+                try:
+                    await net.random_bytes(32)
+                except WorkerDiedError:
+                    assert not net.quarantined()  # served from two once it is quarantined
+        assert net.quarantined() == ["worker-0"]
+        assert "CancelledError" in net.status().quarantined["worker-0"].reason
+        assert net.status().serving
+        async with asyncio.timeout(5):
+            assert len(await net.random_bytes(32)) == 32
+
+
+async def test_a_killed_worker_still_ends_as_killed_not_as_a_source_failure() -> None:
+    """The worker's own cancellation (a kill while its read waits) is not the source's."""
+    hanging = HangingSource()
+    ref = start_worker(hanging)
+    call = asyncio.ensure_future(ref.call(32, timeout=10))
+    async with asyncio.timeout(5):
+        await hanging.started.wait()
+    ref.kill("operator")
+    async with asyncio.timeout(5):
+        exit = await ref.wait()
+    assert exit.kind is ExitKind.KILLED
+    with pytest.raises(ActorDiedError):
+        await call
+
+
+ESCAPE_SCRIPT = """
+import asyncio, sys
+import alara
+from alara import OsSource
+
+ERROR = {error}
+
+class Sync:
+    def read(self, n):
+        raise ERROR
+
+class OnLoop(Sync):
+    max_inline_read = 1 << 16
+
+class Async:
+    async def read(self, n):
+        raise ERROR
+
+async def main():
+    sources = [{where}(), OsSource(), OsSource()]
+    async with alara.create_network(sources=sources, min_sources=2) as net:
+        for _ in range(10):
+            try:
+                await net.random_bytes(32)
+            except alara.AlaraError:
+                pass
+        reason = net.status().quarantined["worker-0"].reason
+        print("quarantined", net.quarantined(), net.status().serving, reason)
+
+asyncio.run(main())
+print("the loop survived")
+"""
+
+
+@pytest.mark.parametrize("error", ["SystemExit(3)", "KeyboardInterrupt()"])
+@pytest.mark.parametrize("where", ["Sync", "OnLoop", "Async"])
+def test_system_exit_from_a_source_never_ends_the_loop(error: str, where: str) -> None:
+    """A driver that calls ``sys.exit()`` (or raises ``KeyboardInterrupt``), in its worker
+    thread or on the loop: a source failure, contained; the application's loop runs on.
+    In a child process, since an escape would end the test runner's own loop."""
+    done = subprocess.run(
+        [sys.executable, "-c", ESCAPE_SCRIPT.format(error=error, where=where)],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "the loop survived" in done.stdout
+    name = error.split("(")[0]
+    assert f"quarantined ['worker-0'] True SourceError: source raised {name}" in done.stdout
