@@ -8,8 +8,10 @@ each worker's *source failures* and, at ``after`` of them within ``period`` seco
 supervisor not to restart it: the worker is gone from the registry, contributes nothing more,
 and is listed by ``Network.quarantined()`` and a ``network.quarantined`` log event.
 
-A source failure is a crash (a health test, a wrong length, an exception from ``read``) or a
-kill for missing the per-contribution deadline (a hang). A kill for any other reason (an
+A source failure is a crash (a health test, a wrong length, an exception from ``read``, and
+what the worker turns into ``SourceError``: a ``CancelledError`` it did not get from its own
+cancellation, a ``SystemExit`` or ``KeyboardInterrupt`` out of ``read``) or a kill for missing
+the per-contribution deadline (a hang). A kill for any other reason (an
 operator, a chaos test) says nothing about the source and is not counted.
 """
 

@@ -84,7 +84,10 @@ class EntropyWorker(Actor):
         a stuck or looping source crashes here, before any of its bytes reach a caller.
         """
         if self._startup:
-            await self.read(self._startup)
+            try:
+                await self.read(self._startup)
+            except _ESCAPES as error:
+                raise _contained(error) from None
 
     def __repr__(self) -> str:
         return f"EntropyWorker(source={type(self.source).__name__})"
@@ -172,7 +175,20 @@ class EntropyWorker(Actor):
         A malformed request (not an int in ``[0, MAX_BYTES]``) fails only its own caller: a
         worker is shared, so one caller's mistake must not crash it under everyone else. A
         batch whose total exceeds ``MAX_BYTES`` is served one read per request instead.
+
+        A ``CancelledError`` that is not the worker's own cancellation, a ``SystemExit`` or a
+        ``KeyboardInterrupt`` escaping the source's read (a closed client session, a driver
+        calling ``sys.exit()``, in its thread or on the loop) is the source's failure: the
+        worker crashes with ``SourceError``, which counts toward quarantine like any other,
+        instead of ending the application's loop or passing for a shutdown.
         """
+        try:
+            await self._serve(batch)
+        except _ESCAPES as error:
+            raise _contained(error) from None
+
+    async def _serve(self, batch: list[Envelope]) -> None:
+        """``handle_batch`` without the containment."""
         if len(batch) == 1:  # the common case when idle: one request, nothing to split
             size, reply = batch[0]
             if type(size) is int and 0 <= size <= self._inline and reply is not None:
@@ -232,6 +248,23 @@ def _plan(source: EntropySource) -> tuple[EntropySource, int, int, bool, Callabl
 
 
 _OS_PLAN: Final = _plan(_OS_SOURCE)
+
+
+_ESCAPES = (asyncio.CancelledError, SystemExit, KeyboardInterrupt)
+"""What a source's read may raise that ``except Exception`` would let end the worker's task."""
+
+
+def _contained(error: BaseException) -> BaseException:
+    """What a worker raises for ``error``, one of ``_ESCAPES`` out of its source's read:
+    ``error`` itself when it is the worker's own cancellation (killed, stopped), else a
+    ``SourceError`` naming only its type (a crash, blamed on the source)."""
+    if isinstance(error, asyncio.CancelledError):
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            return error
+        return SourceError("source raised CancelledError while its worker was not cancelled")
+    return SourceError(f"source raised {type(error).__name__}: contained, a source never "
+                       f"ends the application")
 
 
 def _check_request(message: object) -> int:
