@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SOAK_SECONDS ?= 60
-BUILD_INPUTS := pyproject.toml setup.py alara/entropy/_accel.c
+BUILD_INPUTS := pyproject.toml setup.py alara/entropy/_accel.c alara/entropy/_cpurng.c
 
 .PHONY: install test lint docs demo demo-ray bench bench-quick bench-peers bench-erlang-paired
 .PHONY: bench-ray bench-looplag soak randtest randtest-quick clean test-matrix test-pure

@@ -23,6 +23,7 @@ __all__ = [
     "NoWorkersError",
     "PoolDegradedError",
     "SourceError",
+    "SourceUnavailableError",
     "SupervisorGaveUpError",
     "SyncCallInLoopError",
     "TooManyRequestsError",
@@ -53,6 +54,14 @@ class SyncCallInLoopError(AlaraError, RuntimeError):
 
 class SourceError(AlaraError):
     """An entropy source misbehaved (wrong type or wrong length); its worker crashes."""
+
+
+class SourceUnavailableError(SourceError):
+    """A source cannot be used on this machine: its device or CPU instruction is missing, or
+    this process may not read it. The message says which, so an operator can act on it.
+
+    Raised when the source is made, never as a silent switch to another kind of source.
+    """
 
 
 class HealthTestError(SourceError):

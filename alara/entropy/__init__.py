@@ -7,6 +7,8 @@ extras and users need, so a module can be split or renamed without breaking an i
 from __future__ import annotations
 
 from alara.entropy._cluster import Cluster, ClusterError, ClusterNode, ClusterPool, NodeState
+from alara.entropy._discovery import SourceEntry, discover_sources
+from alara.entropy._hardware import CpuSource, HwrngSource
 from alara.entropy._health import DEFAULT_HEALTH, HealthPolicy
 from alara.entropy._limits import MAX_BITS, MAX_BYTES, MAX_INT_BITS, MAX_WORKERS
 from alara.entropy._mixing import MIN_CONTRIBUTION, mix
@@ -23,6 +25,7 @@ from alara.entropy._observe import (
     default_networks,
     read_network,
 )
+from alara.entropy._reservoir import ReservoirSource
 from alara.entropy._sampler import SampleBatch
 from alara.entropy._sources import EntropySource, OsSource, check_source
 from alara.entropy._vocabulary import DEFAULT_ENTROPY
@@ -42,19 +45,24 @@ __all__ = [
     "ClusterError",
     "ClusterNode",
     "ClusterPool",
+    "CpuSource",
     "EntropySource",
     "EntropyWorker",
     "HealthPolicy",
+    "HwrngSource",
     "MetricsSnapshot",
     "Network",
     "NetworkStatus",
     "NodeState",
     "OsSource",
     "QuarantineInfo",
+    "ReservoirSource",
     "SampleBatch",
+    "SourceEntry",
     "check_source",
     "create_network",
     "default_networks",
+    "discover_sources",
     "get_random_bytes",
     "mix",
     "read_network",

@@ -6,7 +6,8 @@ source would crash, restart, slip a few contributions past the statistics, crash
 burn the supervisor's restart intensity until the whole pool gives up. So the network counts
 each worker's *source failures* and, at ``after`` of them within ``period`` seconds, tells its
 supervisor not to restart it: the worker is gone from the registry, contributes nothing more,
-and is listed by ``Network.quarantined()`` and a ``network.quarantined`` log event.
+and is listed by ``Network.quarantined()`` and a ``network.quarantined`` log event, until
+recovery (``_recovery.py``) re-admits it after it passes the start-up tests again.
 
 A source failure is a crash (a health test, a wrong length, an exception from ``read``, and
 what the worker turns into ``SourceError``: a ``CancelledError`` it did not get from its own
@@ -72,7 +73,7 @@ class Quarantine:
     they move themselves instead of sleeping through the period.
     """
 
-    __slots__ = ("_clock", "_failures", "_records", "after", "period")
+    __slots__ = ("_clock", "_failures", "_records", "after", "on_quarantine", "period")
 
     def __init__(
         self,
@@ -88,6 +89,8 @@ class Quarantine:
         self.period = check_positive_float("quarantine_period", period, 86_400.0)
         self._failures: dict[str, deque[float]] = {}
         self._records: dict[str, QuarantineRecord] = {}
+        self.on_quarantine: Callable[[str], None] | None = None
+        """Called with a worker's id once it is quarantined (the network schedules its retry)."""
 
     def __repr__(self) -> str:
         return f"Quarantine(after={self.after}, period={self.period}, held={len(self._records)})"
@@ -109,7 +112,15 @@ class Quarantine:
         self._records[worker] = QuarantineRecord(worker, len(times), exit.reason)
         _log.error("network.quarantined", worker=worker, failures=len(times),
                    period=self.period, reason=exit.reason)
+        if self.on_quarantine is not None:
+            self.on_quarantine(worker)
         return False
+
+    def release(self, worker: str) -> None:
+        """Forget ``worker``'s record and counted failures: it was re-admitted, replaced or
+        removed, and starts again with a clean slate."""
+        self._records.pop(worker, None)
+        self._failures.pop(worker, None)
 
     def quarantined(self) -> list[str]:
         """Ids of the quarantined workers, in the order they were quarantined."""
