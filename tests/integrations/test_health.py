@@ -1,0 +1,48 @@
+"""``check_health``: 200 while the pool serves, 503 with the reason while not, and back."""
+
+from __future__ import annotations
+
+import pytest
+
+import alara
+from alara import OsSource
+from alara.integrations import check_health
+from tests.entropy.bounded import bounded_network
+from tests.integrations.sources import SwitchSource, quarantine
+
+
+async def test_health_flips_to_503_when_degraded_and_back_when_recovered() -> None:
+    switches = [SwitchSource(), SwitchSource()]
+    async with bounded_network(sources=[OsSource(), *switches], min_sources=2) as net:
+        healthy = check_health(net)
+        assert (healthy.code, healthy.reason) == (200, None)
+        assert healthy.body() == {"serving": True, "reason": None, "running": 3,
+                                  "restarting": 0, "required": 2, "quarantined": []}
+        await quarantine(net, *switches)
+        degraded = check_health(net)
+        assert degraded.code == 503
+        assert degraded.reason is not None
+        assert "worker-1 quarantined" in degraded.reason
+        assert degraded.body()["quarantined"] == ["worker-1", "worker-2"]
+        await net.add_worker()  # an operator's recovery: the pool is back above its floor
+        recovered = check_health(net)
+        assert (recovered.code, recovered.body()["running"]) == (200, 2)
+        await net.random_bytes(32)
+
+
+async def test_a_closed_network_is_unhealthy() -> None:
+    net = await alara.create_network(1)
+    await net.close()
+    health = check_health(net)
+    assert (health.code, health.reason) == (503, "network is closed")
+
+
+def test_a_blocking_network_is_checked_from_its_caller_thread() -> None:
+    with alara.BlockingNetwork(2) as net:
+        assert check_health(net).code == 200
+    assert check_health(net).code == 503
+
+
+def test_anything_else_is_refused() -> None:
+    with pytest.raises(TypeError, match="network must be a Network or a BlockingNetwork"):
+        check_health("net")  # type: ignore[arg-type]
