@@ -33,7 +33,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from alara.actors import get_logger
-from alara.entropy import Network
+from alara.entropy import Network, register_default
 from alara.environment import network_from_environment
 
 __all__ = [
@@ -75,6 +75,7 @@ class _LoopDefault:
     async def _start(self, loop: asyncio.AbstractEventLoop) -> Network:
         try:
             network = await network_from_environment().start()
+            register_default(network)
         except BaseException:
             if _defaults.get(loop) is self:  # let the next call try again
                 del _defaults[loop]

@@ -24,6 +24,7 @@ from alara.entropy._observe import (
     MetricsSnapshot,
     default_networks,
     read_network,
+    register_default,
 )
 from alara.entropy._reservoir import ReservoirSource
 from alara.entropy._sampler import SampleBatch
@@ -66,5 +67,6 @@ __all__ = [
     "get_random_bytes",
     "mix",
     "read_network",
+    "register_default",
     "start_worker",
 ]

@@ -96,8 +96,8 @@ def outcome_of(error: BaseException) -> str:
 def health_test_name(error: BaseException) -> str:
     """The short name of the health test that raised ``error`` (``rct``, ``apt``, ...).
 
-    A test that names itself (a ``test`` attribute) is taken at its word; the two NIST tests
-    are recognised by their messages; any other test is ``other``.
+    A test that names itself (a ``test`` attribute) is taken at its word; the NIST tests and
+    the repeated-block test are recognised by their messages; any other test is ``other``.
     """
     named = getattr(error, "test", None)
     if isinstance(named, str) and named:
@@ -107,6 +107,8 @@ def health_test_name(error: BaseException) -> str:
         return "rct"
     if "adaptive proportion" in message:
         return "apt"
+    if "repeated block" in message:
+        return "block"
     return "other"
 
 
@@ -131,8 +133,8 @@ class MetricsSnapshot:
     last entry counts those slower than every bound. ``contributions`` maps a worker and its
     source kind to the contributions it gave requests that were served; ``restarts``,
     ``quarantines`` and ``health_test_failures`` are keyed by worker (and test: ``rct``,
-    ``apt``, ...). ``loop_lag`` is the largest lateness (seconds) of the loop's timers over the
-    last ``LAG_WINDOW`` probes (0.0 before the first probe).
+    ``apt``, ``block``). ``loop_lag`` is the largest lateness (seconds) of the loop's timers
+    over the last ``LAG_WINDOW`` probes (0.0 before the first probe).
     """
 
     requests: dict[str, int]

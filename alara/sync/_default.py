@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Iterator
 
+from alara.entropy import register_default
 from alara.environment import network_from_environment
 from alara.sync._blocking import BlockingNetwork, refuse_in_loop
 
@@ -52,6 +53,7 @@ def _start_default() -> BlockingNetwork:
             network = BlockingNetwork.from_network(network_from_environment(),
                                                    name="alara.secrets")
             _default = network.start()
+            register_default(network.network)
         return _default
 
 

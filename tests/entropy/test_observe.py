@@ -45,9 +45,10 @@ def test_health_tests_are_named() -> None:
     assert health_test_name(HealthTestError("health_test: repetition count test failed")) == "rct"
     assert health_test_name(
         HealthTestError("health_test: adaptive proportion test failed")) == "apt"
-    named = HealthTestError("health_test: block repeated")
-    named.test = "block"  # type: ignore[attr-defined]
-    assert health_test_name(named) == "block"
+    assert health_test_name(HealthTestError("health_test: repeated block test failed")) == "block"
+    named = HealthTestError("health_test: a new test failed")
+    named.test = "new"  # type: ignore[attr-defined]
+    assert health_test_name(named) == "new"
     assert health_test_name(HealthTestError("something new")) == "other"
 
 
