@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from alara.actors.validation import check_int, check_positive_float
+from alara.actors import check_int, check_positive_float
 
 __all__ = [
     "BLOCK",

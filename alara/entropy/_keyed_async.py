@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import alara.entropy.network as _limits  # a module, so the import cycle with network is safe
-from alara.actors.validation import check_int
+import alara.entropy._network as _limits  # a module, so the import cycle with network is safe
+from alara.actors import check_int
+from alara.entropy._conversions import int_inline
 from alara.entropy._keyed import (
     DEFAULT_REKEY_BYTES,
     DEFAULT_REKEY_SECONDS,
@@ -26,12 +27,11 @@ from alara.entropy._keyed import (
     failed,
     note_spent,
 )
-from alara.entropy.conversions import int_inline
-from alara.entropy.vocabulary import DEFAULT_ENTROPY, SecretsVocabulary
+from alara.entropy._vocabulary import DEFAULT_ENTROPY, SecretsVocabulary
 from alara.errors import AlaraError
 
 if TYPE_CHECKING:
-    from alara.entropy.network import Network
+    from alara.entropy._network import Network
 
 __all__ = ["KeyedNetwork"]
 
