@@ -10,6 +10,14 @@ from alara.entropy._cluster import Cluster, ClusterError, ClusterNode, ClusterPo
 from alara.entropy._discovery import SourceEntry, discover_sources
 from alara.entropy._hardware import CpuSource, HwrngSource
 from alara.entropy._health import DEFAULT_HEALTH, HealthPolicy
+from alara.entropy._keyed import (
+    DEFAULT_REKEY_BYTES,
+    DEFAULT_REKEY_SECONDS,
+    Rekey,
+    rekey_from_environment,
+)
+from alara.entropy._keyed_async import KeyedNetwork
+from alara.entropy._keyed_sync import RoundSource, ThreadKeyed
 from alara.entropy._limits import MAX_BITS, MAX_BYTES, MAX_INT_BITS, MAX_WORKERS
 from alara.entropy._mixing import MIN_CONTRIBUTION, mix
 from alara.entropy._network import (
@@ -35,6 +43,8 @@ from alara.entropy._worker import EntropyWorker, get_random_bytes, start_worker
 __all__ = [
     "DEFAULT_ENTROPY",
     "DEFAULT_HEALTH",
+    "DEFAULT_REKEY_BYTES",
+    "DEFAULT_REKEY_SECONDS",
     "DURATION_BUCKETS",
     "MAX_BITS",
     "MAX_BYTES",
@@ -51,15 +61,19 @@ __all__ = [
     "EntropyWorker",
     "HealthPolicy",
     "HwrngSource",
+    "KeyedNetwork",
     "MetricsSnapshot",
     "Network",
     "NetworkStatus",
     "NodeState",
     "OsSource",
     "QuarantineInfo",
+    "Rekey",
     "ReservoirSource",
+    "RoundSource",
     "SampleBatch",
     "SourceEntry",
+    "ThreadKeyed",
     "check_source",
     "create_network",
     "default_networks",
@@ -68,5 +82,6 @@ __all__ = [
     "mix",
     "read_network",
     "register_default",
+    "rekey_from_environment",
     "start_worker",
 ]

@@ -15,8 +15,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import alara.entropy._network as _limits  # a module, so the import cycle with network is safe
-from alara.actors import check_int
 from alara.entropy._conversions import int_inline
 from alara.entropy._keyed import (
     DEFAULT_REKEY_BYTES,
@@ -92,7 +90,7 @@ class KeyedNetwork(SecretsVocabulary):
             data = self._stream.take(n)  # the usual case: no further coroutine
             if data is not None:
                 return data
-        return await self.random_bytes(check_int("nbytes", n, 0, _limits.MAX_BYTES))
+        return await super().token_bytes(nbytes)  # its checks, then random_bytes
 
     async def random_bytes(self, n: int) -> bytes:
         """``n`` bytes (0..``MAX_BYTES``) from the keyed stream (larger: a round of their own).

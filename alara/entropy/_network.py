@@ -40,6 +40,8 @@ from alara.entropy._conversions import (
     int_sliced,
 )
 from alara.entropy._health import DEFAULT_HEALTH, HealthCheck, HealthPolicy, fast_maker
+from alara.entropy._keyed import DEFAULT_REKEY_BYTES, DEFAULT_REKEY_SECONDS
+from alara.entropy._keyed_async import KeyedNetwork
 from alara.entropy._limits import MAX_BITS, MAX_BYTES, MAX_CONTRIBUTION, MAX_INT_BITS, MAX_WORKERS
 from alara.entropy._mixing import MIN_CONTRIBUTION, mix
 from alara.entropy._observe import MetricsSnapshot, Observer, source_kind
@@ -473,6 +475,22 @@ class Network(SecretsVocabulary):
         return ref
 
     # -- entropy ---------------------------------------------------------------------------
+
+    def keyed(self, rekey_bytes: int = DEFAULT_REKEY_BYTES,
+              rekey_seconds: float = DEFAULT_REKEY_SECONDS) -> KeyedNetwork:
+        """This network's secrets vocabulary in keyed mode (what the drop-ins use).
+
+        The view serves from a fast-key-erasure generator whose every key is one full round
+        of this network; a key serves at most ``rekey_bytes`` of output for at most
+        ``rekey_seconds``, and the next is fetched ahead. Faster than a round per request,
+        with prediction resistance at rekey granularity (``docs/security.md``). The view
+        belongs to this network's event loop.
+
+        Raises:
+            TypeError, ValueError: ``rekey_bytes`` (32..2**40) or ``rekey_seconds``
+                (0..86400] out of range.
+        """
+        return KeyedNetwork(self, rekey_bytes, rekey_seconds)
 
     async def random_bytes(self, n: int) -> bytes:
         """``n`` bytes (0..``MAX_BYTES``), mixed from a fresh contribution of every worker.
