@@ -188,13 +188,13 @@ class KeyedStream(Generic[H]):
     def __init__(self, fetch: Callable[[], H], rekey_bytes: int = DEFAULT_REKEY_BYTES,
                  rekey_seconds: float = DEFAULT_REKEY_SECONDS, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        self._key = bytearray(KEY_SIZE)
+        self._block = bytearray(MAX_KEYED)
         self.rekey_bytes = check_int("rekey_bytes", rekey_bytes, KEY_SIZE, MAX_REKEY_BYTES)
         self.rekey_seconds = check_positive_float("rekey_seconds", rekey_seconds,
                                                   MAX_REKEY_SECONDS)
         self._fetch = fetch
         self._clock = clock
-        self._key = bytearray(KEY_SIZE)
-        self._block = bytearray(MAX_KEYED)
         self._view = memoryview(self._block)
         self._position = MAX_KEYED  # nothing unserved
         self._left = 0  # output this key may still serve: 0, no key
