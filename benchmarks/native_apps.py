@@ -1,0 +1,42 @@
+"""The two real apps of ``make bench-native``: one route that returns a fresh token.
+
+``BENCH_TOKENS=alara`` serves it from alara's drop-ins (``await alara.token_hex()`` in
+FastAPI, ``alara.secrets.token_hex()`` in Flask), anything else from the standard ``secrets``;
+the benchmark runs each app both ways and compares requests per second.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+import alara
+
+ALARA = os.environ.get("BENCH_TOKENS") == "alara"
+
+
+def fastapi_app() -> Any:
+    """The FastAPI app (``uvicorn --factory benchmarks.native_apps:fastapi_app``)."""
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/token")
+    async def token() -> dict[str, str]:
+        return {"token": await alara.token_hex() if ALARA else secrets.token_hex()}
+
+    return app
+
+
+def flask_app() -> Any:
+    """The Flask app (``gunicorn 'benchmarks.native_apps:flask_app()'``)."""
+    from flask import Flask
+
+    app = Flask(__name__)
+
+    @app.get("/token")
+    def token() -> dict[str, str]:
+        return {"token": alara.secrets.token_hex() if ALARA else secrets.token_hex()}
+
+    return app
