@@ -20,7 +20,7 @@ from typing import Protocol, TypeVar
 from alara.actors import check_int
 from alara.entropy._conversions import int_inline
 from alara.entropy._keyed import KEY_SIZE, MAX_KEYED, KeyedStream, Rekey, failed, note_spent
-from alara.entropy._network import MAX_BYTES, MAX_INT_BITS
+from alara.entropy._limits import MAX_BYTES, MAX_INT_BITS
 from alara.entropy._vocabulary import DEFAULT_ENTROPY
 from alara.errors import AlaraError
 

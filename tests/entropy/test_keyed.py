@@ -146,7 +146,7 @@ def test_a_new_process_id_wipes_the_stream_and_drops_the_key_fetched_ahead(
     stream, _ = stream_with(os.urandom(KEY_SIZE), rekey_bytes=64)
     assert stream.take(32) is not None  # fetched ahead
     parent = os.getpid()
-    monkeypatch.setattr(_keyed.os, "getpid", lambda: parent + 1)  # a fork the hook missed
+    monkeypatch.setattr(os, "getpid", lambda: parent + 1)  # a fork the hook missed
     assert stream.take(1) is None
     assert stream.claim() is None
     assert bytes(stream._key) + bytes(stream._block) == bytes(BLOCK)
