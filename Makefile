@@ -8,7 +8,7 @@ SOAK_SECONDS ?= 60
 BUILD_INPUTS := pyproject.toml setup.py alara/entropy/_accel.c alara/entropy/_cpurng.c
 
 .PHONY: install test lint docs demo demo-ray bench bench-quick bench-peers bench-erlang-paired
-.PHONY: bench-ray bench-looplag soak randtest randtest-quick clean test-matrix test-pure
+.PHONY: bench-native bench-ray bench-looplag soak randtest randtest-quick clean test-matrix test-pure
 
 install: $(VENV)/.installed-stamp
 
@@ -80,6 +80,10 @@ bench-quick: install
 	$(BIN)/python -m benchmarks.erlang_paired --quick \
 		--json benchmarks/results/erlang-paired-quick.json \
 		--markdown benchmarks/results/erlang-paired-quick.md
+
+# The drop-ins (keyed generator) against the standard library, and two real apps (bench extra).
+bench-native: install
+	$(BIN)/python -m benchmarks.native
 
 bench-looplag: install
 	$(BIN)/python -m benchmarks.looplag
