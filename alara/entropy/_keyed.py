@@ -203,7 +203,7 @@ class KeyedStream(Generic[H]):
         self._ahead_at = math.inf
         self._pending: H | None = None
         self._pid = 0
-        _streams.add(self)
+        _track(self)
 
     def __repr__(self) -> str:
         return (f"<KeyedStream keyed={self._left > 0} rekey_bytes={self.rekey_bytes} "
@@ -285,12 +285,20 @@ class KeyedStream(Generic[H]):
 
 
 _streams: weakref.WeakSet[KeyedStream[Any]] = weakref.WeakSet()
+_hooked = False
+
+
+def _track(stream: KeyedStream[Any]) -> None:
+    """Remember ``stream`` for the fork hook, registered with the first stream (not at
+    import: ``import alara`` leaves a process as it found it)."""
+    global _hooked
+    if not _hooked:
+        os.register_at_fork(after_in_child=_wipe_after_fork)
+        _hooked = True
+    _streams.add(stream)
 
 
 def _wipe_after_fork() -> None:
     """In a forked child, wipe every stream: its parent (and siblings) hold the same state."""
     for stream in list(_streams):
         stream.wipe()
-
-
-os.register_at_fork(after_in_child=_wipe_after_fork)
