@@ -1,4 +1,5 @@
-"""Command line: ``alara demo``, ``alara bytes N``, ``alara stream`` (``python -m alara`` too)."""
+"""Command line: ``alara demo``, ``alara bytes N``, ``alara stream``, ``alara sources``
+(``python -m alara`` too)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import anyio
 
+from alara import _cli_sources
 from alara._demo import run_demo, show_lifecycle_logs
 from alara.entropy import MAX_BYTES, MAX_WORKERS, create_network
 
@@ -57,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     stream.add_argument("--no-health", action="store_true",
                         help="no health tests or quarantine: hostile sources stay in the mix "
                              "(to test the mixer alone)")
+    _cli_sources.add_parser(commands)
     return parser
 
 
@@ -116,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 asyncio.run(run_demo(args.workers))
         elif args.command == "bytes":
             asyncio.run(_bytes(args))
+        elif args.command == "sources":
+            _cli_sources.run(args)
         else:
             asyncio.run(_stream(args))
     except BrokenPipeError:
