@@ -87,6 +87,10 @@ class Case:
     expect_pass: bool = True
     full_only: bool = False
     dieharder: bool = True
+    needs: str = ""
+    """A source kind the case needs (``discover_sources``); skipped, saying why, without it."""
+    env: tuple[tuple[str, str], ...] = ()
+    """Environment variables set for the producer."""
 
 
 def _stream(*args: str) -> tuple[str, ...]:
@@ -99,8 +103,16 @@ def _raw(spec: str) -> tuple[str, ...]:
 
 CONSTANT = "alara.testing.sources:one_honest_constant"
 ATTACKER = "alara.testing.sources:one_honest_attacker"
+KINDS = "tests.reliability.kinds"
+DISCOVER = (("ALARA_SOURCES", ""),)  # every kind the machine offers, whatever the caller set
 CASES = (
-    Case("normal (3 OS workers)", _stream()),
+    Case("normal (3 OS workers)", _stream("--sources-from", f"{KINDS}:os_pool")),
+    Case("default pool (one worker per discovered kind, topped up with os)", _stream(),
+         env=DISCOVER),
+    Case("os alone", _stream("--sources-from", f"{KINDS}:os_alone"), needs="os"),
+    Case("hwrng alone (behind its reservoir)", _stream("--sources-from", f"{KINDS}:hwrng_alone"),
+         needs="hwrng"),
+    Case("cpu alone", _stream("--sources-from", f"{KINDS}:cpu_alone"), needs="cpu"),
     Case("4 constant + 1 honest, no health tests", _stream("--sources-from", CONSTANT,
                                                            "--no-health")),
     Case("4 attacker + 1 honest, no health tests", _stream("--sources-from", ATTACKER,
@@ -241,10 +253,11 @@ class _Piped:
     producer_stderr: str
 
 
-def _pipe(producer: Sequence[str], consumer: Sequence[str]) -> _Piped:
+def _pipe(producer: Sequence[str], consumer: Sequence[str],
+          env: tuple[tuple[str, str], ...] = ()) -> _Piped:
     """Run ``producer | consumer`` from the repository root and collect both ends."""
-    with subprocess.Popen(producer, cwd=ROOT, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE) as source:
+    with subprocess.Popen(producer, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env={**os.environ, **dict(env)}) as source:
         assert source.stdout is not None
         assert source.stderr is not None
         with subprocess.Popen(consumer, cwd=ROOT, stdin=source.stdout, stdout=subprocess.PIPE,
@@ -267,7 +280,7 @@ def _producer_problem(piped: _Piped) -> str | None:
 
 def run_rngtest(case: Case, blocks: int) -> Result:
     """FIPS 140-2 on ``blocks`` blocks (rngtest reads one more to seed its continuous test)."""
-    piped = _pipe(case.command, ["rngtest", "-c", str(blocks)])
+    piped = _pipe(case.command, ["rngtest", "-c", str(blocks)], case.env)
     try:
         successes, failures = parse_rngtest(piped.stderr)
     except ValueError as error:
@@ -284,9 +297,9 @@ def run_rngtest(case: Case, blocks: int) -> Result:
 def run_ent(case: Case, size: int) -> Result:
     """``ent`` on the first ``size`` bytes of the case's output."""
     if case.command[: len(_stream())] == _stream():  # the stream stops itself: exact count
-        piped = _pipe((*case.command, "--bytes", str(size)), ["ent", "-t"])
+        piped = _pipe((*case.command, "--bytes", str(size)), ["ent", "-t"], case.env)
     else:
-        piped = _pipe(case.command, ["sh", "-c", f"head -c {size} | ent -t"])
+        piped = _pipe(case.command, ["sh", "-c", f"head -c {size} | ent -t"], case.env)
     try:
         stats = parse_ent(piped.stdout)
     except ValueError as error:
@@ -307,7 +320,8 @@ def run_ent(case: Case, size: int) -> Result:
 def run_dieharder(case: Case, test: int) -> Result:
     """One dieharder test on the stream, read from stdin, WEAK results re-tested."""
     name = f"dieharder {DIEHARDER_TESTS.get(test, test)}"
-    piped = _pipe(case.command, ["dieharder", "-g", "200", "-d", str(test), "-Y", "1"])
+    piped = _pipe(case.command, ["dieharder", "-g", "200", "-d", str(test), "-Y", "1"],
+                  case.env)
     rows = parse_dieharder(piped.stdout)
     if not rows:
         return Result(case.name, name, False, "no result rows: " + piped.stderr.strip()[-200:])
@@ -345,6 +359,16 @@ def write_raw(spec: str) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def _missing_kind(case: Case) -> str:
+    """Why the source kind ``case`` needs is not available here ("" if it is, or none needed)."""
+    if not case.needs:
+        return ""
+    from alara import discover_sources  # the producer's package, imported only when needed
+
+    entry = next(e for e in discover_sources(environ={}) if e.kind == case.needs)
+    return "" if entry.available else f"no {case.needs} source here: {entry.reason}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the batteries; print a summary; 0 when every case got its expected verdict."""
     parser = argparse.ArgumentParser(prog="randtest", description=__doc__.split("\n\n")[0])
@@ -370,6 +394,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         expected = "pass" if case.expect_pass else "fail"
         print(f"\n{case.name} (must {expected})", flush=True)
+        why_not = _missing_kind(case)
+        if why_not:
+            print(f"  skipped: {why_not}", flush=True)
+            continue
         results = run_case(case, args.quick)
         for result in results:
             if case.expect_pass:
