@@ -80,6 +80,7 @@ from alara.entropy import (
     ReservoirSource,
     SourceEntry,
     create_network,
+    default_sources,
     discover_sources,
     get_random_bytes,
     mix,
@@ -178,5 +179,6 @@ __all__ = [  # noqa: RUF022  (appended in groups, to keep merges additive)
     "ReservoirSource",
     "SourceEntry",
     "SourceUnavailableError",
+    "default_sources",
     "discover_sources",
 ]

@@ -7,7 +7,7 @@ extras and users need, so a module can be split or renamed without breaking an i
 from __future__ import annotations
 
 from alara.entropy._cluster import Cluster, ClusterError, ClusterNode, ClusterPool, NodeState
-from alara.entropy._discovery import SourceEntry, discover_sources
+from alara.entropy._discovery import SourceEntry, default_sources, discover_sources
 from alara.entropy._hardware import CpuSource, HwrngSource
 from alara.entropy._health import DEFAULT_HEALTH, HealthPolicy
 from alara.entropy._keyed import (
@@ -77,6 +77,7 @@ __all__ = [
     "check_source",
     "create_network",
     "default_networks",
+    "default_sources",
     "discover_sources",
     "get_random_bytes",
     "mix",

@@ -94,14 +94,19 @@ def discover_sources(
     return entries
 
 
-def default_sources(workers: int, entries: list[SourceEntry]) -> list[EntropySource]:
+def default_sources(
+    workers: int = 3, entries: list[SourceEntry] | None = None
+) -> list[EntropySource]:
     """The default pool of ``workers`` sources: one per available kind, topped up with ``os``.
+
+    ``entries`` defaults to ``discover_sources()``; a network made without ``sources`` uses
+    exactly this list.
 
     Logs ``network.source_unavailable`` (with ``kind`` and ``reason``) for each kind this
     machine lacks (not for the kinds ``ALARA_SOURCES`` leaves out: that was asked for).
     """
     pool: list[EntropySource] = []
-    for entry in entries:
+    for entry in discover_sources() if entries is None else entries:
         if entry.source is None and entry.reason != _EXCLUDED:
             _log.warning("network.source_unavailable", kind=entry.kind, reason=entry.reason)
         elif entry.source is not None and len(pool) < workers:
