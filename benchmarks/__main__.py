@@ -3,7 +3,8 @@
 Rows: a sequential 32-byte request and 500 concurrent callers (3 workers) against the direct
 baseline (the same reads and mix with no actors), on the default loop and on uvloop when it is
 installed; 1 MiB against SHAKE256 alone; a 1,000-worker start against bare tasks; the sync
-``alara.secrets`` and ``alara.Random`` calls against ``secrets`` and ``SystemRandom``.
+``alara.secrets`` and ``alara.Random`` calls against ``secrets`` and ``SystemRandom``; the
+default pool of discovered sources (sequential and 500 callers) against the OS-only pool.
 
 ``--quick`` (``make bench-quick``, in CI) takes few samples: its figures are for spotting a
 crash, not for quoting. The exit status is 0 whatever the figures are; only a crash fails it.
@@ -27,6 +28,7 @@ from benchmarks._harness import (
     write_files,
 )
 from benchmarks.requests import FULL, QUICK, Settings, concurrent, large, sequential, start
+from benchmarks.sources import source_rows
 from benchmarks.sync_secrets import sync_rows
 
 Scenario = Callable[[Settings, LoopKind], list[Row]]
@@ -36,6 +38,7 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {  # name: (rows, also on uvloop)
     "concurrent": (concurrent, True),
     "mib": (large, False),
     "start": (start, False),
+    "sources": (source_rows, False),
     "sync": (lambda s, _loop: sync_rows(s is QUICK), False),
 }
 

@@ -18,16 +18,18 @@ from benchmarks.requests import REQUEST, WORKERS, Settings
 __all__ = ["source_rows"]
 
 
-def _pools() -> tuple[alara.Network, alara.Network]:
-    default = alara.create_network(sources=alara.default_sources(WORKERS))
-    return default, alara.create_network(sources=[alara.OsSource()] * WORKERS)
+def _pools() -> tuple[alara.Network, alara.Network, str]:
+    """The default pool, the OS-only pool, and the default pool's kinds (``os+hwrng+cpu``)."""
+    sources = alara.default_sources(WORKERS)
+    kinds = "+".join(getattr(source, "kind", type(source).__name__) for source in sources)
+    default = alara.create_network(sources=sources)
+    return default, alara.create_network(sources=[alara.OsSource()] * WORKERS), kinds
 
 
 async def _sequential(calls: int, rounds: int) -> tuple[list[int], list[int], str]:
     samples: tuple[list[int], list[int]] = ([], [])
-    default, plain = _pools()
+    default, plain, kinds = _pools()
     async with default, plain:
-        kinds = "+".join(default.status().sources.values())
         for net in (default, plain):
             for _ in range(500):
                 await net.random_bytes(REQUEST)
@@ -51,7 +53,7 @@ async def _concurrent(callers: int, calls: int, rounds: int) -> tuple[float, flo
         await asyncio.gather(*(caller() for _ in range(callers)))
         return callers * calls / ((clock() - start) / 1e9)
 
-    default, plain = _pools()
+    default, plain, _ = _pools()
     async with default, plain:
         await rate(default)
         await rate(plain)
