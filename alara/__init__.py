@@ -37,7 +37,6 @@ from alara.actors import (
     Restart,
     Strategy,
     Supervisor,
-    SupervisorActor,
     spawn,
     supervisor_spec,
 )
@@ -140,7 +139,6 @@ __all__ = [  # noqa: RUF022  (appended in groups, to keep merges additive)
     "SourceError",
     "Strategy",
     "Supervisor",
-    "SupervisorActor",
     "SupervisorGaveUpError",
     "TooManyRequestsError",
     "WorkerDiedError",

@@ -6,7 +6,7 @@ is the guide.
 
 from __future__ import annotations
 
-from alara.actors._actor import Actor, ActorRef, Envelope, Exit, ExitKind, spawn
+from alara.actors._actor import Actor, Envelope, Exit, ExitKind
 from alara.actors._errors import (
     ActorDiedError,
     AlaraError,
@@ -16,15 +16,10 @@ from alara.actors._errors import (
 )
 from alara.actors._log import EventLogger, get_logger
 from alara.actors._mailbox import DEFAULT_CAPACITY
-from alara.actors._nesting import SupervisorActor, supervisor_spec
-from alara.actors._supervisor import (
-    Child,
-    ChildSpec,
-    OneForOneSupervisor,
-    Restart,
-    Strategy,
-    Supervisor,
-)
+from alara.actors._ref import ActorRef
+from alara.actors._spawn import spawn
+from alara.actors._specs import Child, ChildSpec, Restart, Strategy
+from alara.actors._supervisor import OneForOneSupervisor, Supervisor, supervisor_spec
 from alara.actors._validation import check_int, check_positive_float, check_real
 
 __all__ = [
@@ -45,7 +40,6 @@ __all__ = [
     "Restart",
     "Strategy",
     "Supervisor",
-    "SupervisorActor",
     "SupervisorGaveUpError",
     "check_int",
     "check_positive_float",

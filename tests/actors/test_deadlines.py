@@ -1,6 +1,6 @@
 """Timed calls and the coarse deadlines behind them: never early, bounded late, nothing kept.
 
-``call()`` has no timer of its own (``alara.actors._timers``); these tests pin what that design
+``call()`` has no timer of its own (a table per ref); these tests pin what that design
 promises. "Never early" is checked against the loop's clock, which only moves forward: a
 deadline that fired before its time would be a bug, not a slow machine. Nothing here asserts
 how *fast* anything is.
@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from alara.actors import Actor, ActorDiedError, CallTimeoutError, Envelope, spawn
+from alara.actors._calls import TimedCalls
 from alara.actors._timers import deadlines_of, grain, sweep_delay
-from tests.actors.behaviours import Blocker, Echo, Gate
+from tests.actors.behaviours import Blocker, Gate
 from tests.helpers import BOUND, until
 
 
@@ -91,52 +92,59 @@ async def test_call_returns_the_reply_future_and_cancelling_it_withdraws_the_req
     assert blocker.handled == ["block", "next"]
 
 
-async def test_answered_calls_are_forgotten_by_the_next_sweep() -> None:
-    ref = spawn(Echo())
+async def swept(timeout: float) -> None:
+    """Wait until a sweep armed now for calls of ``timeout`` has run (deadlines never run early,
+    and the sweep's bucket closes no later than this one's)."""
+    loop = asyncio.get_running_loop()
+    passed = asyncio.Event()
+    deadlines_of(loop).call_after(loop, 2 * sweep_delay(timeout), passed.set)
     async with asyncio.timeout(BOUND):
-        assert await asyncio.gather(*(ref.call(i) for i in range(100))) == list(range(100))
-        assert await asyncio.gather(*(ref.call(i, timeout=1.5) for i in range(100))) == list(
-            range(100))
-        # The sweep ran: nothing is kept for answered calls, whatever their timeout.
-        await until(lambda: not ref._recent and not ref._recent_other)
-        assert not ref._slow
-        await ref.stop()
+        await passed.wait()
+
+
+async def test_answered_calls_are_forgotten_by_the_next_sweep() -> None:
+    loop = asyncio.get_running_loop()
+    calls = TimedCalls("t", loop)
+    replies = [loop.create_future() for _ in range(200)]
+    for number, reply in enumerate(replies):
+        calls.add(reply, 5.0 if number % 2 else 1.5)
+    assert len(calls) == 200
+    for reply in replies:
+        reply.set_result(None)
+    # The sweep ran: nothing is kept for answered calls, whatever their timeout.
+    async with asyncio.timeout(BOUND):
+        await until(lambda: len(calls) == 0)
 
 
 async def test_a_burst_of_calls_forgets_the_answered_ones_before_the_sweep() -> None:
     """Every 256th timed call drops the answered ones at once (they would otherwise stay alive
     until the sweep and set off the garbage collector), and keeps every unanswered one."""
-    ref = spawn(Deferred())
-    calls = [ref.call(i) for i in range(255)]  # no await: neither actor nor sweep runs
-    for withdrawn in calls[:100]:
+    loop = asyncio.get_running_loop()
+    calls = TimedCalls("t", loop)
+    replies = [loop.create_future() for _ in range(256)]
+    for reply in replies[:255]:  # no await: no sweep runs
+        calls.add(reply, 5.0)
+    for withdrawn in replies[:100]:
         withdrawn.cancel()
-    calls.append(ref.call(255))
-    assert ref._recent is not None
-    assert len(ref._recent) == 156
-    assert all(not reply.done() for reply in ref._recent)
-    async with asyncio.timeout(BOUND):
-        await ref.stop()
-        for kept in calls[100:]:
-            with pytest.raises(ActorDiedError):
-                await kept
+    calls.add(replies[255], 5.0)
+    assert len(calls) == 156
+    assert calls.close() == replies[100:]
+    assert len(calls) == 0
 
 
 async def test_a_slow_call_answered_later_is_forgotten_by_the_next_sweep() -> None:
     """A call still unanswered at a sweep gets a deadline seconds away; once answered, the next
     sweep forgets it rather than keeping its future alive until that deadline."""
-    actor = Deferred()
-    ref = spawn(actor)
-    async with asyncio.timeout(BOUND):
-        slow = ref.call("slow")
-        await until(lambda: slow in (ref._slow or {}))
-        actor.kept[0].set_result("late")
-        assert await slow == "late"
-        following = ref.call("next")  # any timed call arms the next sweep
-        await until(lambda: following in (ref._slow or {}))  # unanswered at that sweep
-        assert slow not in (ref._slow or {})
-        await ref.stop()
-        with pytest.raises(ActorDiedError, match="normal: stopped"):
-            await following  # never answered: the stop fails it
+    loop = asyncio.get_running_loop()
+    calls = TimedCalls("t", loop)
+    slow, following = loop.create_future(), loop.create_future()
+    calls.add(slow, 5.0)
+    await swept(5.0)
+    assert len(calls) == 1  # unanswered at the sweep: given its deadline
+    slow.set_result("late")
+    calls.add(following, 5.0)  # any timed call arms the next sweep
+    await swept(5.0)
+    assert calls.close() == [following]  # the answered one is gone
 
 
 async def test_a_reply_kept_for_later_still_times_out() -> None:

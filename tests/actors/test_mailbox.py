@@ -2,7 +2,7 @@
 
 Every actor message goes through it, so a lost wake-up would hang an actor and a reordering
 would break OTP's per-sender ordering. Waits are bounded by ``asyncio.timeout``; a waiting
-``take`` is known to be parked when ``_waiter`` is set, never by sleeping.
+``take`` is known to be parked by ``consumer_waiting``, never by sleeping.
 """
 
 from __future__ import annotations
@@ -20,46 +20,46 @@ from tests.helpers import BOUND, until
 
 async def parked(mailbox: Mailbox, waiting: asyncio.Future[Any]) -> None:
     """Wait until ``waiting`` (a ``take`` task) is blocked on the empty mailbox."""
-    await until(lambda: mailbox._waiter is not None)
+    await until(lambda: mailbox.consumer_waiting)
     assert not waiting.done()
 
 
 async def test_take_returns_everything_waiting_in_order() -> None:
     mailbox = Mailbox()
     for item in range(5):
-        assert mailbox._offer(item)
+        assert mailbox.offer(item)
     async with asyncio.timeout(BOUND):
-        assert await mailbox._take() == [0, 1, 2, 3, 4]
-    assert len(mailbox._items) == 0
-    mailbox._append("alone")
+        assert await mailbox.take() == [0, 1, 2, 3, 4]
+    assert len(mailbox) == 0
+    mailbox.append("alone")
     async with asyncio.timeout(BOUND):
-        assert await mailbox._take() == ["alone"]
+        assert await mailbox.take() == ["alone"]
 
 
 async def test_take_returns_a_list_the_mailbox_no_longer_holds() -> None:
     mailbox = Mailbox()
-    mailbox._offer(1)
-    mailbox._offer(2)
+    mailbox.offer(1)
+    mailbox.offer(2)
     async with asyncio.timeout(BOUND):
-        batch = await mailbox._take()
+        batch = await mailbox.take()
     batch.append(3)  # the actor may do what it likes with its batch
-    assert len(mailbox._items) == 0
-    mailbox._offer(4)
+    assert len(mailbox) == 0
+    mailbox.offer(4)
     assert batch == [1, 2, 3]
-    assert mailbox._items == [4]
+    assert mailbox.drain() == [4]
 
 
-@pytest.mark.parametrize("put", ["_offer", "_append"])
+@pytest.mark.parametrize("put", ["offer", "append"])
 async def test_a_put_wakes_a_waiting_consumer(put: str) -> None:
     mailbox = Mailbox()
-    consumer = asyncio.ensure_future(mailbox._take())
+    consumer = asyncio.ensure_future(mailbox.take())
     await parked(mailbox, consumer)
     getattr(mailbox, put)("first")
     getattr(mailbox, put)("second")  # arrives before the consumer runs again
     async with asyncio.timeout(BOUND):
         assert await consumer == ["first", "second"]
-    assert mailbox._waiter is None
-    assert len(mailbox._items) == 0
+    assert not mailbox.consumer_waiting
+    assert len(mailbox) == 0
 
 
 async def test_a_consumer_keeps_being_woken_across_many_waits() -> None:
@@ -68,12 +68,12 @@ async def test_a_consumer_keeps_being_woken_across_many_waits() -> None:
 
     async def consume() -> None:
         while len(received) < 50:
-            received.extend(await mailbox._take())
+            received.extend(await mailbox.take())
 
     consumer = asyncio.ensure_future(consume())
     for item in range(50):
         await parked(mailbox, consumer)
-        mailbox._offer(item)
+        mailbox.offer(item)
     async with asyncio.timeout(BOUND):
         await consumer
     assert received == list(range(50))
@@ -81,30 +81,30 @@ async def test_a_consumer_keeps_being_woken_across_many_waits() -> None:
 
 async def test_a_cancelled_take_leaves_the_mailbox_usable() -> None:
     mailbox = Mailbox()
-    consumer = asyncio.ensure_future(mailbox._take())
+    consumer = asyncio.ensure_future(mailbox.take())
     await parked(mailbox, consumer)
     consumer.cancel()
     async with asyncio.timeout(BOUND):
         with pytest.raises(asyncio.CancelledError):
             await consumer
-    assert mailbox._waiter is None
-    mailbox._offer("after")
-    assert len(mailbox._items) == 1
+    assert not mailbox.consumer_waiting
+    mailbox.offer("after")
+    assert len(mailbox) == 1
     async with asyncio.timeout(BOUND):
-        assert await mailbox._take() == ["after"]
+        assert await mailbox.take() == ["after"]
 
 
 async def test_a_take_cancelled_after_its_wake_up_loses_no_item() -> None:
     mailbox = Mailbox()
-    consumer = asyncio.ensure_future(mailbox._take())
+    consumer = asyncio.ensure_future(mailbox.take())
     await parked(mailbox, consumer)
-    mailbox._offer("kept")  # wakes the consumer...
+    mailbox.offer("kept")  # wakes the consumer...
     consumer.cancel()  # ...which is cancelled before it runs: the item must stay
     async with asyncio.timeout(BOUND):
         with pytest.raises(asyncio.CancelledError):
             await consumer
-    assert mailbox._waiter is None
-    assert mailbox._items == ["kept"]
+    assert not mailbox.consumer_waiting
+    assert mailbox.drain() == ["kept"]
 
 
 # -- the bound -----------------------------------------------------------------------------
@@ -112,17 +112,17 @@ async def test_a_take_cancelled_after_its_wake_up_loses_no_item() -> None:
 
 def test_offer_refuses_beyond_the_capacity_and_append_does_not() -> None:
     mailbox = Mailbox(2)
-    assert mailbox._offer(1)
-    assert mailbox._offer(2)
-    assert not mailbox._offer(3)
-    mailbox._append("stop")  # control entries always get in
-    assert mailbox._items == [1, 2, "stop"]
-    mailbox._items.clear()  # taken by the consumer: room again
-    assert mailbox._offer(4)
+    assert mailbox.offer(1)
+    assert mailbox.offer(2)
+    assert not mailbox.offer(3)
+    mailbox.append("stop")  # control entries always get in
+    assert mailbox.drain() == [1, 2, "stop"]
+    mailbox.drain()  # taken by the consumer: room again
+    assert mailbox.offer(4)
 
 
 def test_the_default_capacity_is_generous_and_documented() -> None:
-    assert Mailbox()._capacity == DEFAULT_CAPACITY == 100_000
+    assert Mailbox().capacity == DEFAULT_CAPACITY == 100_000
 
 
 async def test_a_full_mailbox_fails_the_sender_fast_and_the_actor_stays_healthy() -> None:
@@ -176,9 +176,9 @@ async def test_spawn_rejects_bad_capacities(capacity: Any, error: type[Exception
         spawn(Echo(), mailbox_capacity=capacity)
 
 
-async def test_the_ref_is_its_mailbox_but_shows_none_of_it() -> None:
-    # ``ActorRef`` subclasses ``Mailbox`` (one object per actor): its operations stay private,
-    # and a ref with an empty mailbox is still true (no ``__len__`` to make it false).
+async def test_the_ref_holds_its_mailbox_and_shows_none_of_it() -> None:
+    # The mailbox's operations are not the ref's: a caller only casts, asks, calls; and a
+    # ref with an empty mailbox is still true.
     ref = spawn(Echo())
     public = {name for name in dir(ref) if not name.startswith("_")}
     assert not public & {"offer", "append", "take", "drain", "capacity", "consumer_waiting"}

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from alara import SupervisorActor as PublicSupervisorActor
 from alara import supervisor_spec as public_supervisor_spec
 from alara.actors import (
     Actor,
@@ -24,7 +23,6 @@ from alara.actors import (
     OneForOneSupervisor,
     Restart,
     Supervisor,
-    SupervisorActor,
     SupervisorGaveUpError,
     spawn,
     supervisor_spec,
@@ -54,7 +52,7 @@ def ref_of(supervisor: Supervisor, child_id: str) -> ActorRef:
 
 async def inner(supervisor: Supervisor, child_id: str) -> Supervisor:
     """The nested supervisor run by ``supervisor``'s child ``child_id``, asked of the actor."""
-    nested = await ref_of(supervisor, child_id).call(SupervisorActor.SUPERVISOR)
+    nested = await ref_of(supervisor, child_id).call(Supervisor.SUPERVISOR)
     assert isinstance(nested, Supervisor)
     return nested
 
@@ -86,7 +84,7 @@ async def test_inner_child_crash_is_restarted_by_the_inner_supervisor_alone(
         await crash(w)
         new_w = await replaced(nested, "w", w)
         assert await new_w.call("hello") == "hello"
-        rows = await sub.call(SupervisorActor.WHICH_CHILDREN)
+        rows = await sub.call(Supervisor.WHICH_CHILDREN)
         assert [(row.id, row.ref, row.restarts) for row in rows] == [("w", new_w, 1)]
         # The parent saw nothing: same refs, no restart counted, nothing logged for "sub".
         assert ref_of(parent, "sub") is sub
@@ -101,7 +99,7 @@ async def test_inner_child_crash_is_restarted_by_the_inner_supervisor_alone(
 # -- escalation ----------------------------------------------------------------------------------
 
 
-async def test_inner_give_up_crashes_the_wrapper_and_the_parent_restarts_it_fresh(
+async def test_inner_give_up_crashes_the_nested_supervisor_and_the_parent_restarts_it_fresh(
     clock: FakeClock, logs: Events
 ) -> None:
     order: list[str] = []
@@ -123,14 +121,14 @@ async def test_inner_give_up_crashes_the_wrapper_and_the_parent_restarts_it_fres
         exit = await sub.wait()
         new_sub = await replaced(parent, "sub", sub)
         new_nested = await inner(parent, "sub")
-    # The nested children were stopped (gracefully) before the wrapper crashed.
+    # The nested children were stopped (gracefully) before the nested supervisor crashed.
     assert order == ["x"]
     assert x.exit is not None
     assert x.exit.kind is ExitKind.NORMAL
     assert not w.is_alive()
     with pytest.raises(SupervisorGaveUpError):
         await nested.wait()
-    # The wrapper's exit is a crash whose reason and error name the nested give-up.
+    # The nested supervisor's exit is a crash whose reason and error name the nested give-up.
     assert exit.kind is ExitKind.CRASHED
     assert exit.abnormal
     assert isinstance(exit.error, SupervisorGaveUpError)
@@ -198,7 +196,7 @@ async def test_a_three_level_tree_escalates_two_levels_and_restarts_fresh(
         middle_sup = await inner(top, "middle")
         leaf_sup = await inner(middle_sup, "leaf")
         m, w = ref_of(middle_sup, "m"), ref_of(leaf_sup, "w")
-        await crash(w)  # leaf gives up -> its wrapper crashes -> middle (0 restarts) gives up
+        await crash(w)  # leaf gives up and crashes -> middle (0 restarts) gives up
         with pytest.raises(SupervisorGaveUpError):
             await middle_sup.wait()
         with pytest.raises(SupervisorGaveUpError):
@@ -223,7 +221,7 @@ async def test_a_three_level_tree_escalates_two_levels_and_restarts_fresh(
     assert asyncio.all_tasks() == before
 
 
-# -- every way the wrapper ends stops the nested tree --------------------------------------------
+# -- every way a nested supervisor ends ends its children ------------------------------------
 
 
 async def test_parent_stop_stops_the_nested_tree_last_started_first_leaving_no_task() -> None:
@@ -243,7 +241,7 @@ async def test_parent_stop_stops_the_nested_tree_last_started_first_leaving_no_t
         nested_refs = nested.live_refs()
         await parent.stop()
         await parent.wait()
-        # The whole tree, depth first, last started first; the wrapper ended normally.
+        # The whole tree, depth first, last started first; the nested supervisor ended normally.
         assert order == ["c", "b2", "b1", "a"]
         assert sub.exit == Exit(ExitKind.NORMAL, "stopped")
         assert all(ref.exit is not None and ref.exit.kind is ExitKind.NORMAL for ref in nested_refs)
@@ -253,7 +251,8 @@ async def test_parent_stop_stops_the_nested_tree_last_started_first_leaving_no_t
     assert asyncio.all_tasks() == before
 
 
-async def test_killing_the_wrapper_stops_its_inner_children_and_the_parent_restarts_it() -> None:
+async def test_killing_a_nested_supervisor_kills_its_children_and_the_parent_restarts_it() -> None:
+    """As in OTP, no child outlives its supervisor: killed, it takes its children with it."""
     await asyncio.sleep(0)
     before = asyncio.all_tasks()
     order: list[str] = []
@@ -267,10 +266,12 @@ async def test_killing_the_wrapper_stops_its_inner_children_and_the_parent_resta
         nested = await inner(parent, "sub")
         x, y = ref_of(nested, "x"), ref_of(nested, "y")
         sub.kill("operator")
-        await nested.wait()  # the nested supervisor was stopped, not left running orphaned
-        assert await x.wait() == Exit(ExitKind.NORMAL, "stopped")
-        assert await y.wait() == Exit(ExitKind.NORMAL, "stopped")
-        assert order == ["y", "x"]
+        await nested.wait()  # the nested supervisor ended, its children with it
+        for child in (x, y):
+            exit = await child.wait()
+            assert exit.kind is ExitKind.KILLED
+            assert "'sub' ended" in exit.reason
+        assert order == []  # killed, not stopped: no on_stop ran
         assert sub.exit == Exit(ExitKind.KILLED, "operator")
         await replaced(parent, "sub", sub)
         new_nested = await inner(parent, "sub")  # restarted with fresh children
@@ -280,7 +281,7 @@ async def test_killing_the_wrapper_stops_its_inner_children_and_the_parent_resta
     assert asyncio.all_tasks() == before
 
 
-async def test_a_wrapper_crashed_by_an_unknown_call_stops_its_inner_children() -> None:
+async def test_a_subtree_crashed_by_an_unknown_call_stops_its_children() -> None:
     parent = await started(supervisor_spec("sub", [ChildSpec("x", Echo)]))
     async with asyncio.timeout(BOUND):
         sub = ref_of(parent, "sub")
@@ -296,7 +297,7 @@ async def test_a_wrapper_crashed_by_an_unknown_call_stops_its_inner_children() -
         await parent.stop()
 
 
-async def test_a_wrapper_cancelled_at_its_shutdown_timeout_still_stops_the_nested_tree() -> None:
+async def test_a_subtree_cancelled_at_its_shutdown_timeout_still_ends_its_children() -> None:
     await asyncio.sleep(0)
     before = asyncio.all_tasks()
     gate = Gate()
@@ -304,7 +305,7 @@ async def test_a_wrapper_cancelled_at_its_shutdown_timeout_still_stops_the_neste
         supervisor_spec(
             "sub",
             [ChildSpec("stuck", lambda: Blocker(gate), shutdown_timeout=0.05)],
-            shutdown_timeout=0.01,  # shorter than its child needs: the wrapper is cancelled
+            shutdown_timeout=0.01,  # shorter than its child needs: it is cancelled
         )
     )
     async with asyncio.timeout(BOUND):
@@ -315,8 +316,8 @@ async def test_a_wrapper_cancelled_at_its_shutdown_timeout_still_stops_the_neste
         await parent.stop()
         assert sub.exit is not None
         assert sub.exit.kind is ExitKind.SHUTDOWN
-        stuck_exit = await stuck.wait()  # ended by the shutdown on_exit started
-        assert stuck_exit.kind is ExitKind.SHUTDOWN
+        stuck_exit = await stuck.wait()  # killed with its supervisor
+        assert stuck_exit.kind is ExitKind.KILLED
         with pytest.raises(ActorDiedError):
             await blocked
         await until(lambda: asyncio.all_tasks() == before)
@@ -388,11 +389,11 @@ async def test_an_on_exit_that_raises_is_reported_and_the_actor_still_ends() -> 
     assert [context["message"] for context in reported] == ["on_exit of actor 'broken' raised"]
 
 
-async def test_an_inner_supervisor_that_cannot_start_crashes_the_wrapper() -> None:
+async def test_a_nested_supervisor_that_cannot_start_crashes() -> None:
     def fails() -> Actor:
         raise RuntimeError("no")
 
-    ref = spawn(SupervisorActor([ChildSpec("bad", fails)], name="sub"))
+    ref = spawn(Supervisor([ChildSpec("bad", fails)], name="sub"))
     async with asyncio.timeout(BOUND):
         exit = await ref.wait()
     assert exit.kind is ExitKind.CRASHED
@@ -406,10 +407,9 @@ def test_supervisor_spec_builds_a_child_spec_with_a_shutdown_long_enough_for_the
     assert spec.restart is Restart.TRANSIENT
     assert spec.shutdown_timeout == 2 * (2.0 + 5.0) + 1.0  # each child: graceful, then its grace
     assert supervisor_spec("sub", children, shutdown_timeout=3.0).shutdown_timeout == 3.0
-    assert isinstance(spec.factory(), SupervisorActor)
+    assert isinstance(spec.factory(), Supervisor)
     assert spec.factory() is not spec.factory()  # a fresh nested supervisor per (re)start
     assert public_supervisor_spec is supervisor_spec
-    assert PublicSupervisorActor is SupervisorActor
 
 
 @pytest.mark.parametrize(

@@ -215,10 +215,11 @@ async def test_which_children_is_read_live(supervise: Supervise) -> None:
     assert supervisor.size == 3
 
     a = first[0].ref
-    a.kill("registry test")  # idle: it ends inside kill(), and is restarted there
+    a.kill("registry test")
+    async with asyncio.timeout(BOUND):
+        new_a = await replaced(supervisor, "a", a)
     rows = supervisor.which_children()
-    new_a = rows[0].ref
-    assert new_a is not a
+    assert rows[0].ref is new_a
     assert not a.is_alive()
     assert (rows[0].restarts, rows[0].alive) == (1, True)
     assert supervisor.live_refs() == [new_a, first[1].ref, added]
@@ -268,12 +269,11 @@ async def test_changed_completes_at_the_next_registry_change(supervise: Supervis
     assert supervisor.changed().done()  # a stopped supervisor never changes again
 
 
-async def test_a_waiter_sees_the_replacement_registered_before_its_first_step(
+async def test_a_changed_waiter_sees_the_replacement_registered_and_taking_messages(
     supervise: Supervise,
 ) -> None:
-    """The restart happens inside the dead child's monitor and wakes ``changed()`` waiters
-    first: a waiter finds the new child registered and taking messages before it has run a
-    single step, so what it sends is in the mailbox when the child first looks."""
+    """The restart wakes ``changed()`` waiters: a waiter finds the new child registered and
+    alive, and what it sends reaches the fresh actor."""
     starts: list[Actor] = []
 
     class Counted(Echo):
@@ -294,7 +294,6 @@ async def test_a_waiter_sees_the_replacement_registered_before_its_first_step(
         assert new.is_alive()
         assert [child.id for child in supervisor.which_children()] == ["a", "b"]
         assert [child.restarts for child in supervisor.which_children()] == [1, 0]
-        assert len(starts) == 1  # registered and alive, not yet run
         assert await new.call("first") == "first"
     assert len(starts) == 2
 
@@ -600,11 +599,11 @@ async def test_a_factory_that_fails_on_restart_counts_as_a_crash(clock: FakeCloc
     assert next(calls) == 1 + 3  # the first start, then max_restarts failed attempts
 
 
-async def test_a_factory_failing_inside_kill_is_retried_by_the_supervisor(
+async def test_a_factory_failing_at_a_restart_is_retried_by_the_supervisor(
     supervise: Supervise,
 ) -> None:
-    """An idle child is restarted inside kill(): a factory that fails there must not raise out
-    of kill(); the supervisor's own task retries, as for any failed restart."""
+    """A factory that fails when a killed child is restarted raises nothing out of kill(); the
+    supervisor retries, as for any failed restart."""
     calls = itertools.count()
 
     def factory() -> Actor:
@@ -615,7 +614,7 @@ async def test_a_factory_failing_inside_kill_is_retried_by_the_supervisor(
     supervisor = await supervise(spec("a", factory))
     old = supervisor.child_ref("a")
     assert old is not None
-    old.kill("test")  # the restart inside fails: kill() itself returns normally
+    old.kill("test")  # returns normally: the restart is the supervisor's business
     assert supervisor.child_ref("a") is old
     async with asyncio.timeout(BOUND):
         new = await replaced(supervisor, "a", old)
