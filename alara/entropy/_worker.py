@@ -10,8 +10,9 @@ reads of ``async def`` sources run on the event loop; every other synchronous re
 worker thread (``anyio.to_thread.run_sync``) behind a ``CapacityLimiter(1)`` of this worker's
 own, so a source that blocks forever holds one thread and never the threads other workers
 need. A thread cannot be cancelled: when the worker is killed (judged hung) the read is
-abandoned, and a restarted worker gets a fresh limiter. Health tests over more than
-``HEALTH_SLICE`` bytes run slice by slice, giving the loop back in between.
+abandoned, and a restarted worker gets a fresh limiter; one source's reads hold at most
+``MAX_THREADS_PER_SOURCE`` threads, abandoned ones included (``_threads``). Health tests
+over more than ``HEALTH_SLICE`` bytes run slice by slice, giving the loop back in between.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from collections.abc import Callable
 from typing import Any, Final
 
 import anyio
-import anyio.to_thread
 
 from alara.actors import Actor, ActorRef, Envelope, check_int, check_positive_float, spawn
 from alara.entropy._health import HealthCheck, HealthTests
 from alara.entropy._limits import MAX_BYTES
 from alara.entropy._pausing import pause
 from alara.entropy._sources import EntropySource, OsSource, check_source, inline_read_limit
+from alara.entropy._threads import read_in_thread
 from alara.errors import SourceError
 
 __all__ = ["HEALTH_SLICE", "EntropyWorker", "get_random_bytes", "start_worker"]
@@ -104,9 +105,7 @@ class EntropyWorker(Actor):
         try:
             if self._limiter is None:
                 self._limiter = anyio.CapacityLimiter(1)
-            data = await anyio.to_thread.run_sync(
-                self._read_blocking, n, limiter=self._limiter, abandon_on_cancel=True
-            )
+            data = await read_in_thread(self.source, self._read_blocking, n, self._limiter)
             return await self._check(data, n)
         finally:
             self.busy_since = None
