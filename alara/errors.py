@@ -22,6 +22,7 @@ __all__ = [
     "NetworkClosedError",
     "NoWorkersError",
     "PoolDegradedError",
+    "RequestTimeoutError",
     "SourceError",
     "SourceUnavailableError",
     "SupervisorGaveUpError",
@@ -34,6 +35,12 @@ __all__ = [
 
 class WorkerDiedError(ActorDiedError):
     """An entropy worker died and no replacement answered within the request deadline."""
+
+
+class RequestTimeoutError(AlaraError, TimeoutError):
+    """A request's own deadline (``timeout`` from its call) passed before enough contributions
+    arrived, while no worker had failed: the sources were slower than the requests (overload,
+    a slow device, a read not yet judged hung). The message names who had not answered."""
 
 
 class NoWorkersError(AlaraError):
