@@ -38,14 +38,8 @@ from alara.actors import ActorRef, OneForOneSupervisor
 from alara.entropy._deadlines import BusySince, ContributionTimeout, DeadlineWatch, RequestExpired
 from alara.entropy._observe import Observer
 from alara.entropy._quarantine import HANG_REASON
-from alara.errors import (
-    ActorDiedError,
-    AlaraError,
-    NoWorkersError,
-    PoolDegradedError,
-    TooManyRequestsError,
-    WorkerDiedError,
-)
+from alara.entropy._refusals import too_few_contributions, too_few_workers
+from alara.errors import ActorDiedError, AlaraError, TooManyRequestsError
 
 __all__ = ["DEFAULT_MAX_WAITING", "ROUND_BYTES", "CollectPolicy", "Collector"]
 
@@ -109,6 +103,7 @@ class Collector:
         self._watch = DeadlineWatch(policy.contribution_timeout, busy_since)
         self._missing = missing
         self._leading = False
+        self._drained: asyncio.Future[None] | None = None  # set by ``drain``
         self._waiting: list[asyncio.Future[object]] = []
         self._per_round = max(1, ROUND_BYTES // policy.size)
         self._size = policy.size
@@ -147,6 +142,20 @@ class Collector:
         """How many callers are waiting for a round."""
         return len(self._waiting)
 
+    async def drain(self) -> None:
+        """Wait until every request already made has its answer or its error (``close``)."""
+        while self._leading:
+            if self._drained is None:
+                self._drained = asyncio.get_running_loop().create_future()
+            await self._drained
+
+    def _idle(self) -> None:
+        """No round in flight and nobody waiting: stop leading, and wake ``drain``."""
+        self._leading = False
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
     def close(self) -> None:
         """Drop the deadline timer (the network is closing)."""
         self._watch.close()
@@ -170,7 +179,10 @@ class Collector:
         Raises:
             TooManyRequestsError: ``max_waiting`` callers are already waiting.
             PoolDegradedError: fewer workers than required are configured and present.
-            WorkerDiedError: too few contributions arrived before the deadline.
+            RequestTimeoutError: too few contributions arrived before the deadline, and no
+                worker failed (the sources were slower than the requests).
+            WorkerDiedError: too few contributions arrived before the deadline, and some
+                worker died or hung without a replacement answering in time.
             SupervisorGaveUpError: the pool's supervisor gave up.
         """
         clock = self._clock or self._bind_clock()
@@ -212,7 +224,7 @@ class Collector:
             if self._waiting:
                 self._hand_over([])
             else:
-                self._leading = False
+                self._idle()
 
     def _bind_clock(self) -> Callable[[], float]:
         """The running loop's clock, read once: ``time.monotonic`` itself on asyncio's loops
@@ -274,14 +286,14 @@ class Collector:
         """
         waiting = self._waiting
         if not waiting and not followers:
-            self._leading = False
+            self._idle()
             return
         if followers:
             waiting = followers + waiting
         waiting = [waiter for waiter in waiting if not waiter.done()]
         if not waiting:
             self._waiting = []
-            self._leading = False
+            self._idle()
             return
         take = self._per_round
         self._waiting = waiting[take:]
@@ -376,6 +388,7 @@ class Collector:
         late: list[str] = []  # still missing at the request deadline
         hung: list[str] = []
         last_error = "no reply"
+        died = False  # whether any worker died or hung during this request
         while True:
             for ref, result in zip(refs, results, strict=True):
                 if type(result) is bytes:
@@ -386,7 +399,6 @@ class Collector:
                     failed[ref.name] = ref
                     hung.append(ref.name)
                 elif isinstance(result, RequestExpired):
-                    last_error = "no contribution before the request deadline"
                     late.append(ref.name)
                 elif isinstance(result, ActorDiedError):
                     last_error = result.reason
@@ -396,6 +408,7 @@ class Collector:
                     failed[ref.name] = ref
                 elif isinstance(result, BaseException):
                     raise result
+            died = died or bool(failed)
             if len(got) >= required:  # enough: do not make every caller wait on a hang
                 for name in hung:
                     if failed.pop(name, None) is not None:
@@ -413,8 +426,8 @@ class Collector:
         if supervisor.error is not None:
             raise supervisor.error
         if len(got) < required:
-            names = sorted({*failed, *late}) + [f"{name} (lost)" for name in lost]
-            raise WorkerDiedError(", ".join(names) or "all workers", last_error)
+            raise too_few_contributions(list(failed), late, lost, last_error, self._timeout,
+                                        died=died)
         names = _order(supervisor, got)
         self._observer.contributed(names, size // self._policy.size)
         return [got[name] for name in names]
@@ -423,17 +436,8 @@ class Collector:
         supervisor = self._supervisor
         if supervisor.error is not None:
             raise supervisor.error
-        missing = self._missing()
-        if missing and self._policy.min_sources is None:
-            raise PoolDegradedError(
-                f"refusing to serve from {supervisor.size} of {self.configured} configured "
-                f"workers (fail closed; min_sources opts in to fewer); missing: "
-                + "; ".join(missing)
-            )
-        raise NoWorkersError(
-            f"{supervisor.size} live worker(s), at least {required} required"
-            + (f"; missing: {'; '.join(missing)}" if missing else "")
-        )
+        raise too_few_workers(supervisor.size, self.configured, required, self._missing(),
+                              self._policy.min_sources is None)
 
 
 async def _replacements(

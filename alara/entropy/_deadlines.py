@@ -116,9 +116,25 @@ class DeadlineWatch:
         self._rounds.clear()
 
     def _fire(self, loop: asyncio.AbstractEventLoop) -> None:
-        """The timer fired: judge what is due now, after ``JUDGE_GRACE`` and ``JUDGE_STEPS``."""
+        """The timer fired: judge what is due now, after ``JUDGE_GRACE`` and ``JUDGE_STEPS``.
+
+        Expiry needs no evidence (it blames nobody): the replies of expired rounds whose
+        workers are not suspected of a hang fail at once, so a request ends at its deadline.
+        """
         fired = loop.time()
+        self._expire(fired)
         self._timer = loop.call_at(fired + JUDGE_GRACE, self._count, loop, JUDGE_STEPS, fired)
+
+    def _expire(self, now: float) -> None:
+        timeout, busy_since = self._timeout, self._busy_since
+        for _, expires, done, refs, replies in self._rounds:
+            if expires > now or done.done():
+                continue
+            for ref, reply in zip(refs, replies, strict=True):
+                if not reply.done():
+                    since = busy_since(ref)
+                    if since is None or now - since < timeout:
+                        reply.set_exception(RequestExpired())
 
     def _count(self, loop: asyncio.AbstractEventLoop, steps: int, fired: float) -> None:
         if steps:

@@ -333,7 +333,6 @@ class Network(SecretsVocabulary):
         self._check_loop()
         self._state = _State.CLOSED
         if self._closing is None:
-            self._collector.close()
             self._observer.stop()
             self._closing = asyncio.get_running_loop().create_task(
                 self._shut_down(), name="alara:network:close"
@@ -349,6 +348,8 @@ class Network(SecretsVocabulary):
                        workers=self._supervisor.size)
 
     async def _shut_down(self) -> None:
+        await self._collector.drain()  # the requests already made finish first
+        self._collector.close()
         if self._cluster is not None:  # cluster hook (3/6): stop following membership first
             await self._cluster.stop()
         await self._supervisor.stop()

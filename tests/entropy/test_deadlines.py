@@ -344,3 +344,13 @@ async def test_a_hang_is_judged_and_cured_on_a_busy_loop() -> None:
         assert hanging.reads == 2  # the hung read, then its replacement's
         assert net.which_children()[0].restarts == 1
         assert took < 2.5  # judged at the contribution timeout, not failed at ``timeout``
+
+
+async def test_an_expired_request_fails_at_its_deadline_without_the_hang_grace() -> None:
+    """Expiry blames nobody, so it needs no evidence: a reply whose worker is not reading
+    fails when the request's deadline passes, not a grace later."""
+    loop = asyncio.get_running_loop()
+    watch = DeadlineWatch(10.0, lambda ref: None)
+    queued = Round(watch, replies=1, expires=loop.time() + TIMEOUT)
+    assert [type(result) for result in await queued.outcome()] == [RequestExpired]
+    assert queued.done_at[0] - (queued.started + TIMEOUT) < JUDGE_GRACE
