@@ -61,7 +61,8 @@ async def test_a_caller_that_waited_past_its_deadline_gets_a_request_timeout() -
     assert not [result for result in results if isinstance(result, WorkerDiedError)]
     message = str(timeouts[0])
     assert "not running" not in message
-    assert "deadline" in message and "timeout=0.2" in message
+    assert "deadline" in message
+    assert "timeout=0.2" in message
     assert "worker-0" in message
     assert isinstance(timeouts[0], TimeoutError)  # ``except TimeoutError`` catches it too
 
