@@ -60,7 +60,7 @@ ROWS: dict[str, tuple[str, str, bool]] = {  # key: (label, unit, higher is bette
     "fanout": ("fan-out to 3 actors p50", "µs", False),
     "rate": ("throughput, 500 callers → 3 actors", "msg/s", True),
     "start": ("start 1,000 actors, to every one answering", "ms", False),
-    "stop": ("stop 10,000 actors", "ms", False),
+    "stop": ("10,000 actors stopped", "ms", False),
     "memory": ("memory per idle actor (10,000; tracemalloc)", "KiB", False),
 }
 
