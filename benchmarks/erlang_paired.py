@@ -1,15 +1,13 @@
 """``python -m benchmarks.erlang_paired``: alara next to the Erlang original, in paired rounds.
 
-Builds ALARA from its source (a copy, its hex plugin lines removed so ``rebar3`` builds
-offline) and our driver ``benchmarks/erlang/alara_bench.erl``, which calls only ALARA's public
-API. One long-lived ``erl`` answers bursts on stdin while alara runs the same bursts
-in-process; every round times one Erlang burst and one alara burst seconds apart (Erlang first
-in even rounds), so each ratio is taken in one phase of a machine whose speed drifts. The
-verdict is the median of the per-round ratios with an exact two-sided sign test: ``leads`` or
-``trails`` only when p < 0.05, else ``tie``. alara on the default loop meets ``erl`` with its
-default schedulers; alara on uvloop meets ``erl +S 1`` (one scheduler, as one loop is one
-thread). Skipped with a message without ``erl``/``erlc``/``rebar3`` (Debian: ``apt-get
-install erlang-nox rebar3``) or ALARA's source (``ALARA_ERLANG_SRC``).
+Builds ALARA from its source (offline: its hex plugins dropped) and our driver
+``benchmarks/erlang/alara_bench.erl`` (ALARA's public API only). One long-lived ``erl`` answers
+bursts on stdin while alara runs the same bursts in-process, alternating which goes first, so
+each round's ratio is taken in one phase of a machine whose speed drifts. The verdict is the
+median of the per-round ratios with an exact two-sided sign test (``tie`` unless p < 0.05).
+alara on the default loop meets ``erl``; alara on uvloop meets ``erl +S 1`` (one scheduler, as
+one loop is one thread). Skipped with a message without ``erl``/``erlc``/``rebar3`` (Debian:
+``erlang-nox rebar3``) or ALARA's source (``ALARA_ERLANG_SRC``).
 """
 
 from __future__ import annotations
@@ -130,10 +128,11 @@ def summarize_pairs(pairs: Sequence[tuple[float, float]],
                          higher_is_better, sign_test(led, led + lost))
 
 
-def _sources() -> list[Path]:
+def _source() -> Path | None:
     named = os.environ.get("ALARA_ERLANG_SRC")
-    return [Path(named)] if named else [ROOT.parent / "shared" / "alara-erlang",
-                                        ROOT.parents[1] / "shared" / "alara-erlang"]
+    places = [Path(named)] if named else [ROOT.parent / "shared" / "alara-erlang",
+                                          ROOT.parents[1] / "shared" / "alara-erlang"]
+    return next((path for path in places if path.is_dir()), None)
 
 
 def missing() -> str | None:
@@ -141,14 +140,13 @@ def missing() -> str | None:
     tools = [tool for tool in ("erl", "erlc", "rebar3") if shutil.which(tool) is None]
     if tools:
         return f"{', '.join(tools)} not found (Debian: apt-get install erlang-nox rebar3)"
-    if not any(path.is_dir() for path in _sources()):
-        return f"ALARA's source not found at {_sources()[0]} (set ALARA_ERLANG_SRC)"
-    return None
+    return None if _source() else "ALARA's source not found (set ALARA_ERLANG_SRC)"
 
 
 def build() -> list[Path]:
     """Copy ALARA's source, drop the hex plugins, compile it and our driver; the code paths."""
-    source = next(path for path in _sources() if path.is_dir())
+    source = _source()
+    assert source is not None
     shutil.rmtree(BUILD, ignore_errors=True)
     shutil.copytree(source, BUILD / "alara", ignore=shutil.ignore_patterns("_build"))
     config = BUILD / "alara" / "rebar.config"
@@ -169,12 +167,10 @@ class ErlangServer:
     thread queues stdout lines, so a reply is awaited with a timeout."""
 
     def __init__(self, paths: list[Path], flags: Sequence[str]) -> None:
-        command = ["erl", "-noshell", *flags]
-        for path in paths:
-            command += ["-pa", str(path)]
+        code = [arg for path in paths for arg in ("-pa", str(path))]
         self.process = subprocess.Popen(
-            [*command, "-eval", "alara_bench:serve([])", "-s", "init", "stop"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+            ["erl", "-noshell", *flags, *code, "-eval", "alara_bench:serve([])", "-s", "init",
+             "stop"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
