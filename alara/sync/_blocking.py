@@ -1,11 +1,8 @@
 """A network for sync code: its own event-loop thread, the whole API as blocking calls.
 
 Sync callers (a Django or Flask view, a script, a thread pool) have no event loop for the
-workers to run on, so ``BlockingNetwork`` runs one in a daemon thread, with an anyio
-``BlockingPortal`` in its main task to start and stop the network and the loop, and a
-``Network`` on it. (``anyio.from_thread.start_blocking_portal`` does the same, but holds the
-thread in a generator whose finaliser waits for the loop: in a forked child, where the
-thread no longer exists, collecting it would hang.)
+workers to run on, so ``BlockingNetwork`` runs one in a daemon thread (``LoopThread``)
+and a ``Network`` on it.
 
 **One hand-off per call.** A call hands its coroutine to that loop with
 ``asyncio.run_coroutine_threadsafe`` (one ``call_soon_threadsafe``) and blocks on the
@@ -25,39 +22,47 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
+import os
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Coroutine, MutableSequence, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
-import anyio
-from anyio.from_thread import BlockingPortal
-
 from alara.actors import Child
 from alara.aio import __all__ as _module_level_names
 from alara.entropy import EntropySource, Network, NetworkStatus
-from alara.errors import AlaraError, NetworkClosedError, SyncCallInLoopError
+from alara.errors import AlaraError, NetworkClosedError
+from alara.sync._loop_thread import LoopThread, refuse_in_loop
 
-__all__ = ["BlockingNetwork", "refuse_in_loop"]
+__all__ = ["BlockingNetwork"]
 
 _T = TypeVar("_T")
-_IDLE, _OPEN, _CLOSED = range(3)
+_IDLE, _OPEN, _CLOSED, _FORKED = range(4)
+_STATES = ("idle", "open", "closed", "forked")
+_orphans: list[tuple[LoopThread | None, Network]] = []
+"""A parent's loop threads and networks, in a forked child: kept, never closed nor collected
+(collecting them would destroy the parent's pending tasks, with warnings)."""
+_handles: weakref.WeakSet[BlockingNetwork] = weakref.WeakSet()
+
+
+def _watch_forks(handle: BlockingNetwork) -> None:
+    """Let go of ``handle``'s loop in a forked child; the hook is registered at first use."""
+    _install_fork_hook()
+    _handles.add(handle)
+
+
+@functools.cache
+def _install_fork_hook() -> None:
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _after_fork_in_child() -> None:
+    for handle in list(_handles):
+        handle._forked()
 _MODULE_LEVEL = frozenset(_module_level_names)  # calls that ``alara`` offers to await
-
-
-def refuse_in_loop(call: str, instead: str) -> None:
-    """Raise ``SyncCallInLoopError`` if this thread is running an event loop.
-
-    Raises:
-        SyncCallInLoopError: called from a running event loop; the message says what to
-            await instead.
-    """
-    if asyncio._get_running_loop() is not None:
-        raise SyncCallInLoopError(
-            f"{call} blocks its thread, and was called from a running event loop, which it "
-            f"would stall; use the async API instead: {instead}"
-        )
 
 
 class BlockingNetwork:
@@ -67,17 +72,36 @@ class BlockingNetwork:
     context manager (``with BlockingNetwork(5) as net: net.token_hex()``) or call
     ``start()`` and ``close()``. Every method blocks the calling thread until the network
     answers and may be called from any number of threads at once.
+
+    **fork.** The loop thread does not survive ``fork()``. In a child process a started
+    handle whose network it built itself (no ``sources=`` objects, no ``cluster=``) starts
+    a new network of its own on its first use there, sharing no state or output with the
+    parent's; one serving given source objects (which may carry state copied from the
+    parent) or an existing ``Network`` raises ``NetworkClosedError`` at once. Either way
+    the parent's network keeps serving the parent.
     """
 
-    def __init__(self, workers: int | None = None, **options: Any) -> None:
-        self._setup(Network(workers, **options), "BlockingNetwork")
-
-    def _setup(self, network: Network, name: str) -> None:
+    def __init__(self, workers: int | None = None, *, network: Network | None = None,
+                 **options: Any) -> None:
+        if network is None:
+            network = Network(workers, **options)
+            if options.get("sources") is None and options.get("cluster") is None:
+                self._rebuild: Callable[[], Network] | None = functools.partial(
+                    Network, workers, **options)
+            else:
+                self._rebuild = None
+        elif not isinstance(network, Network):
+            raise TypeError(f"network must be a Network, got {type(network).__name__}")
+        elif workers is not None or options:
+            raise TypeError("give either network= or the arguments of a new Network")
+        else:
+            self._rebuild = None
         self._network = network
-        self._name = name
+        self._name = "BlockingNetwork"
+        self._forked_from = 0  # the pid whose loop thread it served before a fork
         self._lock = threading.Lock()
         self._state = _IDLE
-        self._thread: _LoopThread | None = None
+        self._thread: LoopThread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
@@ -89,14 +113,12 @@ class BlockingNetwork:
         Raises:
             TypeError: ``network`` is not a ``Network``.
         """
-        if not isinstance(network, Network):
-            raise TypeError(f"network must be a Network, got {type(network).__name__}")
-        handle = cls.__new__(cls)
-        handle._setup(network, name)
+        handle = cls(network=network)
+        handle._name = name
         return handle
 
     def __repr__(self) -> str:
-        return f"<BlockingNetwork {('idle', 'open', 'closed')[self._state]} {self._network!r}>"
+        return f"<BlockingNetwork {_STATES[self._state]} {self._network!r}>"
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -110,20 +132,25 @@ class BlockingNetwork:
         """
         refuse_in_loop(f"{self._name}.start()", "async with alara.create_network() as net")
         with self._lock:
-            if self._state == _CLOSED:
+            if self._state in (_CLOSED, _FORKED):
                 raise NetworkClosedError("network is closed; create a new one")
             if self._state == _OPEN:
                 raise AlaraError("network is already started")
-            thread = _LoopThread()
-            try:
-                self._loop = thread.portal.call(_start, self._network)
-            except BaseException:
-                self._state = _CLOSED
-                thread.stop()
-                raise
-            self._thread = thread
-            self._state = _OPEN
+            self._open()
         return self
+
+    def _open(self) -> None:
+        """Start a loop thread and the network on it (the caller holds the lock)."""
+        thread = LoopThread()
+        try:
+            self._loop = thread.wait(thread.portal.start_task_soon(_start, self._network))
+        except BaseException:
+            self._state = _CLOSED
+            thread.stop()
+            raise
+        self._thread = thread
+        self._state = _OPEN
+        _watch_forks(self)
 
     def close(self) -> None:
         """Close the network (calls in flight finish first), then stop its thread. Idempotent.
@@ -135,12 +162,36 @@ class BlockingNetwork:
         with self._lock:
             state, self._state = self._state, _CLOSED
             thread, self._thread = self._thread, None
-        if state != _OPEN or thread is None:
+        if state != _OPEN or thread is None or not thread.alive():
             return
         try:
-            thread.portal.call(self._network.close)
+            thread.wait(thread.portal.start_task_soon(self._network.close))
         finally:
             thread.stop()
+
+    def _forked(self) -> None:
+        """In a forked child: let go of the parent's loop and network, never touching them."""
+        self._lock = threading.Lock()  # another thread of the parent may have held it
+        if self._state == _OPEN and self._thread is not None:
+            self._forked_from = self._thread.pid
+            _orphans.append((self._thread, self._network))
+            self._thread = self._loop = None
+            self._state = _FORKED
+
+    def _reopen_in_child(self) -> None:
+        """First use in a forked child: a new network, or a clear error."""
+        with self._lock:
+            if self._state != _FORKED:
+                return
+            if self._rebuild is None:
+                raise NetworkClosedError(
+                    f"{self._name} was started in process {self._forked_from}, which this process "
+                    f"was forked from; its event-loop thread does not exist here, and its "
+                    f"network (given source objects, or an existing Network) cannot be "
+                    f"rebuilt without sharing the parent's state: create it in this process "
+                    f"(e.g. in gunicorn's post_fork hook, or on first use)")
+            self._network = self._rebuild()
+            self._open()
 
     def __enter__(self) -> BlockingNetwork:
         return self.start() if self._state != _OPEN else self
@@ -167,131 +218,103 @@ class BlockingNetwork:
 
     def token_bytes(self, nbytes: int | None = None) -> bytes:
         """``nbytes`` random bytes (default 32): ``secrets.token_bytes``."""
-        return self._call("token_bytes", self._network.token_bytes, nbytes)
+        return self._run("token_bytes", lambda network: network.token_bytes(nbytes))
 
     def token_hex(self, nbytes: int | None = None) -> str:
         """``nbytes`` random bytes as hex: ``secrets.token_hex``."""
-        return self._call("token_hex", self._network.token_hex, nbytes)
+        return self._run("token_hex", lambda network: network.token_hex(nbytes))
 
     def token_urlsafe(self, nbytes: int | None = None) -> str:
         """``nbytes`` random bytes as URL-safe base64: ``secrets.token_urlsafe``."""
-        return self._call("token_urlsafe", self._network.token_urlsafe, nbytes)
+        return self._run("token_urlsafe", lambda network: network.token_urlsafe(nbytes))
 
     def randbelow(self, exclusive_upper_bound: int) -> int:
         """A uniform int in ``[0, exclusive_upper_bound)``: ``secrets.randbelow``."""
-        return self._call("randbelow", self._network.randbelow, exclusive_upper_bound)
+        return self._run("randbelow", lambda network: network.randbelow(exclusive_upper_bound))
 
     def randbits(self, k: int) -> int:
         """An int of ``k`` random bits: ``secrets.randbits``."""
-        return self._call("randbits", self._network.randbits, k)
+        return self._run("randbits", lambda network: network.randbits(k))
 
     def choice(self, seq: Sequence[_T]) -> _T:
         """A uniformly chosen element of ``seq``: ``secrets.choice``."""
-        chosen: _T = self._call("choice", self._network.choice, seq)
+        chosen: _T = self._run("choice", lambda network: network.choice(seq))
         return chosen
 
     def uuid4(self) -> uuid.UUID:
         """A random (version 4) UUID."""
-        return self._call("uuid4", self._network.uuid4)
+        return self._run("uuid4", lambda network: network.uuid4())
 
     def shuffle(self, x: MutableSequence[Any]) -> None:
         """Shuffle ``x`` in place (on the network's thread, while this one waits)."""
-        self._call("shuffle", self._network.shuffle, x)
+        self._run("shuffle", lambda network: network.shuffle(x))
 
     def sample(self, population: Sequence[_T], k: int) -> list[_T]:
         """``k`` distinct elements of ``population``: ``random.sample``."""
-        return self._call("sample", self._network.sample, population, k)
+        return self._run("sample", lambda network: network.sample(population, k))
 
     # -- ALARA's vocabulary and the pool ---------------------------------------------------
 
     def random_bytes(self, n: int) -> bytes:
         """``Network.random_bytes``."""
-        return self._call("random_bytes", self._network.random_bytes, n)
+        return self._run("random_bytes", lambda network: network.random_bytes(n))
 
     def random_bits(self, n: int) -> list[int]:
         """``Network.random_bits``."""
-        return self._call("random_bits", self._network.random_bits, n)
+        return self._run("random_bits", lambda network: network.random_bits(n))
 
     def random_int(self, bits: int) -> int:
         """``Network.random_int``."""
-        return self._call("random_int", self._network.random_int, bits)
+        return self._run("random_int", lambda network: network.random_int(bits))
 
     def random_below(self, upper: int) -> int:
         """``Network.random_below``."""
-        return self._call("random_below", self._network.random_below, upper)
+        return self._run("random_below", lambda network: network.random_below(upper))
 
     def add_worker(self, source: EntropySource | None = None) -> None:
         """Grow the pool by one supervised worker (``Network.add_worker``)."""
-        self._call("add_worker", self._network.add_worker, source)
+        self._run("add_worker", lambda network: network.add_worker(source))
 
     def which_children(self) -> list[Child]:
         """The supervisor's registry, read on the network's thread."""
-        return self._call("which_children", _now, self._network.which_children)
+        return self._run("which_children", lambda network: _now(network.which_children))
 
     def quarantined(self) -> list[str]:
         """Ids of the quarantined workers (``Network.quarantined``)."""
-        return self._call("quarantined", _now, self._network.quarantined)
+        return self._run("quarantined", lambda network: _now(network.quarantined))
 
     def status(self) -> NetworkStatus:
         """``Network.status()``, read on the network's thread."""
-        status: NetworkStatus = self._call("status", _now, self._network.status)
+        status: NetworkStatus = self._run("status", lambda network: _now(network.status))
         return status
 
     # -- the hand-off ----------------------------------------------------------------------
 
-    def _call(self, name: str, method: Callable[..., Coroutine[Any, Any, _T]], *args: Any) -> _T:
-        """Run ``method(*args)`` on the network's loop and wait for it: one hand-off."""
+    def _run(self, name: str, make: Callable[[Network], Coroutine[Any, Any, _T]]) -> _T:
+        """Hand ``make(network)`` to the network's loop and wait for it: one hand-off."""
         instead = f"a Network's {name}()"
         refuse_in_loop(f"{self._name}.{name}()",
                        f"await alara.{name}() or {instead}" if name in _MODULE_LEVEL else instead)
-        loop = self._loop
-        if self._state != _OPEN or loop is None:
+        if self._state == _FORKED:
+            self._reopen_in_child()
+        loop, thread, network = self._loop, self._thread, self._network
+        if self._state != _OPEN or loop is None or thread is None:
             raise NetworkClosedError(
                 "network is closed" if self._state == _CLOSED else "network is not started"
             )
-        coroutine = method(*args)
+        coroutine = make(network)
         try:
             future = asyncio.run_coroutine_threadsafe(coroutine, loop)
         except RuntimeError:  # the loop closed after the state check
             coroutine.close()
             raise NetworkClosedError("network is closed") from None
         try:
-            return future.result()
+            return thread.wait(future)
         except concurrent.futures.CancelledError:
             raise NetworkClosedError("network closed while the call was in flight") from None
         except BaseException:
             future.cancel()  # interrupted (KeyboardInterrupt): drop the request too
             raise
-
-
-class _LoopThread:
-    """A daemon thread running an event loop, and the anyio portal in its main task."""
-
-    def __init__(self) -> None:
-        ready: concurrent.futures.Future[BlockingPortal] = concurrent.futures.Future()
-        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True,
-                                        name="alara-network")
-        self._thread.start()
-        self.portal = ready.result()
-
-    @staticmethod
-    def _run(ready: concurrent.futures.Future[BlockingPortal]) -> None:
-        async def serve() -> None:
-            async with BlockingPortal() as portal:
-                ready.set_result(portal)
-                await portal.sleep_until_stopped()
-
-        try:
-            anyio.run(serve)
-        except BaseException as error:  # the loop could not even start: tell the starter
-            if not ready.done():
-                ready.set_exception(error)
-            raise
-
-    def stop(self) -> None:
-        """Stop the portal (tasks it started finish first), end the loop, join the thread."""
-        self.portal.call(self.portal.stop)
-        self._thread.join()
 
 
 async def _start(network: Network) -> asyncio.AbstractEventLoop:

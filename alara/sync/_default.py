@@ -4,28 +4,40 @@ Started on first use from any thread (configured by the environment variables do
 in ``alara.environment``), shared by every thread, and closed cleanly at interpreter exit:
 its loop runs in a daemon thread, which is still running when ``atexit`` handlers run, so
 the handler can close the network and stop the loop before the interpreter tears down.
-A forked child forgets its parent's network (the thread does not survive ``fork``) and
-starts its own on first use.
+Nothing is registered (exit handler, fork hook) before that first use.
+
+* **fork**: a forked child forgets its parent's network (the thread does not survive
+  ``fork``) and starts its own on first use.
+* **exit**: after the exit-time close, a call (from a daemon thread, or a ``__del__`` run
+  while the interpreter finalizes) raises ``NetworkClosedError`` instead of starting a
+  network that nothing would close (or, during finalization, a thread that never runs).
+* **signals**: a signal handler may call ``alara.secrets`` while its own thread is starting
+  the default: the lock is re-entrant, the handler's call starts (and keeps) the default,
+  and the interrupted start closes its own spare network.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
+import sys
 import threading
 from collections.abc import Iterator
 
 from alara.entropy import register_default
 from alara.environment import network_from_environment
-from alara.sync._blocking import BlockingNetwork, refuse_in_loop
+from alara.errors import NetworkClosedError
+from alara.sync._blocking import BlockingNetwork
+from alara.sync._loop_thread import refuse_in_loop
 
 __all__ = ["blocking_network", "close_blocking_network", "use_blocking_network"]
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _default: BlockingNetwork | None = None
+_exited = False  # the exit-time close has run: no default may start any more
 _chosen: list[BlockingNetwork] = []  # use_blocking_network's stack; the last one wins
-_orphaned: list[BlockingNetwork] = []  # a parent's networks, in a forked child
 
 
 def blocking_network() -> BlockingNetwork:
@@ -34,6 +46,7 @@ def blocking_network() -> BlockingNetwork:
 
     Raises:
         SyncCallInLoopError: called from a running event loop (await the async API there).
+        NetworkClosedError: called after the exit-time close (or during finalization).
         ValueError: the environment variables that configure the default are malformed.
     """
     if _chosen:
@@ -48,17 +61,24 @@ def blocking_network() -> BlockingNetwork:
 def _start_default() -> BlockingNetwork:
     global _default
     with _lock:
+        if _exited or sys.is_finalizing():
+            raise NetworkClosedError(
+                "alara.secrets: the interpreter is exiting and the process default network "
+                "was closed; it is not started again")
         if _default is None:
             _install_process_hooks()
-            network = BlockingNetwork.from_network(network_from_environment(),
-                                                   name="alara.secrets")
-            _default = network.start()
-            register_default(network.network)
+            started = BlockingNetwork.from_network(network_from_environment(),
+                                                   name="alara.secrets").start()
+            if _default is None:
+                _default = started
+                register_default(started.network)
+            else:  # a signal handler of this thread started one while we were starting
+                started.close()
         return _default
 
 
 def close_blocking_network() -> None:
-    """Close the process default now (the next use starts a new one); also run at exit."""
+    """Close the process default now (the next use starts a new one)."""
     global _default
     with _lock:
         default, _default = _default, None
@@ -66,13 +86,27 @@ def close_blocking_network() -> None:
         default.close()
 
 
+def _close_at_exit() -> None:
+    global _exited
+    _exited = True
+    close_blocking_network()
+
+
 def _forget_after_fork() -> None:
-    global _default, _lock
-    if _default is not None:
-        # Kept, never closed nor collected: its loop thread does not exist in this process,
-        # and collecting it would destroy that loop's pending tasks, with warnings.
-        _orphaned.append(_default)
-    _default, _lock = None, threading.Lock()
+    # The parent's default itself is let go of by BlockingNetwork's own fork hook.
+    global _default, _lock, _exited
+    _default, _lock, _exited = None, threading.RLock(), False
+
+
+@functools.cache
+def _install_process_hooks() -> None:
+    """Register the exit-time close and the fork hook, once, at the first start.
+
+    Not at import: ``import alara`` must leave a process as it found it (no thread, no
+    hook) until the sync API is used.
+    """
+    atexit.register(_close_at_exit)
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 @contextlib.contextmanager
@@ -90,19 +124,3 @@ def use_blocking_network(network: BlockingNetwork) -> Iterator[BlockingNetwork]:
         yield network
     finally:
         _chosen.remove(network)
-
-
-_hooks_installed = False
-
-
-def _install_process_hooks() -> None:
-    """Register the exit-time close and the fork hook, once, at the first start.
-
-    Not at import: ``import alara`` must leave a process as it found it (no thread, no
-    hook) until the sync API is used.
-    """
-    global _hooks_installed
-    if not _hooks_installed:
-        atexit.register(close_blocking_network)
-        os.register_at_fork(after_in_child=_forget_after_fork)
-        _hooks_installed = True

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from alara.actors import check_int
 from alara.entropy import MAX_BYTES, MAX_INT_BITS, SampleBatch
-from alara.sync._blocking import BlockingNetwork, refuse_in_loop
+from alara.sync._blocking import BlockingNetwork
 from alara.sync._default import blocking_network
+from alara.sync._loop_thread import refuse_in_loop
 
 if TYPE_CHECKING:
     from _typeshed import SupportsLenAndGetItem
