@@ -102,7 +102,6 @@ class BlockingNetwork:
         self._lock = threading.Lock()
         self._state = _IDLE
         self._thread: LoopThread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_network(cls, network: Network, *, name: str = "BlockingNetwork") -> BlockingNetwork:
@@ -143,7 +142,7 @@ class BlockingNetwork:
         """Start a loop thread and the network on it (the caller holds the lock)."""
         thread = LoopThread()
         try:
-            self._loop = thread.wait(thread.portal.start_task_soon(_start, self._network))
+            thread.run(self._network.start())
         except BaseException:
             self._state = _CLOSED
             thread.stop()
@@ -165,7 +164,7 @@ class BlockingNetwork:
         if state != _OPEN or thread is None or not thread.alive():
             return
         try:
-            thread.wait(thread.portal.start_task_soon(self._network.close))
+            thread.run(self._network.close())
         finally:
             thread.stop()
 
@@ -175,7 +174,7 @@ class BlockingNetwork:
         if self._state == _OPEN and self._thread is not None:
             self._forked_from = self._thread.pid
             _orphans.append((self._thread, self._network))
-            self._thread = self._loop = None
+            self._thread = None
             self._state = _FORKED
 
     def _reopen_in_child(self) -> None:
@@ -297,14 +296,14 @@ class BlockingNetwork:
                        f"await alara.{name}() or {instead}" if name in _MODULE_LEVEL else instead)
         if self._state == _FORKED:
             self._reopen_in_child()
-        loop, thread, network = self._loop, self._thread, self._network
-        if self._state != _OPEN or loop is None or thread is None:
+        thread, network = self._thread, self._network
+        if self._state != _OPEN or thread is None:
             raise NetworkClosedError(
                 "network is closed" if self._state == _CLOSED else "network is not started"
             )
         coroutine = make(network)
         try:
-            future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+            future = asyncio.run_coroutine_threadsafe(coroutine, thread.loop)
         except RuntimeError:  # the loop closed after the state check
             coroutine.close()
             raise NetworkClosedError("network is closed") from None
@@ -315,11 +314,6 @@ class BlockingNetwork:
         except BaseException:
             future.cancel()  # interrupted (KeyboardInterrupt): drop the request too
             raise
-
-
-async def _start(network: Network) -> asyncio.AbstractEventLoop:
-    await network.start()
-    return asyncio.get_running_loop()
 
 
 async def _now(function: Callable[[], _T]) -> _T:

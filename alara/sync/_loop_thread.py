@@ -1,9 +1,9 @@
 """The event-loop thread behind a ``BlockingNetwork``, and "is a loop running here?".
 
-The thread runs an event loop with an anyio ``BlockingPortal`` in its main task, to start
-and stop the network and the loop. (``anyio.from_thread.start_blocking_portal`` does the
-same, but holds the thread in a generator whose finaliser waits for the loop: in a forked
-child, where the thread no longer exists, collecting it would hang.)
+The thread runs an event loop (``asyncio.run``) whose main task waits to be told to stop.
+(``anyio.from_thread.start_blocking_portal`` would do the same, but holds the thread in a
+generator whose finaliser waits for the loop, which in a forked child, where the thread no
+longer exists, hangs; and its calls wait untimed, see ``wait``.)
 
 **Waiting is bounded by the thread's life.** A caller waits for its result in slices and
 checks between them that the loop thread still exists in this process; if it ended, or the
@@ -11,10 +11,11 @@ process is a child forked from the one that runs it (even by a plain C ``fork()`
 skips Python's at-fork hooks), the call fails at once instead of waiting for an answer that
 can never come. While the thread lives, the network's own ``timeout`` bounds the call.
 
-**Greenlets.** Under gevent's monkey-patching a "thread" is a greenlet, and every greenlet
-of an OS thread sees the asyncio loop that one of them runs as "the running loop". A sync
-call is refused only when the loop is running in the *calling* thread or greenlet, which
-for the loops started here is told by the ident recorded when the loop started.
+**gevent.** Under gevent's monkey-patching ``threading.Thread`` makes a greenlet: the loop
+would share the OS thread of every greenlet, which would all see it as "the running loop"
+(and refuse to block), and only one asyncio loop could run per OS thread. So there the loop
+gets a real OS thread (gevent's original ``start_new_thread``); callers wait on it
+cooperatively, other greenlets running meanwhile.
 """
 
 from __future__ import annotations
@@ -22,12 +23,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import sys
 import threading
-import weakref
-from typing import TypeVar
-
-import anyio
-from anyio.from_thread import BlockingPortal
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from alara.errors import NetworkClosedError, SyncCallInLoopError
 
@@ -37,10 +36,6 @@ _T = TypeVar("_T")
 _LIVENESS_CHECK = 0.1
 """Seconds between two checks, while a caller waits, that the loop thread still exists."""
 
-_owners: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = (
-    weakref.WeakKeyDictionary()
-)
-"""The thread (or greenlet) ident running each loop started here."""
 
 
 def refuse_in_loop(call: str, instead: str) -> None:
@@ -52,8 +47,7 @@ def refuse_in_loop(call: str, instead: str) -> None:
         SyncCallInLoopError: called from a running event loop; the message says what to
             await instead.
     """
-    loop = asyncio._get_running_loop()
-    if loop is not None and _owners.get(loop, threading.get_ident()) == threading.get_ident():
+    if asyncio._get_running_loop() is not None:
         raise SyncCallInLoopError(
             f"{call} blocks its thread, and was called from a running event loop, which it "
             f"would stall; use the async API instead: {instead}"
@@ -61,37 +55,53 @@ def refuse_in_loop(call: str, instead: str) -> None:
 
 
 class LoopThread:
-    """A daemon thread running an event loop, and the anyio portal in its main task."""
+    """A daemon thread running an event loop until ``stop()``."""
 
     def __init__(self) -> None:
-        ready: concurrent.futures.Future[BlockingPortal] = concurrent.futures.Future()
+        ready: concurrent.futures.Future[asyncio.AbstractEventLoop] = concurrent.futures.Future()
         self.pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True,
-                                        name="alara-network")
-        self._thread.start()
-        self.portal = ready.result()
+        self._ended = False
+        self._stopped: asyncio.Future[None] | None = None
+        native = _gevent_native_start()
+        if native is None:
+            thread = threading.Thread(target=self._run, args=(ready,), daemon=True,
+                                      name="alara-network")
+            thread.start()
+            self._join: Callable[[], None] = thread.join
+        else:
+            native(self._run, (ready,))
+            self._join = _nothing  # its end is not awaited: it ends by itself
+        self.loop = self.wait(ready)
 
-    @staticmethod
-    def _run(ready: concurrent.futures.Future[BlockingPortal]) -> None:
+    def _run(self, ready: concurrent.futures.Future[asyncio.AbstractEventLoop]) -> None:
         async def serve() -> None:
-            _owners[asyncio.get_running_loop()] = threading.get_ident()
-            async with BlockingPortal() as portal:
-                ready.set_result(portal)
-                await portal.sleep_until_stopped()
+            loop = asyncio.get_running_loop()
+            self._stopped = loop.create_future()
+            ready.set_result(loop)
+            await self._stopped
 
         try:
-            anyio.run(serve)
+            asyncio.run(serve())
         except BaseException as error:  # the loop could not even start: tell the starter
             if not ready.done():
                 ready.set_exception(error)
             raise
+        finally:
+            self._ended = True
 
     def alive(self) -> bool:
         """Whether the loop thread exists in this process (not in a forked child)."""
-        return os.getpid() == self.pid and self._thread.is_alive()
+        return os.getpid() == self.pid and not self._ended
+
+    def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        """Run ``coroutine`` on the loop and wait for its result (see ``wait``)."""
+        return self.wait(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
 
     def wait(self, future: concurrent.futures.Future[_T]) -> _T:
         """The result of ``future``, set by the loop; fails once the loop thread is gone.
+
+        Waits in slices: never untimed, which gevent's hub would take for a wait that
+        nothing can end.
 
         Raises:
             NetworkClosedError: the loop thread ended, or this is a forked child.
@@ -109,7 +119,27 @@ class LoopThread:
                     "was forked from the one running it)")
 
     def stop(self) -> None:
-        """Stop the portal (tasks it started finish first), end the loop, join the thread."""
-        if self.alive():
-            self.wait(self.portal.start_task_soon(self.portal.stop))
-            self._thread.join()
+        """End the loop (after what it runs now), then join the thread."""
+        stopped = self._stopped
+        if self.alive() and stopped is not None:
+            self.loop.call_soon_threadsafe(_set_done, stopped)
+            self._join()
+
+
+def _set_done(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _gevent_native_start() -> Callable[[Callable[..., None], tuple[Any, ...]], object] | None:
+    """gevent's original ``start_new_thread`` if gevent monkey-patched ``threading``."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("threading"):
+        return None
+    start: Callable[[Callable[..., None], tuple[Any, ...]], object]
+    start = monkey.get_original("_thread", "start_new_thread")
+    return start
+
+
+def _nothing() -> None:
+    pass

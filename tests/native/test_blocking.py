@@ -140,9 +140,9 @@ def test_a_sync_call_on_the_networks_own_loop_fails_instead_of_deadlocking() -> 
 
 
 def _loop_of(net: BlockingNetwork) -> asyncio.AbstractEventLoop:
-    loop = net._loop
-    assert loop is not None
-    return loop
+    thread = net._thread
+    assert thread is not None
+    return thread.loop
 
 
 def test_many_threads_share_one_network_and_are_batched_into_rounds() -> None:
