@@ -69,6 +69,9 @@ class _LoopDefault:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.network: Network | None = None
         self.keeper: AsyncGenerator[None, None] | None = None
+        # Recorded before the task exists: under an eager task factory its first step runs
+        # inside create_task, and a start failing there must find its entry to remove it.
+        _defaults[loop] = self
         self.starting: asyncio.Task[Network] = loop.create_task(
             self._start(loop), name="alara.default_network.start")
 
@@ -119,7 +122,7 @@ async def default_network() -> Network:
     loop = asyncio.get_running_loop()
     entry = _defaults.get(loop)
     if entry is None:
-        entry = _defaults[loop] = _LoopDefault(loop)
+        entry = _LoopDefault(loop)
     elif entry.network is not None:
         return entry.network
     # shield: a caller cancelled while the network starts must not cancel it for the others

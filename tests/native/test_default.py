@@ -150,6 +150,20 @@ async def test_a_bad_environment_names_the_variable_and_a_fix_is_picked_up(
     assert len(await alara.token_hex()) == 64
 
 
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="asyncio.eager_task_factory: 3.12+")
+async def test_a_failed_start_is_not_kept_under_an_eager_task_factory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An eager task runs its first step inside create_task, so the start fails before the
+    # loop's entry could be recorded; the next call must try again, not find that failure.
+    asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)  # type: ignore[attr-defined,unused-ignore]
+    monkeypatch.setenv("ALARA_WORKERS", "0")
+    with pytest.raises(ValueError, match="ALARA_WORKERS"):
+        await alara.token_hex()
+    monkeypatch.delenv("ALARA_WORKERS")
+    assert len(await alara.token_hex()) == 64
+
+
 async def test_use_network_replaces_the_default_in_this_context_only() -> None:
     default = await alara.default_network()
     outside: list[Network] = []
