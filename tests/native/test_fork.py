@@ -33,12 +33,12 @@ net.close()
 """
 
 REFUSED_IN_CHILD = """
-import os, signal, time, alara
+import ctypes, os, signal, time, alara
 from tests.native.sources import CountingSource
 
-net = alara.BlockingNetwork(sources=[CountingSource(), CountingSource()]).start()
+net = {network}.start()
 net.token_hex()
-pid = os.fork()
+pid = {fork}
 if pid == 0:
     signal.alarm(20)
     began = time.monotonic()
@@ -48,11 +48,13 @@ if pid == 0:
     except alara.NetworkClosedError as error:
         print("refused:", error, flush=True)
     net.close()  # nothing to close here: returns at once
-    os._exit(0 if time.monotonic() - began < 1 else 2)
+    os._exit(0 if time.monotonic() - began < 2 else 2)
 _, status = os.waitpid(pid, 0)
 print("child", os.waitstatus_to_exitcode(status))
 net.close()
 """
+OWN_SOURCES = "alara.BlockingNetwork(sources=[CountingSource(), CountingSource()])"
+LIBC_FORK = "ctypes.CDLL(None).fork()"  # Python's at-fork hooks do not run
 
 MULTIPROCESSING = """
 import multiprocessing, alara
@@ -73,26 +75,6 @@ if __name__ == "__main__":
     net.close()
 """
 
-RAW_FORK = """
-import ctypes, os, signal, time, alara
-
-net = alara.BlockingNetwork(2).start()
-net.token_hex()
-pid = ctypes.CDLL(None).fork()  # libc's fork: Python's at-fork hooks do not run
-if pid == 0:
-    signal.alarm(20)
-    began = time.monotonic()
-    try:
-        net.token_hex()
-        os._exit(1)
-    except alara.NetworkClosedError:
-        os._exit(0 if time.monotonic() - began < 2 else 2)
-_, status = os.waitpid(pid, 0)
-print("child", os.waitstatus_to_exitcode(status))
-net.close()
-"""
-
-
 def run(code: str) -> list[str]:
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
                             text=True, timeout=60, check=False)
@@ -105,7 +87,7 @@ def test_a_network_made_before_fork_restarts_in_the_child_with_its_own_output() 
 
 
 def test_a_network_of_given_sources_is_refused_in_the_child_at_once() -> None:
-    lines = run(REFUSED_IN_CHILD)
+    lines = run(REFUSED_IN_CHILD.format(network=OWN_SOURCES, fork="os.fork()"))
     assert lines[-1] == "child 0"
     assert lines[0].startswith("refused: BlockingNetwork was started in process")
     assert "create it in this process" in lines[0]
@@ -116,4 +98,6 @@ def test_multiprocessing_fork_workers_each_get_their_own_output() -> None:
 
 
 def test_a_call_in_a_child_forked_without_python_hooks_fails_instead_of_hanging() -> None:
-    assert run(RAW_FORK) == ["child 0"]
+    lines = run(REFUSED_IN_CHILD.format(network="alara.BlockingNetwork(2)", fork=LIBC_FORK))
+    assert lines[-1] == "child 0"
+    assert lines[0].startswith("refused: the network's event-loop thread is gone")
