@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from alara._cli import main
+from alara.__main__ import main
 
 
 def test_demo_kills_a_worker_and_shows_it_restarted(capsys: pytest.CaptureFixture[str]) -> None:

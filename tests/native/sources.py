@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 
-from alara.entropy._sources import INLINE_READ_LIMIT
+import alara
 
 
 class CountingSource:
@@ -19,7 +19,7 @@ class CountingSource:
     Read on the event loop like ``OsSource`` (``max_inline_read``), not in a worker thread.
     """
 
-    max_inline_read = INLINE_READ_LIMIT
+    max_inline_read = alara.OsSource.max_inline_read
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

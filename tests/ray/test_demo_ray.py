@@ -20,7 +20,7 @@ def test_ray_demo_shows_a_node_down_and_back() -> None:
 
 
 def test_plain_demo_does_not_load_ray() -> None:
-    code = ("import sys\nfrom alara._cli import main\nassert main(['demo', '--quiet', "
+    code = ("import sys\nfrom alara.__main__ import main\nassert main(['demo', '--quiet', "
             "'--workers', '2']) == 0\nassert 'ray' not in sys.modules\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60, check=False)
