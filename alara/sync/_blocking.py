@@ -42,27 +42,11 @@ __all__ = ["BlockingNetwork"]
 _T = TypeVar("_T")
 _IDLE, _OPEN, _CLOSED, _FORKED = range(4)
 _STATES = ("idle", "open", "closed", "forked")
+_MODULE_LEVEL = frozenset(_module_level_names)  # calls that ``alara`` offers to await
 _orphans: list[tuple[LoopThread | None, Network]] = []
 """A parent's loop threads and networks, in a forked child: kept, never closed nor collected
 (collecting them would destroy the parent's pending tasks, with warnings)."""
 _handles: weakref.WeakSet[BlockingNetwork] = weakref.WeakSet()
-
-
-def _watch_forks(handle: BlockingNetwork) -> None:
-    """Let go of ``handle``'s loop in a forked child; the hook is registered at first use."""
-    _install_fork_hook()
-    _handles.add(handle)
-
-
-@functools.cache
-def _install_fork_hook() -> None:
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _after_fork_in_child() -> None:
-    for handle in list(_handles):
-        handle._forked()
-_MODULE_LEVEL = frozenset(_module_level_names)  # calls that ``alara`` offers to await
 
 
 class BlockingNetwork:
@@ -130,8 +114,11 @@ class BlockingNetwork:
             SyncCallInLoopError: called from a running event loop.
         """
         refuse_in_loop(f"{self._name}.start()", "async with alara.create_network() as net")
+        if self._state == _FORKED:  # started before a fork: restart here (or refuse)
+            self._reopen_in_child()
+            return self
         with self._lock:
-            if self._state in (_CLOSED, _FORKED):
+            if self._state == _CLOSED:
                 raise NetworkClosedError("network is closed; create a new one")
             if self._state == _OPEN:
                 raise AlaraError("network is already started")
@@ -319,3 +306,19 @@ class BlockingNetwork:
 async def _now(function: Callable[[], _T]) -> _T:
     """Run a sync ``function`` as a coroutine, so that it runs on the network's thread."""
     return function()
+
+
+def _watch_forks(handle: BlockingNetwork) -> None:
+    """Let go of ``handle``'s loop in a forked child; the hook is registered at first use."""
+    _install_fork_hook()
+    _handles.add(handle)
+
+
+@functools.cache
+def _install_fork_hook() -> None:
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _after_fork_in_child() -> None:
+    for handle in list(_handles):
+        handle._forked()

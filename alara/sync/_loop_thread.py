@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import os
 import sys
 import threading
@@ -35,6 +36,9 @@ __all__ = ["LoopThread", "refuse_in_loop"]
 _T = TypeVar("_T")
 _LIVENESS_CHECK = 0.1
 """Seconds between two checks, while a caller waits, that the loop thread still exists."""
+_JOIN_TIMEOUT = 10.0
+"""The most ``stop()`` waits for the thread to end once its loop was told to stop: a daemon
+thread still held then (by a stuck executor thread of a source) is left to end by itself."""
 
 
 
@@ -67,7 +71,7 @@ class LoopThread:
             thread = threading.Thread(target=self._run, args=(ready,), daemon=True,
                                       name="alara-network")
             thread.start()
-            self._join: Callable[[], None] = thread.join
+            self._join: Callable[[], None] = functools.partial(thread.join, _JOIN_TIMEOUT)
         else:
             native(self._run, (ready,))
             self._join = _nothing  # its end is not awaited: it ends by itself

@@ -21,10 +21,10 @@ with alara.use_blocking_network(net):
 pid = os.fork()
 if pid == 0:
     signal.alarm(20)
-    child = {net.token_hex(), alara.Random(network=net).getrandbits(128)}
-    with alara.use_blocking_network(net):
-        child.add(alara.secrets.token_hex())
-    net.close()
+    with net:  # starts it again here, and closes it
+        child = {net.token_hex(), alara.Random(network=net).getrandbits(128)}
+        with alara.use_blocking_network(net):
+            child.add(alara.secrets.token_hex())
     os._exit(0 if len(child) == 3 and not child & parent else 1)
 _, status = os.waitpid(pid, 0)
 print("child", os.waitstatus_to_exitcode(status))
