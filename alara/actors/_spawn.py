@@ -63,7 +63,7 @@ def spawn(
 async def _run(ref: ActorRef, actor: Actor) -> None:
     """The actor's task."""
     ref._started = True  # from here on, the ``finally`` below tells the end
-    exit = _CANCELLED
+    exit: Exit | None = _CANCELLED
     try:
         await _start(ref, actor)
         exit = await _loop(ref, actor)
@@ -73,8 +73,14 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
         exit = ref._cancel_exit
     except Exception as error:
         exit = Exit(ExitKind.CRASHED, _describe(error), error)
+    except GeneratorExit:
+        # The task is being destroyed unfinished: its loop is gone (a network never closed,
+        # at interpreter exit). Nobody is left to tell, and logging may no longer work.
+        exit = None
+        raise
     finally:
-        _teardown(ref, exit)
+        if exit is not None:
+            _teardown(ref, exit)
 
 
 async def _start(ref: ActorRef, actor: Actor) -> None:
