@@ -6,7 +6,7 @@ names, defaults and errors are exactly those of ``Network``.
 
 **One default network per running event loop.** A library that only wants a token should
 not have to own a network: the first call on a loop starts that loop's default network
-(sized by the environment variables documented in ``alara.environment``), later calls on
+(sized by the environment variables read by ``NetworkOptions.from_environment``), later calls on
 the loop share it, and it is closed when the loop shuts down. One per *loop*, because a
 network's workers are tasks of the loop it started on and cannot serve another.
 
@@ -33,8 +33,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from alara.actors import get_logger
-from alara.entropy import Network, register_default
-from alara.environment import network_from_environment
+from alara.entropy import Network, NetworkOptions, register_default
 
 __all__ = [
     "choice",
@@ -77,7 +76,7 @@ class _LoopDefault:
 
     async def _start(self, loop: asyncio.AbstractEventLoop) -> Network:
         try:
-            network = await network_from_environment().start()
+            network = await Network(options=NetworkOptions.from_environment()).start()
             register_default(network)
         except BaseException:
             if _defaults.get(loop) is self:  # let the next call try again

@@ -20,12 +20,7 @@ from alara.entropy._keyed_async import KeyedNetwork
 from alara.entropy._keyed_sync import RoundSource, ThreadKeyed
 from alara.entropy._limits import MAX_BITS, MAX_BYTES, MAX_INT_BITS, MAX_WORKERS
 from alara.entropy._mixing import MIN_CONTRIBUTION, mix
-from alara.entropy._network import (
-    Network,
-    NetworkStatus,
-    QuarantineInfo,
-    create_network,
-)
+from alara.entropy._network import Network, create_network
 from alara.entropy._observe import (
     DURATION_BUCKETS,
     OUTCOMES,
@@ -34,9 +29,11 @@ from alara.entropy._observe import (
     read_network,
     register_default,
 )
+from alara.entropy._options import NetworkKeywords, NetworkOptions
 from alara.entropy._reservoir import ReservoirSource
 from alara.entropy._sampler import SampleBatch
 from alara.entropy._sources import EntropySource, OsSource, check_source
+from alara.entropy._status import NetworkStatus, QuarantineInfo
 from alara.entropy._vocabulary import DEFAULT_ENTROPY
 from alara.entropy._worker import EntropyWorker, get_random_bytes, start_worker
 
@@ -64,6 +61,8 @@ __all__ = [
     "KeyedNetwork",
     "MetricsSnapshot",
     "Network",
+    "NetworkKeywords",
+    "NetworkOptions",
     "NetworkStatus",
     "NodeState",
     "OsSource",

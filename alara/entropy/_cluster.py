@@ -8,7 +8,8 @@ cluster adds is node membership: it follows which machines are up, marks a machi
 machine does. Everything engine-specific stays behind this protocol, so the core never imports
 a cluster engine.
 
-What a network does with a cluster (the hook points in ``network.py``):
+What a network does with its cluster (always one: ``LocalCluster``, which does nothing, when
+no remote workers are asked for, so the network has no "is there a cluster" branches):
 
 1. ``await cluster.start(pool)`` right after the pool's supervisor started;
 2. ``cluster.on_child_exit(child_id, exit)`` first, in the supervisor's exit listener: a verdict
@@ -31,6 +32,7 @@ __all__ = [
     "ClusterError",
     "ClusterNode",
     "ClusterPool",
+    "LocalCluster",
 ]
 
 NodeState = Literal["up", "down"]
@@ -114,6 +116,33 @@ class Cluster(Protocol):
         """Restart (``True``) or drop (``False``) a worker of the cluster; ``None``: not its own."""
         ...
 
-    def describe(self) -> dict[str, Any]:
-        """A JSON-friendly summary for ``Network.status()``."""
+    def describe(self) -> dict[str, Any] | None:
+        """A JSON-friendly summary for ``Network.status()``; ``None``: nothing to describe."""
         ...
+
+
+class LocalCluster:
+    """The cluster of a network without remote workers: no machines, and nothing to do."""
+
+    @property
+    def remote_timeout(self) -> float:
+        """No remote calls are made: ``0.0``."""
+        return 0.0
+
+    async def start(self, pool: ClusterPool) -> None:
+        """Nothing to connect to."""
+
+    async def stop(self) -> None:
+        """Nothing to release."""
+
+    def nodes(self) -> list[ClusterNode]:
+        """No machines: ``[]``."""
+        return []
+
+    def on_child_exit(self, child_id: str, exit: Exit) -> bool | None:
+        """No worker is the cluster's own: ``None`` (the quarantine judges)."""
+        return None
+
+    def describe(self) -> dict[str, Any] | None:
+        """``None``: ``status().cluster`` stays ``None`` without remote workers."""
+        return None

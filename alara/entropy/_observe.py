@@ -39,7 +39,8 @@ from alara.errors import (
 )
 
 if TYPE_CHECKING:
-    from alara.entropy._network import Network, NetworkStatus
+    from alara.entropy._network import Network
+    from alara.entropy._status import NetworkStatus
 
 __all__ = [
     "DURATION_BUCKETS",

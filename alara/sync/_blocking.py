@@ -29,11 +29,17 @@ import uuid
 import weakref
 from collections.abc import Callable, Coroutine, MutableSequence, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from alara.actors import Child
 from alara.aio import __all__ as _module_level_names
-from alara.entropy import EntropySource, Network, NetworkStatus
+from alara.entropy import (
+    EntropySource,
+    Network,
+    NetworkKeywords,
+    NetworkOptions,
+    NetworkStatus,
+)
 from alara.errors import AlaraError, NetworkClosedError
 from alara.sync._loop_thread import LoopThread, refuse_in_loop
 
@@ -52,7 +58,8 @@ _handles: weakref.WeakSet[BlockingNetwork] = weakref.WeakSet()
 class BlockingNetwork:
     """A ``Network`` running on its own event-loop thread, used from sync code.
 
-    ``BlockingNetwork(workers, **options)`` takes ``Network``'s arguments; use it as a
+    ``BlockingNetwork(workers, options=..., **keywords)`` takes ``Network``'s arguments
+    (each setting is described on ``NetworkOptions``); use it as a
     context manager (``with BlockingNetwork(5) as net: net.token_hex()``) or call
     ``start()`` and ``close()``. Every method blocks the calling thread until the network
     answers and may be called from any number of threads at once.
@@ -66,20 +73,18 @@ class BlockingNetwork:
     """
 
     def __init__(self, workers: int | None = None, *, network: Network | None = None,
-                 **options: Any) -> None:
+                 options: NetworkOptions | None = None,
+                 **keywords: Unpack[NetworkKeywords]) -> None:
+        self._rebuild: Callable[[], Network] | None = None
         if network is None:
-            network = Network(workers, **options)
-            if options.get("sources") is None and options.get("cluster") is None:
-                self._rebuild: Callable[[], Network] | None = functools.partial(
-                    Network, workers, **options)
-            else:
-                self._rebuild = None
+            settings = NetworkOptions.build(workers, options, keywords)
+            network = Network(options=settings)
+            if settings.sources is None and settings.cluster is None:
+                self._rebuild = functools.partial(Network, options=settings)
         elif not isinstance(network, Network):
             raise TypeError(f"network must be a Network, got {type(network).__name__}")
-        elif workers is not None or options:
-            raise TypeError("give either network= or the arguments of a new Network")
-        else:
-            self._rebuild = None
+        elif workers is not None or options is not None or keywords:
+            raise TypeError("give either network= or the settings of a new Network")
         self._network = network
         self._name = "BlockingNetwork"
         self._forked_from = 0  # the pid whose loop thread it served before a fork

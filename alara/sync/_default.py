@@ -1,9 +1,10 @@
 """The process-wide network behind ``alara.secrets`` and ``alara.Random``.
 
-Started on first use from any thread (configured by the environment variables documented
-in ``alara.environment``), shared by every thread, and closed cleanly at interpreter exit:
-its loop runs in a daemon thread, which is still running when ``atexit`` handlers run, so
-the handler can close the network and stop the loop before the interpreter tears down.
+Started on first use from any thread (configured by the environment variables read by
+``NetworkOptions.from_environment``), shared by every thread, and closed cleanly at
+interpreter exit: its loop runs in a daemon thread, which is still running when ``atexit``
+handlers run, so the handler can close the network and stop the loop before the interpreter
+tears down.
 Nothing is registered (exit handler, fork hook) before that first use.
 
 * **fork**: a forked child forgets its parent's network (the thread does not survive
@@ -26,8 +27,7 @@ import sys
 import threading
 from collections.abc import Iterator
 
-from alara.entropy import register_default
-from alara.environment import network_from_environment
+from alara.entropy import Network, NetworkOptions, register_default
 from alara.errors import NetworkClosedError
 from alara.sync._blocking import BlockingNetwork
 from alara.sync._loop_thread import refuse_in_loop
@@ -67,8 +67,8 @@ def _start_default() -> BlockingNetwork:
                 "was closed; it is not started again")
         if _default is None:
             _install_process_hooks()
-            started = BlockingNetwork.from_network(network_from_environment(),
-                                                   name="alara.secrets").start()
+            network = Network(options=NetworkOptions.from_environment())
+            started = BlockingNetwork.from_network(network, name="alara.secrets").start()
             if _default is None:
                 _default = started
                 register_default(started.network)

@@ -22,7 +22,7 @@ from alara import (
     get_random_bytes,
     start_worker,
 )
-from alara.entropy import _network as network_module
+from alara.entropy import _pool as pool_module
 from tests.entropy.recording import RecordingSource
 
 NOT_INTS = [True, False, 1.0, 2.5, "8", b"8", None, [8], 8j]
@@ -142,7 +142,7 @@ async def test_add_worker_rejects_a_source_without_read(net: Network, bad: objec
 
 
 async def test_add_worker_beyond_max_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(network_module, "MAX_WORKERS", 3)
+    monkeypatch.setattr(pool_module, "MAX_WORKERS", 3)
     async with alara.create_network(3) as net:
         with pytest.raises(ValueError, match=_range("workers", 1, 3)):
             await net.add_worker()

@@ -207,8 +207,8 @@ async def pool(
             CollectPolicy(size=size, timeout=BOUND, contribution_timeout=contribution_timeout,
                           min_sources=min_sources),
             configured=workers,
-            busy_since=net._busy_since,
-            missing=net._missing,
+            busy_since=net._pool._busy_since,
+            missing=net._pool.missing,
         )
         try:
             yield net, collector, sources
