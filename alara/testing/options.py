@@ -10,7 +10,7 @@ the option instead of a ``TypeError`` from deep inside a fixture.
 
 from __future__ import annotations
 
-import inspect
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,12 +24,8 @@ PLUGIN_OPTIONS = frozenset({"seed", "default"})
 
 
 def allowed_options() -> frozenset[str]:
-    """The keyword names ``create_network`` (or ``Network``, behind ``**options``) accepts."""
-    names: set[str] = set()
-    for target in (alara.create_network, alara.Network):
-        parameters = inspect.signature(target).parameters.values()
-        names |= {p.name for p in parameters
-                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"}
+    """The settings a network accepts (``NetworkOptions``' fields) and the plugin's own."""
+    names = {field.name for field in dataclasses.fields(alara.NetworkOptions)}
     return frozenset(names | PLUGIN_OPTIONS)
 
 
