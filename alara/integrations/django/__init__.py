@@ -11,8 +11,8 @@ Sync views use ``alara.secrets`` directly (``alara.secrets.token_urlsafe(32)``):
 network starts on first use, in whichever process makes that call, so a pre-forking server
 (gunicorn ``--preload``) loads the application without starting anything it would have to
 share with its workers. The app starts nothing either; ``python manage.py check`` reports
-malformed ``ALARA_*`` environment variables (``alara.environment``) before a first request
-would.
+malformed ``ALARA_*`` environment variables (``alara.NetworkOptions.from_environment``)
+before a first request would.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ from django.apps import AppConfig
 from django.core import checks
 
 import alara
-from alara.environment import default_network_options
 
 __all__ = ["AlaraConfig", "check_environment"]
 
@@ -32,8 +31,8 @@ class AlaraConfig(AppConfig):  # type: ignore[misc]  # Django ships no type hint
 def check_environment(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """An error per malformed ``ALARA_*`` variable, found without starting a network."""
     try:
-        alara.create_network(**default_network_options())
-    except (TypeError, ValueError) as error:
-        return [checks.Error(str(error), hint="see alara.environment for the variables",
+        alara.NetworkOptions.from_environment()
+    except ValueError as error:
+        return [checks.Error(str(error), hint="see alara.NetworkOptions.from_environment",
                              id="alara.E001")]
     return []
