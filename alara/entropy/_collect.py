@@ -35,11 +35,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from alara.actors import ActorRef, OneForOneSupervisor
-from alara.entropy._deadlines import BusySince, ContributionTimeout, DeadlineWatch, RequestExpired
+from alara.entropy._deadlines import BusySince, DeadlineWatch
 from alara.entropy._observe import Observer
-from alara.entropy._quarantine import HANG_REASON
 from alara.entropy._refusals import too_few_contributions, too_few_workers
-from alara.errors import ActorDiedError, AlaraError, TooManyRequestsError
+from alara.entropy._retry import DEAD, Tally, replacements
+from alara.errors import AlaraError, TooManyRequestsError
 
 __all__ = ["DEFAULT_MAX_WAITING", "ROUND_BYTES", "CollectPolicy", "Collector"]
 
@@ -47,8 +47,6 @@ ROUND_BYTES = 1 << 18
 """Most bytes one worker reads for one round (256 KiB), unless one contribution is larger."""
 DEFAULT_MAX_WAITING = 100_000
 """Default bound on the callers waiting for a round (each holds a future: ~100 bytes)."""
-
-_DEAD = object()  # marks a child that was not running when the round started
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,20 +177,14 @@ class Collector:
         Raises:
             TooManyRequestsError: ``max_waiting`` callers are already waiting.
             PoolDegradedError: fewer workers than required are configured and present.
-            RequestTimeoutError: too few contributions arrived before the deadline, and no
-                worker failed (the sources were slower than the requests).
-            WorkerDiedError: too few contributions arrived before the deadline, and some
-                worker died or hung without a replacement answering in time.
+            RequestTimeoutError: too few contributions by the deadline, and no worker failed.
+            WorkerDiedError: too few contributions by the deadline, and some worker died or
+                hung without a replacement answering in time.
             SupervisorGaveUpError: the pool's supervisor gave up.
         """
-        clock = self._clock or self._bind_clock()
-        now = clock()
-        if self._leading:  # a round is in flight: wait for the next one (``_follow``)
-            waiting = self._waiting
-            if len(waiting) >= self._policy.max_waiting:
-                self._refuse()
-            waiter: asyncio.Future[object] = self._new_future()
-            waiting.append(waiter)
+        now = (self._clock or self._bind_clock())()
+        if self._leading:  # a round is in flight: wait for the next one
+            waiter = self._enqueue()
             try:
                 outcome = await waiter
             except asyncio.CancelledError:
@@ -203,8 +195,7 @@ class Collector:
             return outcome  # type: ignore[return-value]
         self._leading = True
         try:
-            valid = self._valid
-            if valid is None or valid.done():
+            if self._valid is None or self._valid.done():  # the pool changed since last time
                 return await self._round(1, now + self._timeout, now)
             refs, size, expires = self._refs, self._size, now + self._timeout
             try:
@@ -240,6 +231,15 @@ class Collector:
     def _now(self) -> float:
         """The running loop's time."""
         return (self._clock or self._bind_clock())()
+
+    def _enqueue(self) -> asyncio.Future[object]:
+        """A new place in the queue for the next round (``TooManyRequestsError`` if full)."""
+        waiting = self._waiting
+        if len(waiting) >= self._policy.max_waiting:
+            self._refuse()
+        waiter: asyncio.Future[object] = self._new_future()
+        waiting.append(waiter)
+        return waiter
 
     def _refuse(self) -> None:
         raise TooManyRequestsError(
@@ -327,7 +327,7 @@ class Collector:
         else:
             answers = iter(results)
             asked = {id(ref) for ref in refs}
-            results = [next(answers) if id(ref) in asked else _DEAD for ref in children]
+            results = [next(answers) if id(ref) in asked else DEAD for ref in children]
             refs = children
         return await self._recover(refs, results, size, expires, required)
 
@@ -381,42 +381,13 @@ class Collector:
     ) -> list[bytes]:
         """Retry the slots whose worker died on its restarted worker, until the deadline."""
         supervisor = self._supervisor
-        timeout = self._policy.contribution_timeout
-        got: dict[str, bytes] = {}
-        failed: dict[str, ActorRef] = {}
-        lost: list[str] = []  # hung while enough arrived, or gone (quarantined, terminated)
-        late: list[str] = []  # still missing at the request deadline
-        hung: list[str] = []
-        last_error = "no reply"
-        died = False  # whether any worker died or hung during this request
+        tally = Tally()
         while True:
-            for ref, result in zip(refs, results, strict=True):
-                if type(result) is bytes:
-                    got[ref.name] = result
-                elif isinstance(result, ContributionTimeout):
-                    ref.kill(f"{HANG_REASON} {timeout}s")
-                    last_error = f"no contribution within {timeout}s"
-                    failed[ref.name] = ref
-                    hung.append(ref.name)
-                elif isinstance(result, RequestExpired):
-                    late.append(ref.name)
-                elif isinstance(result, ActorDiedError):
-                    last_error = result.reason
-                    failed[ref.name] = ref
-                elif result is _DEAD:
-                    last_error = "restarting"
-                    failed[ref.name] = ref
-                elif isinstance(result, BaseException):
-                    raise result
-            died = died or bool(failed)
-            if len(got) >= required:  # enough: do not make every caller wait on a hang
-                for name in hung:
-                    if failed.pop(name, None) is not None:
-                        lost.append(name)
-            hung.clear()
-            if not failed:
+            tally.add(refs, results, self._policy.contribution_timeout)
+            tally.settle(required)
+            if not tally.failed:
                 break
-            refs = await _replacements(supervisor, failed, lost, expires)
+            refs = await replacements(supervisor, tally.failed, tally.lost, expires)
             if not refs:
                 break
             try:
@@ -425,12 +396,12 @@ class Collector:
                 self._watch.forget()
         if supervisor.error is not None:
             raise supervisor.error
-        if len(got) < required:
-            raise too_few_contributions(list(failed), late, lost, last_error, self._timeout,
-                                        died=died)
-        names = _order(supervisor, got)
+        if len(tally.got) < required:
+            raise too_few_contributions(list(tally.failed), tally.late, tally.lost,
+                                        tally.last_error, self._timeout, died=tally.died)
+        names = _order(supervisor, tally.got)
         self._observer.contributed(names, size // self._policy.size)
-        return [got[name] for name in names]
+        return [tally.got[name] for name in names]
 
     def _raise_too_few(self, required: int) -> None:
         supervisor = self._supervisor
@@ -438,43 +409,6 @@ class Collector:
             raise supervisor.error
         raise too_few_workers(supervisor.size, self.configured, required, self._missing(),
                               self._policy.min_sources is None)
-
-
-async def _replacements(
-    supervisor: OneForOneSupervisor,
-    failed: dict[str, ActorRef],
-    lost: list[str],
-    deadline: float,
-) -> list[ActorRef]:
-    """Wait (until ``deadline``) for new, live refs for the failed children.
-
-    Children that are gone for good move from ``failed`` to ``lost``; the ones that came back
-    are removed from ``failed`` and returned.
-    """
-    loop = asyncio.get_running_loop()
-    while True:
-        if supervisor.error is not None:
-            raise supervisor.error
-        ready = []
-        for name, old in list(failed.items()):
-            current = supervisor.child_ref(name)
-            if current is None:
-                del failed[name]
-                lost.append(name)
-            elif current is not old and current.is_alive():
-                del failed[name]
-                ready.append(current)
-        if ready or not failed:
-            return ready
-        remaining = deadline - loop.time()
-        if remaining <= 0 or not supervisor.running:
-            return []
-        waiter = supervisor.changed()
-        try:
-            async with asyncio.timeout(remaining):
-                await waiter
-        except TimeoutError:
-            return []
 
 
 def _new_future() -> asyncio.Future[Any]:
