@@ -80,6 +80,9 @@ def scenarios(net: Any, blocking: Any, quick: bool) -> list[Scenario]:
     for size in sizes:
         label = f"random_bytes({size >> 20} MiB)" if size < 1 << 30 else "random_bytes(1 GiB)"
         rows.append((label, functools.partial(net.random_bytes, size)))
+    rows.append(("token_hex(64 MiB)", lambda: net.token_hex(64 << 20)))
+    rows.append(("token_urlsafe(64 MiB)", lambda: net.token_urlsafe(64 << 20)))
+    rows.append(("sample(range(10**6), 10**6)", lambda: net.sample(range(10**6), 10**6)))
     rows.append(("random_bits(2**24)", lambda: net.random_bits(1 << 24)))
     rows.append(("random_int(2**24 bits)", lambda: net.random_int(1 << 24)))
     rows.append(("blocking source, 3 requests (200 ms reads)",

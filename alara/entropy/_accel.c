@@ -293,7 +293,89 @@ frame(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
+/* The token encodings of large outputs: the str is made with the GIL held (an allocation),
+ * then filled with the GIL released, so that, called in a worker thread, a 64 MiB encoding
+ * leaves the event loop's thread free. Nobody else can see the new str before it is returned,
+ * and the input's buffer is held for the whole call. */
+typedef void (*encoder)(const unsigned char *src, Py_ssize_t n, Py_UCS1 *dst);
+
+static void
+hex_encode(const unsigned char *src, Py_ssize_t n, Py_UCS1 *dst)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (Py_ssize_t i = 0; i < n; i++) {
+        dst[2 * i] = (Py_UCS1)digits[src[i] >> 4];
+        dst[2 * i + 1] = (Py_UCS1)digits[src[i] & 0x0F];
+    }
+}
+
+static void
+urlsafe_encode(const unsigned char *src, Py_ssize_t n, Py_UCS1 *dst)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    Py_ssize_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = ((uint32_t)src[i] << 16) | ((uint32_t)src[i + 1] << 8) | src[i + 2];
+        *dst++ = (Py_UCS1)alphabet[v >> 18];
+        *dst++ = (Py_UCS1)alphabet[(v >> 12) & 0x3F];
+        *dst++ = (Py_UCS1)alphabet[(v >> 6) & 0x3F];
+        *dst++ = (Py_UCS1)alphabet[v & 0x3F];
+    }
+    if (n - i == 1) {
+        *dst++ = (Py_UCS1)alphabet[src[i] >> 2];
+        *dst++ = (Py_UCS1)alphabet[(src[i] & 0x03) << 4];
+    }
+    else if (n - i == 2) {
+        uint32_t v = ((uint32_t)src[i] << 8) | src[i + 1];
+        *dst++ = (Py_UCS1)alphabet[v >> 10];
+        *dst++ = (Py_UCS1)alphabet[(v >> 4) & 0x3F];
+        *dst++ = (Py_UCS1)alphabet[(v & 0x0F) << 2];
+    }
+}
+
+static PyObject *
+encode(PyObject *data, encoder fill, Py_ssize_t (*length)(Py_ssize_t))
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    if (view.len > PY_SSIZE_T_MAX / 2 - 2) {
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    PyObject *out = PyUnicode_New(length(view.len), 127);
+    if (out != NULL) {
+        Py_UCS1 *dst = PyUnicode_1BYTE_DATA(out);
+        Py_BEGIN_ALLOW_THREADS
+        fill((const unsigned char *)view.buf, view.len, dst);
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&view);
+    return out;
+}
+
+static Py_ssize_t hex_length(Py_ssize_t n) { return 2 * n; }
+static Py_ssize_t urlsafe_length(Py_ssize_t n) { return (4 * n + 2) / 3; }
+
+static PyObject *
+token_hex(PyObject *Py_UNUSED(module), PyObject *data)
+{
+    return encode(data, hex_encode, hex_length);
+}
+
+static PyObject *
+token_urlsafe(PyObject *Py_UNUSED(module), PyObject *data)
+{
+    return encode(data, urlsafe_encode, urlsafe_length);
+}
+
 static PyMethodDef module_methods[] = {
+    {"token_hex", token_hex, METH_O,
+     "bytes.hex() of a bytes-like object, filled with the GIL released."},
+    {"token_urlsafe", token_urlsafe, METH_O,
+     "URL-safe base64 without padding (secrets.token_urlsafe's), filled with the GIL released."},
     {"frame", (PyCFunction)(void (*)(void))frame, METH_FASTCALL,
      "The injective encoding of equal-length bytes contributions, or None."},
     {NULL, NULL, 0, NULL},

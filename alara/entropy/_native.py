@@ -17,12 +17,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from alara.entropy._accel import HealthTests as _NativeHealthTests
 
-__all__ = ["ACCELERATED", "NativeHealthTests", "native_frame"]
+__all__ = ["ACCELERATED", "NativeHealthTests", "native_frame", "native_hex", "native_urlsafe"]
 
 NativeHealthTests: type[_NativeHealthTests] | None = None
 """The C twin of ``alara.entropy._health.HealthTests``, or ``None``."""
 native_frame: Callable[[bytes, object, int], bytes | None] | None = None
 """The C twin of the mixer's encoding of equal-length contributions, or ``None``."""
+native_hex: Callable[[bytes], str] | None = None
+"""``bytes.hex``, filling the str with the GIL released (for a worker thread), or ``None``."""
+native_urlsafe: Callable[[bytes], str] | None = None
+"""``secrets.token_urlsafe``'s encoding, likewise, or ``None``."""
 
 if os.environ.get("ALARA_PURE_PYTHON", "") in ("", "0"):
     try:
@@ -31,6 +35,7 @@ if os.environ.get("ALARA_PURE_PYTHON", "") in ("", "0"):
         pass
     else:
         NativeHealthTests, native_frame = _accel.HealthTests, _accel.frame
+        native_hex, native_urlsafe = _accel.token_hex, _accel.token_urlsafe
 
 ACCELERATED = NativeHealthTests is not None
 """Whether the C twins are in use (the module was built, and ``ALARA_PURE_PYTHON`` is unset)."""

@@ -13,15 +13,14 @@ by the network's documented limits (``MAX_BYTES``, ``MAX_INT_BITS``).
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Awaitable, Callable, MutableSequence, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio.lowlevel
-
 from alara.actors import check_int
+from alara.entropy._encoding import to_hex, to_urlsafe
 from alara.entropy._limits import MAX_BYTES, MAX_INT_BITS
+from alara.entropy._pausing import pause
 from alara.entropy._sampler import SampleBatch, bytes_for, candidate_below
 
 __all__ = ["DEFAULT_ENTROPY", "SecretsVocabulary"]
@@ -30,8 +29,13 @@ DEFAULT_ENTROPY = 32
 """Bytes in a token when no size is given: 256 bits, as in the standard ``secrets``."""
 
 _T = TypeVar("_T")
-SLICE = 1 << 12
-"""Elements ``shuffle``/``sample`` handle between two yields to the event loop."""
+SLICE = 1 << 9
+"""Elements ``shuffle``/``sample`` handle between two pauses of the event loop (~1 ms)."""
+BUCKETS = 1 << 12
+"""Most dicts ``sample`` spreads its swapped indices over (one per ``FREE_SLICE`` elements
+drawn): a dict's resize rehashes every entry in one step, so no one of them may grow with
+the sample, and they are freed ``FREE_SLICE`` dicts per step (~2 ms), not all at once."""
+FREE_SLICE = 1 << 8
 
 
 class SecretsVocabulary:
@@ -64,7 +68,7 @@ class SecretsVocabulary:
         Raises:
             TypeError, ValueError: as ``token_bytes``.
         """
-        return (await self.token_bytes(nbytes)).hex()
+        return await to_hex(await self.token_bytes(nbytes))
 
     async def token_urlsafe(self, nbytes: int | None = None) -> str:
         """``nbytes`` random bytes, URL-safe base64 without padding (``secrets.token_urlsafe``).
@@ -72,8 +76,7 @@ class SecretsVocabulary:
         Raises:
             TypeError, ValueError: as ``token_bytes``.
         """
-        token = await self.token_bytes(nbytes)
-        return base64.urlsafe_b64encode(token).rstrip(b"=").decode("ascii")
+        return await to_urlsafe(await self.token_bytes(nbytes))
 
     async def randbelow(self, exclusive_upper_bound: int) -> int:
         """A uniform int in ``[0, exclusive_upper_bound)``, like ``secrets.randbelow``.
@@ -128,7 +131,7 @@ class SecretsVocabulary:
             j = await stream.below(i + 1)
             x[i], x[j] = x[j], x[i]
             if not i % SLICE:
-                await anyio.lowlevel.checkpoint()
+                await pause()
 
     async def sample(self, population: Sequence[_T], k: int) -> list[_T]:
         """``k`` distinct elements of ``population`` in random order, like ``random.sample``.
@@ -145,14 +148,21 @@ class SecretsVocabulary:
         size = len(population)
         count = check_int("k", k, 0, size)
         stream = _UniformStream(self.random_bytes, size, count)
-        moved: dict[int, int] = {}  # a sparse Fisher-Yates: only the swapped indices
+        # A sparse Fisher-Yates: only the swapped indices, in the dict of their bucket.
+        buckets = min(BUCKETS, count // FREE_SLICE + 1)
+        width = -(-size // buckets)
+        moved: list[dict[int, int]] = [{} for _ in range(buckets)]
         chosen: list[_T] = []
         for i in range(count):
             j = i + await stream.below(size - i)
-            chosen.append(population[moved.get(j, j)])
-            moved[j] = moved.get(i, i)
+            at_j = moved[j // width]
+            chosen.append(population[at_j.get(j, j)])
+            at_j[j] = moved[i // width].get(i, i)
             if not (i + 1) % SLICE:
-                await anyio.lowlevel.checkpoint()
+                await pause()
+        while len(moved) > FREE_SLICE:  # freed a slice per step too
+            del moved[:FREE_SLICE]
+            await pause()
         return chosen
 
 

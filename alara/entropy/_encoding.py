@@ -1,0 +1,57 @@
+"""Tokens as text (``token_hex``, ``token_urlsafe``) without holding the event loop.
+
+Encoding grows with the size: 64 MiB as hex is a 128 MiB ``str``, a few hundred milliseconds
+in one C call. Up to ``INLINE_ENCODE`` bytes are encoded on the loop (well under a
+millisecond). Larger ones are encoded by the C twins (``_accel.token_hex``/``token_urlsafe``),
+which fill the new ``str`` with the GIL released, in a worker thread: the loop runs meanwhile.
+Without the C module, the encoding is done slice by slice on the loop, with ``pause()`` between
+slices; the final ``str.join`` is then one step that copies the whole text (about 10 ms per
+64 MiB of text here), the one step that pure Python cannot cut.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+import anyio.to_thread
+
+from alara.entropy._native import native_hex, native_urlsafe
+from alara.entropy._pausing import pause
+
+__all__ = ["ENCODE_SLICE", "INLINE_ENCODE", "to_hex", "to_urlsafe", "urlsafe"]
+
+INLINE_ENCODE = 1 << 16
+"""Largest token (bytes) encoded on the loop in one go."""
+ENCODE_SLICE = 3 << 16
+"""Bytes encoded per loop step by the pure-Python path (a multiple of 3: base64 groups)."""
+
+
+def urlsafe(data: bytes) -> str:
+    """``secrets.token_urlsafe``'s encoding: URL-safe base64 without the ``=`` padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+async def to_hex(data: bytes) -> str:
+    """``data.hex()``, without holding the loop for a large ``data``."""
+    return await _encode(data, bytes.hex, native_hex)
+
+
+async def to_urlsafe(data: bytes) -> str:
+    """``urlsafe(data)``, without holding the loop for a large ``data``."""
+    return await _encode(data, urlsafe, native_urlsafe)
+
+
+async def _encode(
+    data: bytes, python: Callable[[bytes], str], native: Callable[[bytes], str] | None
+) -> str:
+    if len(data) <= INLINE_ENCODE:
+        return python(data)
+    if native is not None:
+        return await anyio.to_thread.run_sync(native, data)
+    parts = []
+    view = memoryview(data)
+    for start in range(0, len(data), ENCODE_SLICE):
+        parts.append(python(bytes(view[start : start + ENCODE_SLICE])))
+        await pause()
+    return "".join(parts)

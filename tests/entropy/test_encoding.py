@@ -1,0 +1,120 @@
+"""Long encodings and samples never hold the event loop: tokens as text, ``sample``, ``shuffle``.
+
+A ticker task measures the loop thread's CPU time between two of its wake-ups (what the loop
+spent away from it: ``time.thread_time``, so that a loaded machine's scheduling does not
+count), as ``python -m benchmarks.looplag`` does. The bound is generous (``STALL_MS``) against a
+goal of 5 ms per step; before, these calls held the loop for 40 to 300 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alara import Network
+from alara.entropy import _encoding
+from alara.entropy._native import ACCELERATED, native_hex, native_urlsafe
+from tests.entropy.bounded import bounded_network
+
+STALL_MS = 20.0
+BIG = 64 << 20 if ACCELERATED else 8 << 20
+"""The pure-Python path joins the text in one step (documented): a smaller token there."""
+
+
+async def _worst_stall_ms(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    """The loop's worst CPU stall during ``work()``: the test process's own objects frozen
+    out of the cyclic collector, whose full passes over them are not alara's doing."""
+    gc.collect()
+    gc.freeze()
+    try:
+        return await _measured(work)
+    finally:
+        gc.unfreeze()
+
+
+async def _measured(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    stop = asyncio.Event()
+    worst = [0.0]
+
+    async def ticker() -> None:
+        last = time.thread_time()
+        while not stop.is_set():
+            await asyncio.sleep(0.001)
+            now = time.thread_time()
+            worst[0] = max(worst[0], now - last)
+            last = now
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)  # the ticker runs before the work starts
+    worst[0] = 0.0
+    result = await work()
+    stop.set()
+    await ticking
+    return worst[0] * 1000, result
+
+
+@pytest.fixture
+async def net() -> Any:
+    async with bounded_network(3, timeout=60) as network:
+        yield network
+
+
+async def test_a_large_token_hex_does_not_hold_the_loop(net: Network) -> None:
+    stall, token = await _worst_stall_ms(lambda: net.token_hex(BIG))
+    assert len(token) == 2 * BIG
+    assert set(token[:4096]) <= set("0123456789abcdef")
+    assert stall < STALL_MS
+
+
+async def test_a_large_token_urlsafe_does_not_hold_the_loop(net: Network) -> None:
+    stall, token = await _worst_stall_ms(lambda: net.token_urlsafe(BIG))
+    assert len(token) == (4 * BIG + 2) // 3
+    assert "=" not in token
+    assert stall < STALL_MS
+
+
+@pytest.mark.parametrize("size", [10**6, 10**9])
+async def test_a_sample_of_a_million_does_not_hold_the_loop(net: Network, size: int) -> None:
+    stall, chosen = await _worst_stall_ms(lambda: net.sample(range(size), 10**6))
+    assert len(chosen) == 10**6
+    assert len(set(chosen)) == 10**6
+    assert stall < STALL_MS, stall
+    del chosen
+
+
+async def test_a_shuffle_of_a_million_does_not_hold_the_loop(net: Network) -> None:
+    items = list(range(10**6))
+    stall, _ = await _worst_stall_ms(lambda: net.shuffle(items))
+    assert sorted(items) == list(range(10**6))
+    assert stall < STALL_MS
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=300))
+def test_the_encodings_are_the_standard_ones(data: bytes) -> None:
+    expected_url = base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    assert _encoding.urlsafe(data) == expected_url
+    if native_hex is not None and native_urlsafe is not None:
+        assert native_hex(data) == data.hex()
+        assert native_urlsafe(data) == expected_url
+
+
+@pytest.mark.parametrize("size", [_encoding.INLINE_ENCODE + 1, _encoding.ENCODE_SLICE * 2 + 2])
+async def test_every_path_gives_the_same_text(size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = os.urandom(size)
+    expected_url = base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    assert await _encoding.to_hex(data) == data.hex()
+    assert await _encoding.to_urlsafe(data) == expected_url
+    monkeypatch.setattr(_encoding, "native_hex", None)  # the pure-Python slices
+    monkeypatch.setattr(_encoding, "native_urlsafe", None)
+    assert await _encoding.to_hex(data) == data.hex()
+    assert await _encoding.to_urlsafe(data) == expected_url
