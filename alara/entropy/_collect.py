@@ -140,6 +140,11 @@ class Collector:
         """How many callers are waiting for a round."""
         return len(self._waiting)
 
+    @property
+    def in_round(self) -> bool:
+        """Whether a round is running now (a caller arriving now waits for the next one)."""
+        return self._leading
+
     async def drain(self) -> None:
         """Wait until every request already made has its answer or its error (``close``)."""
         while self._leading:

@@ -76,6 +76,16 @@ class DeadlineWatch:
         self._rounds: deque[_Round] = deque()
         self._timer: asyncio.Handle | None = None
 
+    @property
+    def armed(self) -> bool:
+        """Whether the one timer is set (it goes idle when nothing is left to watch)."""
+        return self._timer is not None
+
+    @property
+    def watching(self) -> int:
+        """How many rounds are watched now (an answered round is dropped, keeping nothing)."""
+        return len(self._rounds)
+
     def watch(
         self,
         done: asyncio.Future[Any],

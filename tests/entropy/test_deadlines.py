@@ -80,8 +80,8 @@ async def test_an_unanswered_reply_fails_with_contribution_timeout_at_the_deadli
     assert type(results[2]) is OSError  # a reply already failed keeps its own error
     assert timed_out(results) == [False, True, False]
     assert late.done_at[1] >= late.started + TIMEOUT  # not before the deadline
-    assert watch._timer is None  # nothing left to watch: the timer went idle
-    assert not watch._rounds
+    assert not watch.armed  # nothing left to watch: the timer went idle
+    assert watch.watching == 0
 
 
 async def test_a_round_answered_in_time_is_dropped_untouched() -> None:
@@ -91,11 +91,11 @@ async def test_a_round_answered_in_time_is_dropped_untouched() -> None:
         reply.set_result(b"in time")
     assert await answered.outcome() == [b"in time"] * 3
     watch.forget()  # what the collector does once its round is gathered
-    assert not watch._rounds  # nothing of an answered round (its contributions) is kept
+    assert watch.watching == 0  # nothing of an answered round (its contributions) is kept
     # fires well after the first watch's timer
     witness = Round(DeadlineWatch(2 * TIMEOUT, busy_from_the_start))
     assert timed_out(await witness.outcome()) == [True] * 3
-    assert watch._timer is None  # the first timer fired, found nothing, and went idle
+    assert not watch.armed  # the first timer fired, found nothing, and went idle
     assert all(reply.result() == b"in time" for reply in answered.replies)
 
 
@@ -107,7 +107,7 @@ async def test_answered_rounds_are_dropped_when_a_later_round_is_watched() -> No
             reply.set_result(b"x")
         await done.outcome()
     pending = Round(watch)
-    assert [entry[2] for entry in watch._rounds] == [pending.gathered]
+    assert watch.watching == 1  # the pending round only
     assert timed_out(await pending.outcome()) == [True] * 3
 
 
@@ -121,17 +121,17 @@ async def test_the_timer_rearms_for_a_later_round_and_does_not_fail_it_early() -
     assert timed_out(await later.outcome()) == [True] * 3
     assert min(early.done_at.values()) >= early.started + TIMEOUT
     assert min(later.done_at.values()) >= later.started + TIMEOUT  # its own deadline
-    assert watch._timer is None
-    assert not watch._rounds
+    assert not watch.armed
+    assert watch.watching == 0
 
 
 async def test_a_timer_that_went_idle_is_armed_again_by_the_next_round() -> None:
     watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     first = Round(watch, replies=1)
     assert timed_out(await first.outcome()) == [True]
-    assert watch._timer is None
+    assert not watch.armed
     second = Round(watch, replies=1)
-    assert watch._timer is not None
+    assert watch.armed
     assert timed_out(await second.outcome()) == [True]
     assert second.done_at[0] >= second.started + TIMEOUT
 
@@ -160,12 +160,10 @@ async def test_a_cancelled_round_is_dropped_and_its_replies_left_alone() -> None
 async def test_close_cancels_the_timer_and_leaves_pending_replies_to_their_owner() -> None:
     watch = DeadlineWatch(TIMEOUT, busy_from_the_start)
     orphan = Round(watch)
-    timer = watch._timer
-    assert timer is not None
+    assert watch.armed
     watch.close()
-    assert timer.cancelled()
-    assert watch._timer is None
-    assert not watch._rounds
+    assert not watch.armed  # cancelled: the replies below are never failed by it
+    assert watch.watching == 0
     # fires well after the closed timer would have
     witness = Round(DeadlineWatch(2 * TIMEOUT, busy_from_the_start))
     assert timed_out(await witness.outcome()) == [True] * 3

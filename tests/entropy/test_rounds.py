@@ -89,7 +89,7 @@ async def round_in_flight(sources: Sequence[HeldSource]) -> None:
 
 async def parked(collector: Collector, count: int) -> None:
     """Wait until ``count`` callers are parked in ``collector``, waiting for the next round."""
-    await until(lambda: len(collector._waiting) == count)
+    await until(lambda: collector.waiting == count)
 
 
 async def draw(collector: Collector, n: int) -> bytes:
@@ -258,7 +258,7 @@ async def test_every_caller_gets_fresh_contributions_from_every_worker_in_every_
     reads = [len(block) // size for block in sources[0].blocks]
     assert reads == [1, 1, 5, 1, 1, 6, 1, 1, 7]  # lone, round leader, round of followers
     assert len(slots) == sum(reads)  # every slice read went to exactly one caller
-    assert not collector._leading
+    assert not collector.in_round
 
 
 def reachable_bytes(root: object, *, skip: Sequence[object]) -> set[bytes]:
@@ -315,8 +315,8 @@ async def test_a_follower_cancelled_while_waiting_leaves_the_others_served(victi
                 await followers[victim]
         trace(sources, [(32, output) for output in outputs])
     assert [len(block) for block in sources[0].blocks] == [32, 5 * 32]  # no slice for the victim
-    assert not collector._leading
-    assert not collector._waiting
+    assert not collector.in_round
+    assert collector.waiting == 0
 
 
 @pytest.mark.parametrize("promoted", [False, True], ids=["first-leader", "promoted-leader"])
@@ -343,7 +343,7 @@ async def test_a_leader_cancelled_mid_round_hands_the_round_to_its_followers(
     abandoned = 1 if promoted else 0  # the cancelled leader's read: finished, given to nobody
     assert len(sources[0].blocks) >= abandoned + 2
     assert all(read != abandoned for read, _ in slots[len(served) :])
-    assert not collector._leading
+    assert not collector.in_round
 
 
 @pytest.mark.parametrize(
@@ -378,7 +378,7 @@ async def test_a_caller_promoted_then_cancelled_before_it_runs_passes_the_lead_o
                 with pytest.raises(asyncio.CancelledError):
                     await victim
             assert type(promotion.result()) is _Lead  # the victim had been handed the round
-            assert not collector._leading
+            assert not collector.in_round
             outputs.append(await draw(collector, 32))  # a later caller leads a round of its own
         trace(sources, [(32, output) for output in outputs])
     reads = [len(block) // 32 for block in sources[0].blocks]
@@ -415,15 +415,41 @@ async def test_a_lone_caller_asks_every_worker_of_the_registry_as_it_is_now() ->
         assert [source.sizes for source in (*sources, added)] == [[], [32], [32], [32]]
 
 
+class FloorCluster:
+    """A cluster without machines; the test moves its count of remote workers itself."""
+
+    remote_timeout = 1.0
+
+    def __init__(self) -> None:
+        self.pool: alara.ClusterPool | None = None
+
+    async def start(self, pool: alara.ClusterPool) -> None:
+        self.pool = pool
+
+    async def stop(self) -> None:
+        pass
+
+    def nodes(self) -> list[alara.ClusterNode]:
+        return []
+
+    def on_child_exit(self, child_id: str, exit: alara.Exit) -> bool | None:
+        return None
+
+    def describe(self) -> dict[str, Any] | None:
+        return {"kind": "floor"}
+
+
 async def test_a_raised_floor_is_seen_by_the_next_lone_caller() -> None:
-    """``configured`` (moved by a cluster) changes the fail-closed floor without a registry
-    change: the next caller must be refused, not served from the remembered refs."""
-    async with alara.create_network(3) as net:
+    """The configured count (moved by a cluster) changes the fail-closed floor without a
+    registry change: the next caller must be refused, not served from the remembered refs."""
+    cluster = FloorCluster()
+    async with alara.create_network(3, cluster=cluster) as net:
         assert len(await net.random_bytes(32)) == 32
-        net._collector.configured = 4
+        assert cluster.pool is not None
+        cluster.pool.set_remote(1)
         with pytest.raises(NoWorkersError, match="at least 4 required"):
             await net.random_bytes(32)
-        net._collector.configured = 3
+        cluster.pool.set_remote(0)
         assert len(await net.random_bytes(32)) == 32
 
 
@@ -444,7 +470,7 @@ async def test_a_round_short_of_workers_fails_all_its_callers_with_one_error_the
         assert isinstance(errors[0], NoWorkersError)
         assert all(error is errors[0] for error in errors)  # one round, one error
         assert "at least 3 required" in str(errors[0])
-        assert not collector._leading
+        assert not collector.in_round
         async with asyncio.timeout(BOUND):
             with pytest.raises(NoWorkersError):  # a later caller is told at once, not parked
                 await draw(collector, 32)
@@ -467,11 +493,11 @@ async def test_a_round_whose_supervisor_gives_up_fails_all_its_callers_with_that
         gave_up = net.supervisor.error
         assert isinstance(gave_up, SupervisorGaveUpError)
         assert all(error is gave_up for error in errors)
-        assert not collector._leading
+        assert not collector.in_round
         async with asyncio.timeout(BOUND):
             with pytest.raises(SupervisorGaveUpError):
                 await draw(collector, 32)
-        assert not collector._leading
+        assert not collector.in_round
 
 
 async def test_a_follower_cancelled_as_its_round_fails_ends_cancelled() -> None:
@@ -503,7 +529,7 @@ async def test_a_follower_cancelled_as_its_round_fails_ends_cancelled() -> None:
                 await victims[0]
             await stopping
         assert all(isinstance(error, NoWorkersError) for error in errors)
-        assert not collector._leading
+        assert not collector.in_round
 
 
 # -- a worker dying mid-round ------------------------------------------------------------------
@@ -527,7 +553,7 @@ async def test_a_worker_killed_mid_round_is_asked_again_for_the_whole_round() ->
     # The killed read gave nothing; its replacement was asked for the whole round, k x 32.
     assert [len(block) for block in sources[1].blocks] == [32, 8 * 32]
     assert sorted(slots) == [(0, 0)] + [(1, i) for i in range(8)]
-    assert not collector._leading
+    assert not collector.in_round
 
 
 async def test_a_hung_worker_in_a_round_is_left_out_at_the_deadline_and_every_caller_served(
