@@ -1,5 +1,9 @@
-"""Command line: ``alara demo``, ``alara bytes N``, ``alara stream``, ``alara sources``
-(``python -m alara`` too)."""
+"""Command line: ``alara demo``, ``alara bytes N``, ``alara stream``, ``alara sources``,
+``alara check`` (``python -m alara`` too).
+
+Bad input and a network that refuses end in one line on stderr (``alara bytes: ...``) and a
+non-zero status, never a traceback: the command is used in scripts and health checks.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,13 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import anyio
 
+import alara
 from alara import _cli_sources
+from alara._check import run_check
 from alara._demo import run_demo, show_lifecycle_logs
 from alara.entropy import MAX_BYTES, MAX_WORKERS, create_network
 
@@ -24,17 +30,30 @@ STREAM_CHUNK = 1 << 16
 
 def _positive(limit: int) -> Any:
     def parse(text: str) -> int:
-        value = int(text)
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
         if not 1 <= value <= limit:
-            raise argparse.ArgumentTypeError(f"must be in [1, {limit}]")
+            raise argparse.ArgumentTypeError(f"must be an integer in [1, {limit}], got {text!r}")
         return value
 
     return parse
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (``alara bytes: argument n: ...``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="alara", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="alara", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"alara {alara.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands.add_parser("check", help="test every source and the default pool; exit 1 if "
+                                      "this machine cannot serve")
     demo = commands.add_parser("demo", help="draw output, kill a worker, watch it restart")
     demo.add_argument("--workers", type=_positive(MAX_WORKERS), default=5)
     demo.add_argument("--quiet", action="store_true", help="do not print lifecycle log events")
@@ -66,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 def _load_sources(spec: str) -> list[Any]:
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise SystemExit("--sources-from must look like MODULE:CALLABLE")
+        raise SystemExit("alara stream: --sources-from must look like MODULE:CALLABLE")
     sys.path.insert(0, os.getcwd())
     factory = getattr(importlib.import_module(module_name), attribute)
     return list(factory())
@@ -110,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``alara`` command; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
+        if args.command == "check":
+            return asyncio.run(run_check())
         if args.command == "demo":
             if not args.quiet:
                 show_lifecycle_logs()
@@ -130,4 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except alara.AlaraError as error:  # the network refused: say why, in one line
+        print(f"alara {args.command}: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
     return 0

@@ -32,5 +32,6 @@ def test_bad_arguments_exit_with_usage(argv: list[str], capsys: pytest.CaptureFi
     with pytest.raises(SystemExit) as caught:
         main(argv)
     assert caught.value.code == 2
-    err = capsys.readouterr().err
-    assert "must be in [1, " in err or "invalid" in err
+    [line] = capsys.readouterr().err.splitlines()  # one line, no usage block
+    assert "must be an integer in [1, " in line
+    assert line.endswith("--help)")
