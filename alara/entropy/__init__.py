@@ -21,15 +21,15 @@ from alara.entropy._keyed_sync import RoundSource, ThreadKeyed
 from alara.entropy._limits import MAX_BITS, MAX_BYTES, MAX_INT_BITS, MAX_WORKERS
 from alara.entropy._mixing import MIN_CONTRIBUTION, mix
 from alara.entropy._network import Network, create_network
-from alara.entropy._observe import (
-    DURATION_BUCKETS,
-    OUTCOMES,
-    MetricsSnapshot,
+from alara.entropy._observe import DURATION_BUCKETS, OUTCOMES, MetricsSnapshot
+from alara.entropy._options import NetworkKeywords, NetworkOptions
+from alara.entropy._readings import (
+    PoolReading,
     default_networks,
     read_network,
+    read_pools,
     register_default,
 )
-from alara.entropy._options import NetworkKeywords, NetworkOptions
 from alara.entropy._reservoir import ReservoirSource
 from alara.entropy._sampler import SampleBatch
 from alara.entropy._sources import EntropySource, OsSource, check_source
@@ -66,6 +66,7 @@ __all__ = [
     "NetworkStatus",
     "NodeState",
     "OsSource",
+    "PoolReading",
     "QuarantineInfo",
     "Rekey",
     "ReservoirSource",
@@ -81,6 +82,7 @@ __all__ = [
     "get_random_bytes",
     "mix",
     "read_network",
+    "read_pools",
     "register_default",
     "rekey_from_environment",
     "start_worker",

@@ -20,13 +20,11 @@ a thousand refused requests is one line, not a thousand.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import time
-import weakref
 from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alara.actors import Exit, ExitKind, get_logger
 from alara.errors import (
@@ -38,10 +36,6 @@ from alara.errors import (
     WorkerDiedError,
 )
 
-if TYPE_CHECKING:
-    from alara.entropy._network import Network
-    from alara.entropy._status import NetworkStatus
-
 __all__ = [
     "DURATION_BUCKETS",
     "LAG_INTERVAL",
@@ -49,11 +43,8 @@ __all__ = [
     "REFUSAL_LOG_INTERVAL",
     "MetricsSnapshot",
     "Observer",
-    "default_networks",
     "health_test_name",
     "outcome_of",
-    "read_network",
-    "register_default",
     "source_kind",
 ]
 
@@ -316,56 +307,3 @@ class _Refusals:
             _log.warning("network.refused", outcome=outcome, error=type(error).__name__,
                          reason=self.reason, refused=self.unlogged)
             self.logged_at, self.unlogged = now, 0
-
-
-# -- the networks an exporter reads when given none ------------------------------------------
-
-_defaults: weakref.WeakSet[Network] = weakref.WeakSet()
-
-
-def register_default(network: Network) -> None:
-    """Mark ``network`` as one of the process's default networks (the sync one or a loop's),
-    which an exporter made without a network reports. Held weakly: a closed, dropped default
-    disappears from the reports by itself."""
-    _defaults.add(network)
-
-
-def default_networks() -> list[Network]:
-    """The process's default networks not yet collected (closed ones report so)."""
-    return list(_defaults)
-
-
-def _elsewhere(loop: asyncio.AbstractEventLoop) -> bool:
-    """Whether this thread is not the one running ``loop``."""
-    try:
-        return asyncio.get_running_loop() is not loop
-    except RuntimeError:
-        return True
-
-
-def read_network(network: Network, timeout: float = 1.0) -> tuple[NetworkStatus, MetricsSnapshot]:
-    """``network.status()`` and ``network.metrics()``, read on the network's own loop thread.
-
-    From that thread they are read at once; from any other (an exporter's HTTP thread, another
-    loop) the read is handed to the network's loop and waited for at most ``timeout`` seconds.
-
-    Raises:
-        TimeoutError: the network's loop did not run the read within ``timeout``.
-    """
-    loop = network._loop
-    if loop is None or loop.is_closed() or not loop.is_running() or not _elsewhere(loop):
-        return network.status(), network.metrics()
-    answer: concurrent.futures.Future[tuple[NetworkStatus, MetricsSnapshot]] = (
-        concurrent.futures.Future())
-
-    def read() -> None:
-        try:
-            answer.set_result((network.status(), network.metrics()))
-        except BaseException as error:  # handed to the reader, who re-raises it
-            answer.set_exception(error)
-
-    try:
-        loop.call_soon_threadsafe(read)
-    except RuntimeError:  # the loop closed in between: nothing runs on it any more
-        return network.status(), network.metrics()
-    return answer.result(timeout)

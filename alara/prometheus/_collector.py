@@ -7,8 +7,7 @@ figures are always the network's own, and an unscraped collector costs nothing.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client.core import (
@@ -21,18 +20,9 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 import alara
-from alara.entropy import (
-    OUTCOMES,
-    MetricsSnapshot,
-    Network,
-    NetworkStatus,
-    default_networks,
-    read_network,
-)
+from alara.entropy import OUTCOMES, MetricsSnapshot, Network, PoolReading, read_pools
 
 __all__ = ["AlaraCollector"]
-
-_Reading = tuple[NetworkStatus, MetricsSnapshot]
 
 
 class AlaraCollector(Collector):
@@ -62,7 +52,7 @@ class AlaraCollector(Collector):
                             f"got {type(network).__name__}")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self._network = network
+        self._networks = None if network is None else [network]
         self._timeout = float(timeout)
 
     def describe(self) -> list[Any]:
@@ -72,100 +62,70 @@ class AlaraCollector(Collector):
 
     def collect(self) -> Iterator[Any]:
         """The metric families, read now."""
-        networks = [self._network] if self._network is not None else default_networks()
-        readings = [read_network(network, self._timeout) for network in networks]
-        readings = [(status, metrics) for status, metrics in readings
-                    if status.state == "open"]
-        yield from _counters(readings)
-        yield _histogram(readings)
-        yield from _gauges(readings)
+        reading = read_pools(self._networks, self._timeout)
+        yield from _counters(reading.metrics)
+        yield _histogram(reading.metrics)
+        yield from _gauges(reading)
         yield InfoMetricFamily("alara_build", "The alara version this process runs.",
                                value={"version": alara.__version__})
 
 
 def _counter(name: str, doc: str, labels: list[str],
-             values: Iterable[tuple[tuple[str, ...], float]]) -> CounterMetricFamily:
+             values: dict[Any, int]) -> CounterMetricFamily:
     family = CounterMetricFamily(name, doc, labels=labels)
-    for label_values, value in values:
-        family.add_metric(list(label_values), value)
+    for key, value in sorted(values.items()):
+        family.add_metric([key] if isinstance(key, str) else list(key), value)
     return family
 
 
-def _sum(counts: Iterable[dict[Any, int]]) -> Counter[Any]:
-    total: Counter[Any] = Counter()
-    for count in counts:
-        total.update(count)
-    return total
-
-
-def _keys(counts: Counter[Any]) -> list[tuple[tuple[str, ...], float]]:
-    return [((key,) if isinstance(key, str) else key, value)
-            for key, value in sorted(counts.items())]
-
-
-def _counters(readings: list[_Reading]) -> Iterator[CounterMetricFamily]:
-    snapshots = [metrics for _, metrics in readings]
-    requests = _sum(metrics.requests for metrics in snapshots)
+def _counters(metrics: MetricsSnapshot) -> Iterator[CounterMetricFamily]:
     yield _counter("alara_requests", "Requests by how they ended.", ["outcome"],
-                   [((outcome,), requests[outcome]) for outcome in OUTCOMES])
-    yield _counter("alara_served_bytes", "Bytes handed to callers.", [],
-                   [((), sum(metrics.served_bytes for metrics in snapshots))])
+                   {outcome: metrics.requests[outcome] for outcome in OUTCOMES})
+    served = CounterMetricFamily("alara_served_bytes", "Bytes handed to callers.",
+                                 value=metrics.served_bytes)
+    yield served
     yield _counter("alara_source_contributions",
                    "Contributions of each worker to the requests served.", ["worker", "kind"],
-                   _keys(_sum(metrics.contributions for metrics in snapshots)))
+                   metrics.contributions)
     yield _counter("alara_health_test_failures",
                    "Health-test failures of each worker's source, by test.", ["worker", "test"],
-                   _keys(_sum(metrics.health_test_failures for metrics in snapshots)))
+                   metrics.health_test_failures)
     yield _counter("alara_quarantines", "Workers quarantined for failing sources.", ["worker"],
-                   _keys(_sum(metrics.quarantines for metrics in snapshots)))
+                   metrics.quarantines)
     yield _counter("alara_worker_restarts", "Worker restarts by their supervisor.", ["worker"],
-                   _keys(_sum(metrics.restarts for metrics in snapshots)))
+                   metrics.restarts)
 
 
-def _histogram(readings: list[_Reading]) -> HistogramMetricFamily:
-    bounds = readings[0][1].duration_bounds if readings else alara.entropy.DURATION_BUCKETS
-    counts = [0] * (len(bounds) + 1)
-    total = 0.0
-    for _, metrics in readings:
-        for index, count in enumerate(metrics.duration_counts):
-            counts[index] += count
-        total += metrics.duration_sum
+def _histogram(metrics: MetricsSnapshot) -> HistogramMetricFamily:
     buckets: list[tuple[str, float]] = []
     cumulative = 0
-    for bound, count in zip([*map(floatToGoString, bounds), "+Inf"], counts, strict=True):
+    bounds = [*map(floatToGoString, metrics.duration_bounds), "+Inf"]
+    for bound, count in zip(bounds, metrics.duration_counts, strict=True):
         cumulative += count
         buckets.append((bound, cumulative))
     return HistogramMetricFamily("alara_request_duration_seconds",
                                  "Time from a request's call to its answer or error.",
-                                 buckets=buckets, sum_value=total)
+                                 buckets=buckets, sum_value=metrics.duration_sum)
 
 
-def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
-    return GaugeMetricFamily(name, doc, value=value)
+def _labelled(name: str, doc: str, label: str, values: dict[str, int]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, doc, labels=[label])
+    for key, value in values.items():
+        family.add_metric([key], value)
+    return family
 
 
-def _gauges(readings: list[_Reading]) -> Iterator[GaugeMetricFamily]:
-    statuses = [status for status, _ in readings]
-    sources = GaugeMetricFamily("alara_sources", "Workers of the pool by state.",
-                                labels=["state"])
-    sources.add_metric(["running"], sum(len(status.running) for status in statuses))
-    sources.add_metric(["restarting"], sum(len(status.restarting) for status in statuses))
-    sources.add_metric(["quarantined"], sum(len(status.quarantined) for status in statuses))
-    yield sources
-    yield _gauge("alara_sources_required",
-                 "Contributions every request needs (the fail-closed floor).",
-                 sum(status.required for status in statuses))
-    yield _gauge("alara_waiting_requests", "Requests waiting for a round.",
-                 sum(status.waiting for status in statuses))
-    yield _gauge("alara_event_loop_lag_seconds",
-                 "Largest lateness of the network loop's timers over the last seconds.",
-                 max((metrics.loop_lag for _, metrics in readings), default=0.0))
-    nodes = GaugeMetricFamily("alara_cluster_nodes", "Cluster machines by state.",
-                              labels=["state"])
-    states: Counter[str] = Counter({"up": 0, "down": 0})
-    for status in statuses:
-        for node in (status.cluster or {}).get("nodes", []):
-            states[str(node.get("state"))] += 1
-    for state, count in sorted(states.items()):
-        nodes.add_metric([state], count)
-    yield nodes
+def _gauges(reading: PoolReading) -> Iterator[GaugeMetricFamily]:
+    yield _labelled("alara_sources", "Workers of the pool by state.", "state", {
+        "running": reading.running, "restarting": reading.restarting,
+        "quarantined": reading.quarantined})
+    yield GaugeMetricFamily("alara_sources_required",
+                            "Contributions every request needs (the fail-closed floor).",
+                            value=reading.required)
+    yield GaugeMetricFamily("alara_waiting_requests", "Requests waiting for a round.",
+                            value=reading.waiting)
+    yield GaugeMetricFamily("alara_event_loop_lag_seconds",
+                            "Largest lateness of the network loop's timers over the last "
+                            "seconds.", value=reading.metrics.loop_lag)
+    yield _labelled("alara_cluster_nodes", "Cluster machines by state.", "state",
+                    reading.nodes)
