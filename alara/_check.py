@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import alara
-from alara.environment import network_from_environment
 
 __all__ = ["STARTUP_BYTES", "Row", "run_check"]
 
@@ -70,7 +69,7 @@ async def _sources() -> list[Row]:
 async def _pool() -> tuple[bool, str]:
     """Whether the default network starts and serves one request, and what it says."""
     try:
-        async with network_from_environment() as network:
+        async with alara.Network(options=alara.NetworkOptions.from_environment()) as network:
             await network.random_bytes(32)
             status = network.status()
     except (alara.AlaraError, TypeError, ValueError) as error:  # incl. bad ALARA_* variables
