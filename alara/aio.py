@@ -20,6 +20,13 @@ running loop, so no task is left pending and nothing warns. A loop closed by han
 
 **Replacing.** ``with use_network(net):`` makes the module-level functions use ``net`` in
 the current context (and in tasks started from it), e.g. a test's deterministic network.
+
+**Keyed.** The functions with ``secrets``' names (``token_hex``, ``randbelow``, ``choice``,
+``uuid4``, ``shuffle``, ``sample``...) are served by the network's keyed view
+(``Network.keyed()``: a fast-key-erasure stream whose every key is one full round); with
+``ALARA_REKEY=per-call`` (or ``rekey="per-call"`` to ``use_network``) by the network's own
+methods, one round per call. ALARA's names (``random_bytes``, ``random_bits``,
+``random_int``, ``random_below``) keep ALARA's semantics: one round per call, always.
 """
 
 from __future__ import annotations
@@ -28,12 +35,20 @@ import asyncio
 import contextlib
 import uuid
 import weakref
+from asyncio import _get_running_loop as _running_loop
 from collections.abc import AsyncGenerator, Iterator, MutableSequence, Sequence
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from alara.actors import get_logger
-from alara.entropy import Network, NetworkOptions, register_default
+from alara.entropy import (
+    KeyedNetwork,
+    Network,
+    NetworkOptions,
+    register_default,
+    resolve_rekey,
+)
+from alara.errors import NetworkClosedError
 
 __all__ = [
     "choice",
@@ -57,16 +72,19 @@ __all__ = [
 _T = TypeVar("_T")
 
 _log = get_logger("default_network")
-_chosen: ContextVar[Network | None] = ContextVar("alara_chosen_network", default=None)
+_Vocabulary = KeyedNetwork | Network  # what the secrets-named functions call
+_chosen: ContextVar[tuple[Network, _Vocabulary] | None] = ContextVar("alara_chosen_network",
+                                                                     default=None)
 
 
 class _LoopDefault:
     """The default network of one loop: its start-up task, then the network and its keeper."""
 
-    __slots__ = ("keeper", "network", "starting")
+    __slots__ = ("keeper", "network", "starting", "vocabulary")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.network: Network | None = None
+        self.vocabulary: _Vocabulary | None = None
         self.keeper: AsyncGenerator[None, None] | None = None
         # Recorded before the task exists: under an eager task factory its first step runs
         # inside create_task, and a start failing there must find its entry to remove it.
@@ -76,6 +94,7 @@ class _LoopDefault:
 
     async def _start(self, loop: asyncio.AbstractEventLoop) -> Network:
         try:
+            rekey = resolve_rekey()  # a bad variable fails before anything starts
             network = await Network(options=NetworkOptions.from_environment()).start()
             register_default(network)
         except BaseException:
@@ -85,6 +104,8 @@ class _LoopDefault:
         keeper = _keep(loop, self, network)
         await keeper.asend(None)  # the loop registers the generator on this first step
         self.network, self.keeper = network, keeper
+        self.vocabulary = network if rekey.per_call else network.keyed(rekey.rekey_bytes,
+                                                                       rekey.rekey_seconds)
         _log.info("default_network.started", workers=len(network.which_children()))
         return network
 
@@ -117,7 +138,7 @@ async def default_network() -> Network:
     """
     chosen = _chosen.get()
     if chosen is not None:
-        return chosen
+        return chosen[0]
     loop = asyncio.get_running_loop()
     entry = _defaults.get(loop)
     if entry is None:
@@ -126,6 +147,26 @@ async def default_network() -> Network:
         return entry.network
     # shield: a caller cancelled while the network starts must not cancel it for the others
     return await asyncio.shield(entry.starting)
+
+
+def _ready() -> _Vocabulary | None:
+    """What the secrets-named functions call here, if ready: the chosen or default
+    network's keyed view (or the network itself in per-call mode)."""
+    chosen = _chosen.get()
+    if chosen is not None:
+        return chosen[1]
+    loop = _running_loop()
+    entry = _defaults.get(loop) if loop is not None else None
+    return None if entry is None else entry.vocabulary
+
+
+async def _vocabulary() -> _Vocabulary:
+    """``_ready()``, after starting this loop's default network if needed."""
+    network = await default_network()  # raises outside a running loop
+    vocabulary = _ready()
+    if vocabulary is None or network.closed:
+        raise NetworkClosedError("the default network was closed as it started")
+    return vocabulary
 
 
 async def close_default_network() -> None:
@@ -142,19 +183,26 @@ async def close_default_network() -> None:
 
 
 @contextlib.contextmanager
-def use_network(network: Network) -> Iterator[Network]:
+def use_network(network: Network, *, rekey: str | None = None, rekey_bytes: int | None = None,
+                rekey_seconds: float | None = None) -> Iterator[Network]:
     """Within the block, the module-level functions use ``network`` (not the loop default).
 
     The choice is a context variable: it holds in this task and in tasks it starts inside
     the block, and it does not leak into concurrent tasks. The caller keeps ownership of
-    ``network`` (starts and closes it).
+    ``network`` (starts and closes it). ``rekey`` (``"keyed"`` or ``"per-call"``),
+    ``rekey_bytes`` and ``rekey_seconds`` set how the secrets-named functions draw from it;
+    each one not given is read from its ``ALARA_REKEY*`` variable.
 
     Raises:
         TypeError: ``network`` is not a ``Network``.
+        ValueError: a rekey setting is out of range (named).
     """
     if not isinstance(network, Network):
         raise TypeError(f"network must be a Network, got {type(network).__name__}")
-    token = _chosen.set(network)
+    settings = resolve_rekey(rekey, rekey_bytes, rekey_seconds)
+    vocabulary = network if settings.per_call else network.keyed(settings.rekey_bytes,
+                                                                 settings.rekey_seconds)
+    token = _chosen.set((network, vocabulary))
     try:
         yield network
     finally:
@@ -166,47 +214,47 @@ def use_network(network: Network) -> Iterator[Network]:
 
 async def token_bytes(nbytes: int | None = None) -> bytes:
     """``Network.token_bytes`` on the default network (``secrets.token_bytes``)."""
-    return await (await default_network()).token_bytes(nbytes)
+    return await (_ready() or await _vocabulary()).token_bytes(nbytes)
 
 
 async def token_hex(nbytes: int | None = None) -> str:
     """``Network.token_hex`` on the default network (``secrets.token_hex``)."""
-    return await (await default_network()).token_hex(nbytes)
+    return await (_ready() or await _vocabulary()).token_hex(nbytes)
 
 
 async def token_urlsafe(nbytes: int | None = None) -> str:
     """``Network.token_urlsafe`` on the default network (``secrets.token_urlsafe``)."""
-    return await (await default_network()).token_urlsafe(nbytes)
+    return await (_ready() or await _vocabulary()).token_urlsafe(nbytes)
 
 
 async def randbelow(exclusive_upper_bound: int) -> int:
     """``Network.randbelow`` on the default network (``secrets.randbelow``)."""
-    return await (await default_network()).randbelow(exclusive_upper_bound)
+    return await (_ready() or await _vocabulary()).randbelow(exclusive_upper_bound)
 
 
 async def randbits(k: int) -> int:
     """``Network.randbits`` on the default network (``secrets.randbits``)."""
-    return await (await default_network()).randbits(k)
+    return await (_ready() or await _vocabulary()).randbits(k)
 
 
 async def choice(seq: Sequence[_T]) -> _T:
     """``Network.choice`` on the default network (``secrets.choice``)."""
-    return await (await default_network()).choice(seq)
+    return await (_ready() or await _vocabulary()).choice(seq)
 
 
 async def uuid4() -> uuid.UUID:
     """``Network.uuid4`` on the default network (a version 4 ``uuid.UUID``)."""
-    return await (await default_network()).uuid4()
+    return await (_ready() or await _vocabulary()).uuid4()
 
 
 async def shuffle(x: MutableSequence[Any]) -> None:
     """``Network.shuffle`` on the default network (in place, like ``random.shuffle``)."""
-    await (await default_network()).shuffle(x)
+    await (_ready() or await _vocabulary()).shuffle(x)
 
 
 async def sample(population: Sequence[_T], k: int) -> list[_T]:
     """``Network.sample`` on the default network (like ``random.sample``)."""
-    return await (await default_network()).sample(population, k)
+    return await (_ready() or await _vocabulary()).sample(population, k)
 
 
 async def random_bytes(n: int) -> bytes:

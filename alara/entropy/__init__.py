@@ -15,6 +15,7 @@ from alara.entropy._keyed import (
     DEFAULT_REKEY_SECONDS,
     Rekey,
     rekey_from_environment,
+    resolve_rekey,
 )
 from alara.entropy._keyed_async import KeyedNetwork
 from alara.entropy._keyed_sync import RoundSource, ThreadKeyed
@@ -85,5 +86,6 @@ __all__ = [
     "read_pools",
     "register_default",
     "rekey_from_environment",
+    "resolve_rekey",
     "start_worker",
 ]

@@ -57,6 +57,7 @@ __all__ = [
     "failed",
     "note_spent",
     "rekey_from_environment",
+    "resolve_rekey",
 ]
 
 KEY_SIZE = 32
@@ -131,6 +132,20 @@ def rekey_from_environment(environ: Mapping[str, str] | None = None) -> Rekey:
     )
 
 
+def resolve_rekey(rekey: str | None = None, rekey_bytes: int | None = None,
+                  rekey_seconds: float | None = None) -> Rekey:
+    """The environment's ``Rekey`` (``rekey_from_environment``), with the arguments given
+    (not ``None``) in place of the variables: the drop-ins' matching arguments.
+
+    Raises:
+        TypeError, ValueError: an argument or a variable is out of range (named).
+    """
+    settings = rekey_from_environment()
+    return Rekey(settings.mode if rekey is None else rekey,
+                 settings.rekey_bytes if rekey_bytes is None else rekey_bytes,
+                 settings.rekey_seconds if rekey_seconds is None else rekey_seconds)
+
+
 def _number(environ: Mapping[str, str], variable: str,
             kind: type[int] | type[float]) -> int | float | None:
     """``environ[variable]`` as a ``kind``, ``None`` if unset or blank."""
@@ -182,7 +197,7 @@ class KeyedStream(Generic[H]):
     """
 
     __slots__ = ("__weakref__", "_ahead_at", "_ahead_left", "_block", "_clock", "_deadline",
-                 "_fetch", "_key", "_left", "_pending", "_pid", "_position", "_view",
+                 "_fetch", "_key", "_left", "_pending", "_pid", "_position",
                  "rekey_bytes", "rekey_seconds")
 
     def __init__(self, fetch: Callable[[], H], rekey_bytes: int = DEFAULT_REKEY_BYTES,
@@ -195,7 +210,6 @@ class KeyedStream(Generic[H]):
                                                   MAX_REKEY_SECONDS)
         self._fetch = fetch
         self._clock = clock
-        self._view = memoryview(self._block)
         self._position = MAX_KEYED  # nothing unserved
         self._left = 0  # output this key may still serve: 0, no key
         self._deadline = -math.inf
@@ -222,8 +236,9 @@ class KeyedStream(Generic[H]):
             position, end = 0, n
         self._left -= n
         self._position = end
-        data = bytes(self._view[position:end])
-        self._block[position:end] = bytes(n)  # served: overwritten at once
+        block = self._block
+        data = bytes(block[position:end])
+        block[position:end] = bytes(n)  # served: overwritten at once
         return data
 
     def install(self, key: bytes | bytearray) -> None:

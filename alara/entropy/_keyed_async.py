@@ -11,6 +11,7 @@ block (``MAX_KEYED``) or than ``rekey_bytes`` take a full round of their own.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["KeyedNetwork"]
 
-_running_loop = asyncio._get_running_loop  # no fork check (a getpid): the stream has its own
+_thread = threading.get_ident  # cheaper than asyncio's loop lookup (a getpid): see _served
 
 
 class KeyedNetwork(SecretsVocabulary):
@@ -56,7 +57,7 @@ class KeyedNetwork(SecretsVocabulary):
             self._fetch, rekey_bytes, rekey_seconds, clock=clock)
         self._largest = min(MAX_KEYED, self._stream.rekey_bytes)
         self._rekeying: asyncio.Task[bytes] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None  # set by the first rekey
+        self._thread = 0  # the network's loop thread, known from the first rekey
 
     def __repr__(self) -> str:
         return (f"<KeyedNetwork rekey_bytes={self.rekey_bytes} "
@@ -84,13 +85,21 @@ class KeyedNetwork(SecretsVocabulary):
             TypeError, ValueError: ``nbytes`` is not an int in ``[0, MAX_BYTES]``.
             AlaraError: as ``Network.random_bytes`` once the key's budget is spent.
         """
-        n = DEFAULT_ENTROPY if nbytes is None else nbytes
-        if type(n) is int and 0 < n <= self._largest and not self._network.closed \
-                and _running_loop() is self._loop:
-            data = self._stream.take(n)  # the usual case: no further coroutine
-            if data is not None:
-                return data
+        data = self._served(DEFAULT_ENTROPY if nbytes is None else nbytes)
+        if data is not None:
+            return data
         return await super().token_bytes(nbytes)  # its checks, then random_bytes
+
+    async def token_hex(self, nbytes: int | None = None) -> str:
+        """``nbytes`` random bytes as hex, like ``secrets.token_hex``.
+
+        Raises:
+            TypeError, ValueError, AlaraError: as ``token_bytes``.
+        """
+        data = self._served(DEFAULT_ENTROPY if nbytes is None else nbytes)
+        if data is not None:
+            return data.hex()
+        return (await self.token_bytes(nbytes)).hex()
 
     async def random_bytes(self, n: int) -> bytes:
         """``n`` bytes (0..``MAX_BYTES``) from the keyed stream (larger: a round of their own).
@@ -101,7 +110,7 @@ class KeyedNetwork(SecretsVocabulary):
         """
         if type(n) is not int or not 0 < n <= self._largest:
             return await self._network.random_bytes(n)  # its checks, or a round of its own
-        if self._network.closed or _running_loop() is not self._loop:
+        if self._network.closed or _thread() != self._thread:
             await self._check()
         data = self._stream.take(n)
         while data is None:
@@ -133,6 +142,15 @@ class KeyedNetwork(SecretsVocabulary):
             value = int_inline(await self.random_bytes((bits + 7) // 8), bits)
             if value < upper:
                 return value
+
+    def _served(self, n: object) -> bytes | None:
+        """The usual case, with no coroutine: ``n`` bytes from the current key, or ``None``
+        when ``random_bytes`` must decide (a size to check or too large for a block, a
+        closed network, a caller not on the network's thread, a key to install)."""
+        if type(n) is int and 0 < n <= self._largest and not self._network.closed \
+                and _thread() == self._thread:
+            return self._stream.take(n)
+        return None
 
     async def _check(self) -> None:
         """The network is closed or this is not (yet) its loop: let it raise if so."""
@@ -166,7 +184,7 @@ class KeyedNetwork(SecretsVocabulary):
         if self._rekeying is task:
             self._rekeying = None
             self._stream.install(key)
-            self._loop = _running_loop()
+            self._thread = _thread()
 
 
 def _retrieve(task: asyncio.Task[bytes]) -> None:

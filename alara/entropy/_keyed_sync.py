@@ -82,7 +82,15 @@ class ThreadKeyed:
         return self._bytes(check_int("nbytes", n, 0, MAX_BYTES))
 
     def token_hex(self, nbytes: int | None = None) -> str:
-        """``nbytes`` random bytes as hex: ``secrets.token_hex``."""
+        """``nbytes`` random bytes as hex: ``secrets.token_hex``.
+
+        Raises:
+            TypeError, ValueError, AlaraError: as ``token_bytes``.
+        """
+        n = DEFAULT_ENTROPY if nbytes is None else nbytes
+        if type(n) is int and 0 < n <= self._largest:  # ``token_bytes``' usual case, inline
+            data = self._local.stream.take(n)
+            return (data if data is not None else self._rekeyed(n)).hex()
         return self.token_bytes(nbytes).hex()
 
     def token_urlsafe(self, nbytes: int | None = None) -> str:

@@ -53,6 +53,7 @@ class _State(Enum):
 
 
 _OPEN = _State.OPEN  # read on every request: a module global is the cheapest lookup
+_CLOSED = _State.CLOSED  # read by every keyed request (``closed``)
 _thread = threading.get_ident
 _clock = time.perf_counter
 
@@ -187,7 +188,7 @@ class Network(SecretsVocabulary):
     @property
     def closed(self) -> bool:
         """True once ``close()`` was called."""
-        return self._state is _State.CLOSED
+        return self._state is _CLOSED
 
     @property
     def supervisor(self) -> OneForOneSupervisor:

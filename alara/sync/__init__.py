@@ -9,15 +9,23 @@ here starts a thread or registers an exit or fork hook before that first use.
 from __future__ import annotations
 
 from alara.sync._blocking import BlockingNetwork
-from alara.sync._default import blocking_network, close_blocking_network, use_blocking_network
+from alara.sync._default import (
+    DropIn,
+    blocking_network,
+    close_blocking_network,
+    drop_in,
+    use_blocking_network,
+)
 from alara.sync._loop_thread import refuse_in_loop
 from alara.sync._random import Random
 
 __all__ = [
     "BlockingNetwork",
+    "DropIn",
     "Random",
     "blocking_network",
     "close_blocking_network",
+    "drop_in",
     "refuse_in_loop",
     "use_blocking_network",
 ]

@@ -34,11 +34,15 @@ from typing import Any, TypeVar, Unpack
 from alara.actors import Child
 from alara.aio import __all__ as _module_level_names
 from alara.entropy import (
+    DEFAULT_REKEY_BYTES,
+    DEFAULT_REKEY_SECONDS,
     EntropySource,
     Network,
     NetworkKeywords,
     NetworkOptions,
     NetworkStatus,
+    Rekey,
+    ThreadKeyed,
 )
 from alara.errors import AlaraError, NetworkClosedError
 from alara.sync._loop_thread import LoopThread, refuse_in_loop
@@ -244,6 +248,46 @@ class BlockingNetwork:
         """``k`` distinct elements of ``population``: ``random.sample``."""
         return self._run("sample", lambda network: network.sample(population, k))
 
+    # -- keyed mode ------------------------------------------------------------------------
+
+    def keyed(self, rekey_bytes: int = DEFAULT_REKEY_BYTES,
+              rekey_seconds: float = DEFAULT_REKEY_SECONDS) -> ThreadKeyed:
+        """``secrets``' functions in keyed mode, on this network (``Network.keyed``'s twin).
+
+        Each thread serves from its own fast-key-erasure stream, keyed by a full round of
+        this network and rekeyed after ``rekey_bytes`` of output or ``rekey_seconds``,
+        fetched ahead: no lock, and no hand-off to the network's thread in the usual case.
+
+        Raises:
+            TypeError, ValueError: ``rekey_bytes``/``rekey_seconds`` out of range (named).
+        """
+        return ThreadKeyed(self, Rekey("keyed", rekey_bytes, rekey_seconds))
+
+    def submit_bytes(self, n: int) -> concurrent.futures.Future[bytes]:
+        """Start ``random_bytes(n)`` (one full round) without waiting: a key fetched ahead.
+
+        Raises:
+            NetworkClosedError: the network is not started or is closed.
+            SyncCallInLoopError: called from a running event loop.
+        """
+        return self._submit("random_bytes", lambda network: network.random_bytes(n))[1]
+
+    def wait_bytes(self, future: concurrent.futures.Future[bytes]) -> bytes:
+        """Wait for a round started by ``submit_bytes``; its errors are raised here.
+
+        Bounded like every call: it fails once the network's loop thread is gone.
+
+        Raises:
+            AlaraError: as ``random_bytes`` (``NetworkClosedError`` if it closed meanwhile).
+        """
+        thread = self._thread
+        if thread is None:  # closed (or forked) since: only a finished round can answer
+            if not future.done():
+                future.cancel()
+                raise NetworkClosedError("network closed while the call was in flight")
+            return future.result()
+        return self._wait(thread, future)
+
     # -- ALARA's vocabulary and the pool ---------------------------------------------------
 
     def random_bytes(self, n: int) -> bytes:
@@ -283,6 +327,12 @@ class BlockingNetwork:
 
     def _run(self, name: str, make: Callable[[Network], Coroutine[Any, Any, _T]]) -> _T:
         """Hand ``make(network)`` to the network's loop and wait for it: one hand-off."""
+        thread, future = self._submit(name, make)
+        return self._wait(thread, future)
+
+    def _submit(self, name: str, make: Callable[[Network], Coroutine[Any, Any, _T]],
+                ) -> tuple[LoopThread, concurrent.futures.Future[_T]]:
+        """Hand ``make(network)`` to the network's loop; the future is its result."""
         instead = f"a Network's {name}()"
         refuse_in_loop(f"{self._name}.{name}()",
                        f"await alara.{name}() or {instead}" if name in _MODULE_LEVEL else instead)
@@ -295,10 +345,14 @@ class BlockingNetwork:
             )
         coroutine = make(network)
         try:
-            future = asyncio.run_coroutine_threadsafe(coroutine, thread.loop)
+            return thread, asyncio.run_coroutine_threadsafe(coroutine, thread.loop)
         except RuntimeError:  # the loop closed after the state check
             coroutine.close()
             raise NetworkClosedError("network is closed") from None
+
+    @staticmethod
+    def _wait(thread: LoopThread, future: concurrent.futures.Future[_T]) -> _T:
+        """The result of a call handed to ``thread``'s loop (bounded by the thread's life)."""
         try:
             return thread.wait(future)
         except concurrent.futures.CancelledError:

@@ -15,6 +15,12 @@ Nothing is registered (exit handler, fork hook) before that first use.
 * **signals**: a signal handler may call ``alara.secrets`` while its own thread is starting
   the default: the lock is re-entrant, the handler's call starts (and keeps) the default,
   and the interrupted start closes its own spare network.
+
+**Keyed by default.** ``alara.secrets`` and ``alara.Random()`` call ``drop_in()``: the
+network's keyed view (``BlockingNetwork.keyed``, one fast-key-erasure stream per thread, every
+key a full round), or the network itself in per-call mode (``ALARA_REKEY=per-call``, or
+``rekey="per-call"`` to ``use_blocking_network``). The settings are read from the environment
+(``ALARA_REKEY``, ``ALARA_REKEY_BYTES``, ``ALARA_REKEY_SECONDS``) when the default starts.
 """
 
 from __future__ import annotations
@@ -27,17 +33,22 @@ import sys
 import threading
 from collections.abc import Iterator
 
-from alara.entropy import Network, NetworkOptions, register_default
+from alara.entropy import Network, NetworkOptions, ThreadKeyed, register_default, resolve_rekey
 from alara.errors import NetworkClosedError
 from alara.sync._blocking import BlockingNetwork
 from alara.sync._loop_thread import refuse_in_loop
 
-__all__ = ["blocking_network", "close_blocking_network", "use_blocking_network"]
+__all__ = ["DropIn", "blocking_network", "close_blocking_network", "drop_in",
+           "use_blocking_network"]
+
+DropIn = ThreadKeyed | BlockingNetwork
+"""What the drop-ins call: a keyed view, or a network (per-call mode)."""
 
 _lock = threading.RLock()
 _default: BlockingNetwork | None = None
+_default_drop_in: DropIn | None = None
 _exited = False  # the exit-time close has run: no default may start any more
-_chosen: list[BlockingNetwork] = []  # use_blocking_network's stack; the last one wins
+_chosen: list[tuple[BlockingNetwork, DropIn]] = []  # use_blocking_network's; the last wins
 
 
 def blocking_network() -> BlockingNetwork:
@@ -50,7 +61,7 @@ def blocking_network() -> BlockingNetwork:
         ValueError: the environment variables that configure the default are malformed.
     """
     if _chosen:
-        return _chosen[-1]
+        return _chosen[-1][0]
     default = _default
     if default is not None:
         return default
@@ -58,8 +69,36 @@ def blocking_network() -> BlockingNetwork:
     return _start_default()
 
 
+def drop_in() -> DropIn:
+    """What ``alara.secrets`` and ``alara.Random()`` call: ``blocking_network()``'s keyed
+    view, or that network itself in per-call mode. The caller has refused a running loop.
+
+    Raises:
+        NetworkClosedError: called after the exit-time close (or during finalization).
+        ValueError: the environment variables that configure the default are malformed.
+    """
+    if _chosen:
+        return _chosen[-1][1]
+    default = _default_drop_in
+    if default is not None:
+        return default
+    with _lock:
+        network = _start_default()
+        if _default_drop_in is None:
+            _set_drop_in(network)
+        assert _default_drop_in is not None  # set just above, under the lock
+        return _default_drop_in
+
+
+def _set_drop_in(network: BlockingNetwork) -> None:
+    global _default_drop_in
+    rekey = resolve_rekey()
+    _default_drop_in = network if rekey.per_call else ThreadKeyed(network, rekey)
+
+
 def _start_default() -> BlockingNetwork:
     global _default
+    resolve_rekey()  # a bad variable fails before anything starts
     with _lock:
         if _exited or sys.is_finalizing():
             raise NetworkClosedError(
@@ -79,9 +118,9 @@ def _start_default() -> BlockingNetwork:
 
 def close_blocking_network() -> None:
     """Close the process default now (the next use starts a new one)."""
-    global _default
+    global _default, _default_drop_in
     with _lock:
-        default, _default = _default, None
+        default, _default, _default_drop_in = _default, None, None
     if default is not None:
         default.close()
 
@@ -94,8 +133,8 @@ def _close_at_exit() -> None:
 
 def _forget_after_fork() -> None:
     # The parent's default itself is let go of by BlockingNetwork's own fork hook.
-    global _default, _lock, _exited
-    _default, _lock, _exited = None, threading.RLock(), False
+    global _default, _default_drop_in, _lock, _exited
+    _default, _default_drop_in, _lock, _exited = None, None, threading.RLock(), False
 
 
 @functools.cache
@@ -110,17 +149,26 @@ def _install_process_hooks() -> None:
 
 
 @contextlib.contextmanager
-def use_blocking_network(network: BlockingNetwork) -> Iterator[BlockingNetwork]:
+def use_blocking_network(network: BlockingNetwork, *, rekey: str | None = None,
+                         rekey_bytes: int | None = None, rekey_seconds: float | None = None,
+                         ) -> Iterator[BlockingNetwork]:
     """Within the block, ``alara.secrets`` and ``alara.Random()`` use ``network``, from
     every thread (a test's network for a thread pool). The caller keeps ownership of it.
 
+    ``rekey`` (``"keyed"`` or ``"per-call"``), ``rekey_bytes`` and ``rekey_seconds`` set
+    how the drop-ins draw from it; each one not given is read from its ``ALARA_REKEY*``
+    variable (default: keyed, ``DEFAULT_REKEY_BYTES``, ``DEFAULT_REKEY_SECONDS``).
+
     Raises:
         TypeError: ``network`` is not a ``BlockingNetwork``.
+        ValueError: a rekey setting is out of range (named).
     """
     if not isinstance(network, BlockingNetwork):
         raise TypeError(f"network must be a BlockingNetwork, got {type(network).__name__}")
-    _chosen.append(network)
+    settings = resolve_rekey(rekey, rekey_bytes, rekey_seconds)
+    entry = (network, network if settings.per_call else ThreadKeyed(network, settings))
+    _chosen.append(entry)
     try:
         yield network
     finally:
-        _chosen.remove(network)
+        _chosen.remove(entry)

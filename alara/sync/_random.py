@@ -18,16 +18,23 @@ from __future__ import annotations
 import math
 import random  # only to subclass random.Random, as SystemRandom does: its generator is never used
 import threading
+from asyncio import _get_running_loop as _running_loop
 from collections.abc import Iterable, Iterator, MutableSequence, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from alara.actors import check_int
+<<<<<<< HEAD
 from alara.entropy import MAX_BYTES, MAX_INT_BITS, SampleBatch
 from alara.sync._blocking import BlockingNetwork
 from alara.sync._default import blocking_network
 from alara.sync._loop_thread import refuse_in_loop
+=======
+from alara.entropy import MAX_BYTES, MAX_INT_BITS, SampleBatch, ThreadKeyed, resolve_rekey
+from alara.sync._blocking import BlockingNetwork, refuse_in_loop
+from alara.sync._default import DropIn, blocking_network, drop_in
+>>>>>>> 3a71daa (keyed behind the drop-ins: alara.secrets, alara.Random and the secrets-named async functions serve from the keyed generator; ALARA_REKEY=per-call (or rekey=) restores a round per call; BlockingNetwork.keyed(), submit_bytes(), wait_bytes())
 
 if TYPE_CHECKING:
     from _typeshed import SupportsLenAndGetItem
@@ -44,15 +51,27 @@ class Random(random.Random):
     """A ``random.Random`` whose numbers come from an alara network (like ``SystemRandom``).
 
     ``network`` is the ``BlockingNetwork`` to draw from; by default the process-wide one
-    that ``alara.secrets`` uses. Calls block the calling thread (one hand-off to the
-    network's thread per draw), so from async code await the network's methods instead.
+    that ``alara.secrets`` uses. Draws are served by the network's keyed generator (a
+    fast-key-erasure stream per thread, every key one full round), as ``alara.secrets``'
+    are; ``rekey``, ``rekey_bytes`` and ``rekey_seconds`` set it as ``use_blocking_network``
+    does (``rekey="per-call"``: a round per draw), else the ``ALARA_REKEY*`` variables do.
+    A draw may block its thread for a round (the first, or when a key is late), so from
+    async code await the network's methods instead.
+
+    Raises:
+        TypeError: ``network`` is not a ``BlockingNetwork``.
+        ValueError: a rekey setting is out of range (named).
     """
 
     def __init__(self, x: int | float | str | bytes | bytearray | None = None, *,
-                 network: BlockingNetwork | None = None) -> None:
+                 network: BlockingNetwork | None = None, rekey: str | None = None,
+                 rekey_bytes: int | None = None, rekey_seconds: float | None = None) -> None:
         if network is not None and not isinstance(network, BlockingNetwork):
             raise TypeError(f"network must be a BlockingNetwork, got {type(network).__name__}")
+        own = network is not None or (rekey, rekey_bytes, rekey_seconds) != (None,) * 3
+        self._rekey = resolve_rekey(rekey, rekey_bytes, rekey_seconds) if own else None
         self._network = network
+        self._own: tuple[BlockingNetwork, DropIn] | None = None  # made at the first draw
         self._local = _Local()
         super().__init__(x)
 
@@ -155,10 +174,20 @@ class Random(random.Random):
             batch.refill(self._source().token_bytes(missing))
         return batch.take(n)
 
-    def _source(self) -> BlockingNetwork:
-        refuse_in_loop("alara.Random", "await alara.randbelow(), alara.token_bytes() and "
-                       "friends, or a Network's methods")
-        return self._network if self._network is not None else blocking_network()
+    def _source(self) -> DropIn:
+        """What to draw from: the drop-ins' own (no settings given), else this generator's
+        view of its network, made once per network (the default one may be replaced)."""
+        if _running_loop() is not None:
+            refuse_in_loop("alara.Random", "await alara.randbelow(), alara.token_bytes() and "
+                           "friends, or a Network's methods")
+        if self._rekey is None:
+            return drop_in()
+        network = self._network if self._network is not None else blocking_network()
+        own = self._own
+        if own is None or own[0] is not network:
+            own = self._own = (network, network if self._rekey.per_call
+                               else ThreadKeyed(network, self._rekey))
+        return own[1]
 
 
 class _Local(threading.local):

@@ -168,7 +168,7 @@ def test_install_takes_exactly_one_key() -> None:
 
 def test_one_threads_state_is_under_8_kib() -> None:
     stream, _ = stream_with(os.urandom(KEY_SIZE))
-    parts = [stream, stream._key, stream._block, stream._view]
+    parts = [stream, stream._key, stream._block]
     assert sum(sys.getsizeof(part) for part in parts) <= 8 * 1024
 
 
