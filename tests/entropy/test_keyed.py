@@ -6,6 +6,7 @@ that state (the key is gone, served bytes are overwritten).
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import sys
@@ -210,3 +211,25 @@ def test_bad_environment_values_name_the_variable(variable: str, value: str,
                                                   message: str) -> None:
     with pytest.raises(ValueError, match=message):
         rekey_from_environment({variable: value})
+
+
+def test_a_fork_that_bypasses_the_hook_is_caught_by_the_process_id() -> None:
+    """``fork()`` called from C (no ``os.register_at_fork`` hooks): the child's first call
+    sees a new process id, wipes the stream and serves nothing from its parent's key."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    stream, _ = stream_with(os.urandom(KEY_SIZE))
+    assert stream.take(32) is not None  # the block holds unserved bytes now
+    read, write = os.pipe()
+    pid = libc.fork()
+    if pid == 0:  # the child: no Python-level fork handling ran
+        result = stream.take(32)
+        wiped = bytes(stream._key) + bytes(stream._block) == bytes(BLOCK)
+        os.write(write, b"ok" if result is None and wiped else b"served")
+        os._exit(0)
+    assert pid > 0, ctypes.get_errno()
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        answer = pipe.read()
+    os.waitpid(pid, 0)
+    assert answer == b"ok"
+    assert stream.take(32) is not None  # the parent goes on

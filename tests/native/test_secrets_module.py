@@ -42,9 +42,11 @@ def test_same_public_names_as_the_standard_module() -> None:
     assert alara.secrets.SystemRandom is alara.Random
 
 
-def test_functions_use_the_chosen_network_from_every_thread() -> None:
+@pytest.mark.parametrize(("rekey", "rounds"), [("per-call", 7), ("keyed", 1)])
+def test_functions_use_the_chosen_network_from_every_thread(rekey: str, rounds: int) -> None:
     sources = [CountingSource(), CountingSource()]
-    with BlockingNetwork(sources=sources) as net, alara.use_blocking_network(net) as chosen:
+    with BlockingNetwork(sources=sources) as net, \
+            alara.use_blocking_network(net, rekey=rekey) as chosen:
         assert chosen is net
         net.token_bytes(1)  # every worker has started once this is answered
         for source in sources:
@@ -56,7 +58,8 @@ def test_functions_use_the_chosen_network_from_every_thread() -> None:
         alara.secrets.randbits(10)
         alara.secrets.choice("ab")
         alara.Random().random()
-        assert [source.reads for source in sources] == [7, 7]  # one round a call
+        # One round a call, or one round for this thread's key.
+        assert [source.reads for source in sources] == [rounds, rounds]
     assert alara.sync.blocking_network() is not net
 
 

@@ -19,7 +19,7 @@ def counted() -> Iterator[tuple[alara.Random, CountingSource]]:
     with BlockingNetwork(sources=[source]) as net:
         net.token_bytes(1)  # the worker has started once this is answered
         source.reset()
-        yield alara.Random(network=net), source
+        yield alara.Random(network=net, rekey="per-call"), source  # rounds count the draws
 
 
 def test_refuses_a_network_of_the_wrong_kind() -> None:
