@@ -12,7 +12,7 @@ import asyncio
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn
 
 import anyio
@@ -21,7 +21,14 @@ import alara
 from alara import _cli_sources
 from alara._check import run_check
 from alara._demo import run_demo, show_lifecycle_logs
-from alara.entropy import MAX_BYTES, MAX_WORKERS, create_network
+from alara.entropy import (
+    DEFAULT_REKEY_BYTES,
+    MAX_BYTES,
+    MAX_KEYED,
+    MAX_REKEY_BYTES,
+    MAX_WORKERS,
+    create_network,
+)
 
 __all__ = ["main"]
 
@@ -75,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     stream.add_argument("--min-sources", type=_positive(MAX_WORKERS), default=None,
                         help="serve from at least this many sources (default: all of them; "
                              "fewer trades security for availability, see docs/security.md)")
+    stream.add_argument("--keyed", action="store_true",
+                        help="serve from the network's keyed generator (what the drop-ins "
+                             "use), in pieces a key's blocks serve, instead of a round per "
+                             "chunk")
+    stream.add_argument("--rekey-bytes", type=_positive(MAX_REKEY_BYTES),
+                        default=DEFAULT_REKEY_BYTES,
+                        help="with --keyed: output per key (default %(default)s)")
     stream.add_argument("--no-health", action="store_true",
                         help="no health tests or quarantine: hostile sources stay in the mix "
                              "(to test the mixer alone)")
@@ -103,12 +117,28 @@ async def _stream(args: argparse.Namespace) -> None:
     out = anyio.wrap_file(sys.stdout.buffer)
     left = args.total
     async with network as net:
+        draw: Callable[[int], Awaitable[bytes]] = net.random_bytes
+        if args.keyed:
+            try:
+                draw = _pieces(net.keyed(rekey_bytes=args.rekey_bytes).random_bytes)
+            except ValueError as error:
+                raise SystemExit(f"alara stream: {error}") from None
         while left is None or left > 0:
             size = args.chunk if left is None else min(args.chunk, left)
-            await out.write(await net.random_bytes(size))
+            await out.write(await draw(size))
             await out.flush()
             if left is not None:
                 left -= size
+
+
+def _pieces(draw: Callable[[int], Awaitable[bytes]]) -> Callable[[int], Awaitable[bytes]]:
+    """``draw`` for any size, called for at most ``MAX_KEYED`` bytes at a time (larger
+    requests to a keyed view take a round of their own, which is not what is tested)."""
+    async def pieces(n: int) -> bytes:
+        return b"".join([await draw(min(MAX_KEYED, n - start))
+                         for start in range(0, n, MAX_KEYED)])
+
+    return pieces
 
 
 def _ray_demo() -> None:

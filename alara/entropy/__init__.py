@@ -13,6 +13,8 @@ from alara.entropy._health import DEFAULT_HEALTH, HealthPolicy
 from alara.entropy._keyed import (
     DEFAULT_REKEY_BYTES,
     DEFAULT_REKEY_SECONDS,
+    MAX_KEYED,
+    MAX_REKEY_BYTES,
     Rekey,
     rekey_from_environment,
     resolve_rekey,
@@ -47,6 +49,8 @@ __all__ = [
     "MAX_BITS",
     "MAX_BYTES",
     "MAX_INT_BITS",
+    "MAX_KEYED",
+    "MAX_REKEY_BYTES",
     "MAX_WORKERS",
     "MIN_CONTRIBUTION",
     "OUTCOMES",

@@ -14,9 +14,11 @@
 The cases are a normal network, and networks where every source but one is hostile
 (constant bytes, or attacker-chosen counters and patterns) with the health tests and the
 quarantine turned off (``--no-health``), so the hostile contributions really are mixed in:
-the output must still pass. Two more hostile cases keep the defaults (the hostile workers
-are quarantined and the stream must carry on). Control cases feed the batteries the raw
-bytes of a hostile source: they must *fail*, or the batteries would prove nothing.
+the output must still pass, as it comes from rounds and through ``--keyed`` (the keyed
+generator the drop-ins serve from, rekeyed every 64 KiB). Two more hostile cases keep the
+defaults (the hostile workers are quarantined and the stream must carry on). Control cases
+feed the batteries the raw bytes of a hostile source: they must *fail*, or the batteries
+would prove nothing.
 
 The stream is also checked as a process: it must exit with status 0 when a battery closes
 the pipe, and write nothing to stderr. Run from the repository root (``tests`` must be
@@ -121,6 +123,15 @@ CASES = (
          full_only=True, dieharder=False),
     Case("4 attacker + 1 honest, health tests on", _stream("--sources-from", ATTACKER),
          full_only=True, dieharder=False),
+    # The keyed generator's output (what the drop-ins serve), rekeyed every 64 KiB so the
+    # batteries read across many keys, from a normal and from all-but-one-hostile networks.
+    Case("keyed, normal (3 OS workers)", _stream("--keyed", "--rekey-bytes", "65536")),
+    Case("keyed, 4 constant + 1 honest, no health tests",
+         _stream("--keyed", "--rekey-bytes", "65536", "--sources-from", CONSTANT,
+                 "--no-health")),
+    Case("keyed, 4 attacker + 1 honest, no health tests",
+         _stream("--keyed", "--rekey-bytes", "65536", "--sources-from", ATTACKER,
+                 "--no-health")),
     Case("control: raw constant source, unmixed", _raw(CONSTANT), expect_pass=False,
          dieharder=False),
     Case("control: raw attacker source, unmixed", _raw(ATTACKER), expect_pass=False,

@@ -52,6 +52,20 @@ def test_hostile_sources_stream_exactly_too(extra: list[str]) -> None:
     assert len(set(result.stdout)) == 256  # mixed: every byte value turns up
 
 
+@pytest.mark.parametrize("extra", [[], ["--sources-from", HOSTILE, "--no-health"]])
+def test_the_keyed_stream_is_exact_and_mixed(extra: list[str]) -> None:
+    result = _run("--keyed", "--rekey-bytes", "4096", "--bytes", "50000", *extra)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout) == 50_000
+    assert len(set(result.stdout)) == 256
+
+
+def test_a_bad_rekey_budget_is_a_usage_error() -> None:
+    result = _run("--keyed", "--rekey-bytes", "16", "--bytes", "10")
+    assert result.returncode != 0
+    assert b"rekey_bytes must be in" in result.stderr
+
+
 def test_consecutive_runs_differ() -> None:
     first, second = _run("--bytes", "64"), _run("--bytes", "64")
     assert first.stdout != second.stdout
