@@ -25,16 +25,10 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from alara.actors import check_int
-<<<<<<< HEAD
-from alara.entropy import MAX_BYTES, MAX_INT_BITS, SampleBatch
-from alara.sync._blocking import BlockingNetwork
-from alara.sync._default import blocking_network
-from alara.sync._loop_thread import refuse_in_loop
-=======
 from alara.entropy import MAX_BYTES, MAX_INT_BITS, SampleBatch, ThreadKeyed, resolve_rekey
-from alara.sync._blocking import BlockingNetwork, refuse_in_loop
+from alara.sync._blocking import BlockingNetwork
 from alara.sync._default import DropIn, blocking_network, drop_in
->>>>>>> 3a71daa (keyed behind the drop-ins: alara.secrets, alara.Random and the secrets-named async functions serve from the keyed generator; ALARA_REKEY=per-call (or rekey=) restores a round per call; BlockingNetwork.keyed(), submit_bytes(), wait_bytes())
+from alara.sync._loop_thread import refuse_in_loop
 
 if TYPE_CHECKING:
     from _typeshed import SupportsLenAndGetItem
