@@ -75,7 +75,7 @@ bench: install
 bench-quick: install
 	$(BIN)/python -m benchmarks --quick --json benchmarks/results/quick.json \
 		--markdown benchmarks/results/quick.md
-	$(BIN)/python -m benchmarks.peers --quick --repetitions 1 --only \
+	$(BIN)/python -m benchmarks.peers --quick --repetitions 1 --no-peers \
 		--json benchmarks/results/peers-quick.json --markdown benchmarks/results/peers-quick.md
 	$(BIN)/python -m benchmarks.erlang_paired --quick \
 		--json benchmarks/results/erlang-paired-quick.json \

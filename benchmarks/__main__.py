@@ -1,13 +1,9 @@
 """``python -m benchmarks``: alara's user-level rows, each next to a baseline of the same run.
 
-Rows: a sequential 32-byte request and 500 concurrent callers (3 workers) against the direct
-baseline (the same reads and mix with no actors), on the default loop and on uvloop when it is
-installed; 1 MiB against SHAKE256 alone; a 1,000-worker start against bare tasks; the sync
-``alara.secrets`` and ``alara.Random`` calls against ``secrets`` and ``SystemRandom``; the
-default pool of discovered sources (sequential and 500 callers) against the OS-only pool.
-
-``--quick`` (``make bench-quick``, in CI) takes few samples: its figures are for spotting a
-crash, not for quoting. The exit status is 0 whatever the figures are; only a crash fails it.
+The request rows (``benchmarks.requests``), the default pool against the OS-only one
+(``benchmarks.sources``) and the drop-ins against the standard library (``benchmarks.native``).
+``--quick`` (in CI) takes few samples: its figures spot a crash, they are not for quoting.
+The exit status is 0 whatever the figures; only a crash fails a run.
 """
 
 from __future__ import annotations
@@ -18,18 +14,18 @@ from dataclasses import asdict
 
 from benchmarks._harness import (
     LoopKind,
-    Progress,
     Row,
     arguments,
     heading,
     loop_available,
     markdown_table,
+    progress,
     provenance,
     write_files,
 )
+from benchmarks.native import micro_rows
 from benchmarks.requests import FULL, QUICK, Settings, concurrent, large, sequential, start
 from benchmarks.sources import source_rows
-from benchmarks.sync_secrets import sync_rows
 
 Scenario = Callable[[Settings, LoopKind], list[Row]]
 
@@ -39,8 +35,16 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {  # name: (rows, also on uvloop)
     "mib": (large, False),
     "start": (start, False),
     "sources": (source_rows, False),
-    "sync": (lambda s, _loop: sync_rows(s is QUICK), False),
+    "sync": (lambda s, _loop: native_rows(s), False),
 }
+
+
+def native_rows(s: Settings) -> list[Row]:
+    """The drop-ins (``alara.secrets``, ``await alara.token_hex()``, ``alara.Random``)
+    against the standard library, from ``benchmarks.native``."""
+    found = micro_rows(1, 2_000) if s is QUICK else micro_rows(3, 20_000)
+    return [Row(f"native.{name}", name, unit.replace("us", "µs"), ours, theirs, "stdlib",
+                higher_is_better=unit.endswith("/s")) for name, ours, theirs, unit in found]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-uvloop", action="store_true", help="skip the uvloop rows")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
-    say, meta, rows, skipped = Progress(), provenance(), [], []
+    say, meta, rows, skipped = progress, provenance(), [], []
     loops: list[LoopKind] = ["default"]
     if args.no_uvloop or not loop_available("uvloop"):
         skipped.append("uvloop rows: " + ("--no-uvloop" if args.no_uvloop else

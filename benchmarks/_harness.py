@@ -1,9 +1,5 @@
-"""What every benchmark shares: one clock, percentiles, fresh loops, rows, tables and files.
-
-Kept in one place so every figure is computed the same way: per-call samples in integer
-nanoseconds from ``time.perf_counter_ns``, percentiles by linear interpolation, a fresh event
-loop per measurement, sides interleaved so a noisy neighbour slows each of them alike.
-"""
+"""What every benchmark shares, so every figure is computed the same way: integer nanoseconds,
+interpolated percentiles, a fresh event loop per measurement, sides interleaved."""
 
 from __future__ import annotations
 
@@ -29,16 +25,13 @@ import alara
 
 T = TypeVar("T")
 LoopKind = Literal["default", "uvloop"]
-
-clock = perf_counter_ns
-"""The one clock of the suite: monotonic, highest resolution, integer nanoseconds."""
+Side = Callable[[], dict[str, float]]
+clock = perf_counter_ns  # the one clock of every benchmark: monotonic, integer nanoseconds
 
 
 def percentile(samples: Sequence[float], q: float) -> float:
     """The ``q``-quantile (0..1) of ``samples``, linearly interpolated."""
     ordered = sorted(samples)
-    if not ordered:
-        raise ValueError("percentile of no samples")
     position = (len(ordered) - 1) * q
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
@@ -46,13 +39,13 @@ def percentile(samples: Sequence[float], q: float) -> float:
 
 
 def loop_available(kind: LoopKind) -> bool:
-    """Whether the event loop ``kind`` can be used here (uvloop is an optional extra)."""
+    """Whether the event loop ``kind`` can be used here (uvloop is the ``bench`` extra)."""
     return kind == "default" or importlib.util.find_spec("uvloop") is not None
 
 
 def run_on(kind: LoopKind, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run ``main()`` on a fresh event loop of ``kind``, after a full collection, so that no
-    measurement inherits another's tasks, callbacks or garbage."""
+    """``main()`` on a fresh loop of ``kind``, after a full collection: no measurement
+    inherits another's tasks, callbacks or garbage."""
     factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
     if kind == "uvloop":
         import uvloop
@@ -70,8 +63,7 @@ async def settle(rounds: int = 3) -> None:
 
 
 class MemoryProbe:
-    """Net ``tracemalloc`` growth and peak inside a ``with`` block (never on while timing:
-    tracing slows Python down a lot)."""
+    """Net ``tracemalloc`` growth and peak inside a ``with`` block (never while timing)."""
 
     net: int
     peak: int
@@ -90,8 +82,7 @@ class MemoryProbe:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One figure next to its baseline, measured in the same run. ``key`` is stable across
-    runs, so two result files can be compared row by row."""
+    """One figure next to its baseline of the same run; ``key`` is stable across runs."""
 
     key: str
     label: str
@@ -104,9 +95,8 @@ class Row:
 
     @property
     def ratio(self) -> float | None:
-        """``value / baseline``: for a time, how many times the baseline's; for a rate, the
-        fraction of the baseline's rate."""
-        return None if not self.baseline else self.value / self.baseline
+        """``value / baseline``: a time's multiple of the baseline, a rate's fraction of it."""
+        return self.value / self.baseline if self.baseline else None
 
 
 def cell(value: float | None, unit: str) -> str:
@@ -118,40 +108,28 @@ def cell(value: float | None, unit: str) -> str:
     return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
 
 
-def ratio_text(row: Row) -> str:
-    """``7.80x direct`` for a time, ``61% of direct`` for a rate."""
-    if row.ratio is None:
-        return ""
-    if row.higher_is_better:
-        return f"{row.ratio:.0%} of {row.baseline_name}"
-    return f"{row.ratio:.2f}x {row.baseline_name}"
-
-
 def markdown_table(rows: Sequence[Row]) -> str:
-    """The rows as one Markdown table (the table a run prints is the one the docs quote)."""
+    """The rows as one Markdown table: ``7.84x direct`` for a time, ``58% of direct`` for a
+    rate (the table a run prints is the one the docs quote)."""
     lines = ["| row | alara | baseline | alara vs baseline | note |", "|---|---|---|---|---|"]
     for row in rows:
-        baseline = "" if row.baseline is None else cell(row.baseline, row.unit)
-        lines.append(f"| {row.label} | {cell(row.value, row.unit)} | {baseline} "
-                     f"| {ratio_text(row)} | {row.note} |")
+        ratio = baseline = ""
+        if row.ratio is not None and row.baseline is not None:
+            ratio = (f"{row.ratio:.0%} of " if row.higher_is_better
+                     else f"{row.ratio:.2f}x ") + row.baseline_name
+            baseline = cell(row.baseline, row.unit)
+        lines.append(f"| {row.label} | {cell(row.value, row.unit)} | {baseline} | {ratio} "
+                     f"| {row.note} |")
     return "\n".join(lines) + "\n"
 
 
 def provenance() -> dict[str, Any]:
     """When, of which alara, on what: recorded with every run's figures."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
-    return {
-        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "alara": alara.__version__,
-        "commit": commit,
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_before": os.getloadavg()[0],
-    }
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False, timeout=5).stdout.strip() or "unknown"
+    return {"when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "alara": alara.__version__, "commit": commit, "python": platform.python_version(),
+            "cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
 
 
 def heading(meta: dict[str, Any], how: str) -> str:
@@ -162,23 +140,14 @@ def heading(meta: dict[str, Any], how: str) -> str:
             f"{meta['load_after']:.1f} after; {how}\n\n")
 
 
-class Progress:
-    """Progress lines on stderr (stdout carries only the tables), stamped with seconds."""
-
-    def __init__(self) -> None:
-        self.begin = clock()
-
-    def __call__(self, message: str) -> None:
-        print(f"[{(clock() - self.begin) / 1e9:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-
-Side = Callable[[], dict[str, float]]
+def progress(message: str) -> None:
+    """A progress line on stderr (stdout carries only the tables)."""
+    print(f"[{clock() / 1e9:10.1f}] {message}", file=sys.stderr, flush=True)
 
 
 def interleaved(sides: dict[str, Side], repetitions: int, say: Callable[[str], None]
                 ) -> dict[str, list[dict[str, float]]]:
-    """Every side's figures, ``repetitions`` times, the order reversed every other time so a
-    slow phase of the machine falls on each side alike."""
+    """Every side's figures, ``repetitions`` times, in an order reversed every other time."""
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
     for repetition in range(repetitions):
         for name in list(sides) if repetition % 2 == 0 else list(sides)[::-1]:
@@ -190,7 +159,7 @@ def interleaved(sides: dict[str, Side], repetitions: int, say: Callable[[str], N
 def medians(runs: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
     """Each side's median of each figure over its repetitions."""
     return {name: {key: statistics.median(run[key] for run in done if key in run)
-                   for key in dict.fromkeys(key for run in done for key in run)}
+                   for key in {key: None for run in done for key in run}}
             for name, done in runs.items()}
 
 

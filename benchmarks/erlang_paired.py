@@ -1,13 +1,10 @@
 """``python -m benchmarks.erlang_paired``: alara next to the Erlang original, in paired rounds.
 
-Builds ALARA from its source (offline: its hex plugins dropped) and our driver
-``benchmarks/erlang/alara_bench.erl`` (ALARA's public API only). One long-lived ``erl`` answers
-bursts on stdin while alara runs the same bursts in-process, alternating which goes first, so
-each round's ratio is taken in one phase of a machine whose speed drifts. The verdict is the
-median of the per-round ratios with an exact two-sided sign test (``tie`` unless p < 0.05).
-alara on the default loop meets ``erl``; alara on uvloop meets ``erl +S 1`` (one scheduler, as
-one loop is one thread). Skipped with a message without ``erl``/``erlc``/``rebar3`` (Debian:
-``erlang-nox rebar3``) or ALARA's source (``ALARA_ERLANG_SRC``).
+A long-lived ``erl`` running our driver (``benchmarks/erlang/alara_bench.erl``, ALARA's public
+API only) answers bursts while alara runs the same bursts in-process, the two taking turns, so
+each round's ratio is taken in one phase of a machine whose speed drifts; the verdict is the
+median ratio with an exact sign test. Default loop against ``erl``, uvloop against ``erl +S 1``.
+Skipped with a message without ``erl``/``erlc``/``rebar3`` or ALARA's source.
 """
 
 from __future__ import annotations
@@ -15,26 +12,26 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import queue
+import select
 import shutil
 import statistics
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import alara
 from benchmarks import requests
 from benchmarks._harness import (
     LoopKind,
-    Progress,
     arguments,
     cell,
     heading,
     interleaved,
     loop_available,
+    progress,
     provenance,
     run_on,
     write_files,
@@ -45,14 +42,14 @@ BUILD = ROOT / "benchmarks" / "results" / "erlang-build"
 REPLY_TIMEOUT = 300.0  # seconds: far above a burst, so a stuck erl fails the run, never hangs
 SIGNIFICANT = 0.05
 
-ROWS: dict[str, tuple[str, str, bool]] = {  # key: (label, unit, higher is better)
-    "seq_p50_us": ("sequential 32 B request p50, 3 workers", "µs", False),
-    "callers_per_s": ("500 concurrent callers, 32 B, 3 workers", "calls/s", True),
-    "mib_mb_per_s": ("1 MiB request, 3 workers", "MB/s", True),
-    "start_ms": ("1,000-worker start to first reply", "ms", False),
+ROWS: dict[str, tuple[str, str, bool, str, int, int]] = {
+    # key: (label, unit, higher is better, driver command, burst size, --quick burst size)
+    "seq_p50_us": ("sequential 32 B request p50, 3 workers", "µs", False, "seq", 3_000, 500),
+    "callers_per_s": ("500 concurrent callers, 32 B, 3 workers", "calls/s", True, "callers",
+                      20, 2),
+    "mib_mb_per_s": ("1 MiB request, 3 workers", "MB/s", True, "mib", 10, 3),
+    "start_ms": ("1,000-worker start to first reply", "ms", False, "start", 3, 1),
 }
-COMMANDS = {"seq_p50_us": "seq", "callers_per_s": "callers", "mib_mb_per_s": "mib",
-            "start_ms": "start"}
 PAIRINGS: tuple[tuple[str, LoopKind, str, tuple[str, ...]], ...] = (
     ("alara", "default", "Erlang", ()),
     ("alara uvloop", "uvloop", "Erlang +S 1", ("+S", "1")),
@@ -61,24 +58,22 @@ PAIRINGS: tuple[tuple[str, LoopKind, str, tuple[str, ...]], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Rounds per row and the burst size of each row, the same on both sides."""
+    """Rounds per row, and which rows; a burst's size is the same on both sides."""
 
     rounds: int
-    seq: int
-    callers: int
-    mib: int
-    starts: int
+    quick: bool = False
     rows: tuple[str, ...] = tuple(ROWS)
 
     def size(self, key: str) -> int:
         """Requests (seq, mib), calls per caller (callers) or starts (start) of a burst."""
-        return {"seq_p50_us": self.seq, "callers_per_s": self.callers,
-                "mib_mb_per_s": self.mib, "start_ms": self.starts}[key]
+        return ROWS[key][5] if self.quick else ROWS[key][4]
 
 
 @dataclass(frozen=True, slots=True)
 class PairedSummary:
-    """What the rounds of one row say; ``led`` counts the rounds alara did better in."""
+    """What the rounds of one row say. ``led``: the rounds alara did better in; ``leads``:
+    the median ratio is on alara's side; ``verdict``: ``leads``/``trails`` only when the sign
+    test puts the split beyond chance (p < 0.05), else ``tie``."""
 
     rounds: int
     median_ratio: float
@@ -87,20 +82,9 @@ class PairedSummary:
     led: int
     median_alara: float
     median_erlang: float
-    higher_is_better: bool = False
-    sign_p: float = 1.0
-
-    @property
-    def leads(self) -> bool:
-        """Whether the median of the paired ratios is on alara's side."""
-        return self.median_ratio > 1 if self.higher_is_better else self.median_ratio < 1
-
-    @property
-    def verdict(self) -> str:
-        """``leads``/``trails`` when the sign test puts the split beyond chance, else ``tie``."""
-        if self.sign_p >= SIGNIFICANT:
-            return "tie"
-        return "leads" if self.leads else "trails"
+    sign_p: float
+    leads: bool
+    verdict: str
 
 
 def sign_test(wins: int, rounds: int) -> float:
@@ -122,10 +106,12 @@ def summarize_pairs(pairs: Sequence[tuple[float, float]],
     ratios = [alara / erlang for erlang, alara in pairs]
     led = sum(1 for ratio in ratios if (ratio > 1 if higher_is_better else ratio < 1))
     lost = sum(1 for ratio in ratios if (ratio < 1 if higher_is_better else ratio > 1))
-    return PairedSummary(len(pairs), statistics.median(ratios), min(ratios), max(ratios), led,
+    median, p = statistics.median(ratios), sign_test(led, led + lost)
+    leads = median > 1 if higher_is_better else median < 1
+    return PairedSummary(len(pairs), median, min(ratios), max(ratios), led,
                          statistics.median(alara for _, alara in pairs),
-                         statistics.median(erlang for erlang, _ in pairs),
-                         higher_is_better, sign_test(led, led + lost))
+                         statistics.median(erlang for erlang, _ in pairs), p, leads,
+                         "tie" if p >= SIGNIFICANT else "leads" if leads else "trails")
 
 
 def _source() -> Path | None:
@@ -163,55 +149,44 @@ def build() -> list[Path]:
 
 
 class ErlangServer:
-    """One ``alara_bench:serve([])``: a command line in, a ``key value`` line out. A reader
-    thread queues stdout lines, so a reply is awaited with a timeout."""
+    """One ``alara_bench:serve([])``: a command line in, one ``key value`` line out, awaited
+    with a timeout (``select``) so that a stuck ``erl`` fails the run instead of hanging it."""
 
     def __init__(self, paths: list[Path], flags: Sequence[str]) -> None:
         code = [arg for path in paths for arg in ("-pa", str(path))]
         self.process = subprocess.Popen(
             ["erl", "-noshell", *flags, *code, "-eval", "alara_bench:serve([])", "-s", "init",
              "stop"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line)
-        self.lines.put("eof -1")
 
     def ask(self, command: str, key: str) -> float:
         """Send ``command``; the value of its ``key value`` reply."""
         assert self.process.stdin is not None
+        assert self.process.stdout is not None
         self.process.stdin.write(command + "\n")
         self.process.stdin.flush()
-        got, _, value = self.lines.get(timeout=REPLY_TIMEOUT).strip().partition(" ")
+        if not select.select([self.process.stdout], [], [], REPLY_TIMEOUT)[0]:
+            raise RuntimeError(f"erl did not answer {command!r}")
+        got, _, value = self.process.stdout.readline().strip().partition(" ")
         if got != key:
-            raise RuntimeError(f"erl answered {command!r} with {got} {value}")
+            raise RuntimeError(f"erl answered {command!r} with {got!r} {value}")
         return float(value)
 
     def close(self) -> None:
         """``quit``, then wait; killed if it does not stop, so one BEAM at most is alive."""
-        assert self.process.stdin is not None
-        self.process.stdin.write("quit\n")
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self.process.communicate("quit\n", timeout=30)
 
 
-def alara_burst(key: str, loop: LoopKind, size: int) -> float:
+async def alara_burst(key: str, size: int) -> float:
     """The alara side of one burst of row ``key``."""
-    if key == "seq_p50_us":
-        ours, _ = run_on(loop, lambda: requests.sequential_samples(size, 1))
-        return statistics.median(ours) / 1e3
-    if key == "callers_per_s":
-        return run_on(loop, lambda: requests.concurrent_rates(500, size, 1))[0]
+    if key == "start_ms":
+        return statistics.median([await requests.start_ms(1000) for _ in range(size)])
     if key == "mib_mb_per_s":
-        return run_on(loop, lambda: requests.mib_rates(size))[0]["alara"]
-    return statistics.median(run_on(loop, lambda: requests.start_ms(1000)) for _ in range(size))
+        return (await requests.mib_rates(size))[0]["alara"]
+    async with alara.create_network(requests.WORKERS) as net:
+        side = {"alara": lambda: net.random_bytes(requests.REQUEST)}
+        if key == "seq_p50_us":
+            return statistics.median((await requests.alternating(side, size, 1))["alara"]) / 1e3
+        return (await requests.rates(side, 500, size, 1))["alara"]
 
 
 def run_row(erlang: ErlangServer, pairing: tuple[str, LoopKind, str, tuple[str, ...]],
@@ -219,8 +194,8 @@ def run_row(erlang: ErlangServer, pairing: tuple[str, LoopKind, str, tuple[str, 
     """``plan.rounds`` paired bursts of row ``key``: every pair and their summary."""
     ours, loop, theirs, _ = pairing
     size = plan.size(key)
-    sides = {theirs: lambda: {key: erlang.ask(f"{COMMANDS[key]} {size}", key)},
-             ours: lambda: {key: alara_burst(key, loop, size)}}
+    sides = {theirs: lambda: {key: erlang.ask(f"{ROWS[key][3]} {size}", key)},
+             ours: lambda: {key: run_on(loop, lambda: alara_burst(key, size))}}
     runs = interleaved(sides, plan.rounds, lambda m: say(f"{ours} vs {theirs}, {key}: {m}"))
     pairs = [(e[key], a[key]) for e, a in zip(runs[theirs], runs[ours], strict=True)]
     summary = summarize_pairs(pairs, higher_is_better=ROWS[key][2])
@@ -245,7 +220,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
              "| lowest to highest | rounds alara led | sign test p | verdict |", "|---" * 9 + "|"]
     for result in results:
         for key, row in result["rows"].items():
-            label, unit, _ = ROWS[key]
+            label, unit = ROWS[key][:2]
             s = PairedSummary(**row["summary"])
             lines.append(
                 f"| {result['alara']} vs {result['erlang']} | {label} "
@@ -256,23 +231,17 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    """The options: rounds and burst sizes, and a subset of rows."""
+    """The options: rounds per row and a subset of rows."""
     options = arguments("python -m benchmarks.erlang_paired", __doc__, "erlang-paired")
     options.add_argument("--rounds", type=int, help="paired rounds per row (15; --quick: 2)")
-    options.add_argument("--seq", type=int, help="requests per seq burst (3,000; --quick: 500)")
-    options.add_argument("--callers", type=int, help="calls per caller (20; --quick: 2)")
-    options.add_argument("--mib", type=int, help="1 MiB requests per burst (10; --quick: 3)")
-    options.add_argument("--starts", type=int, help="starts per burst (3; --quick: 1)")
     options.add_argument("--rows", nargs="+", choices=list(ROWS), help="only these rows")
     return options
 
 
 def plan_of(args: argparse.Namespace) -> Plan:
-    """The sizes asked for, the defaults (small ones under ``--quick``) for the rest."""
-    default = Plan(2, 500, 2, 3, 1) if args.quick else Plan(15, 3_000, 20, 10, 3)
-    return Plan(args.rounds or default.rounds, args.seq or default.seq,
-                args.callers or default.callers, args.mib or default.mib,
-                args.starts or default.starts, tuple(args.rows or ROWS))
+    """The rounds asked for, else 15 (2 under ``--quick``), and the rows asked for."""
+    return Plan(args.rounds or (2 if args.quick else 15), args.quick,
+                tuple(args.rows or ROWS))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     if reason is not None:
         print(f"benchmarks.erlang_paired: nothing measured: {reason}", file=sys.stderr)
         return 0
-    say, meta, plan = Progress(), provenance(), plan_of(args)
+    say, meta, plan = progress, provenance(), plan_of(args)
     say("building ALARA and the driver")
     paths = build()
     results = [run_pairing(paths, pairing, plan, say) for pairing in PAIRINGS

@@ -1,19 +1,10 @@
 """``make bench-native``: alara's drop-ins against the standard library, as ratios in one run.
 
-Each row times alara and what a user would use instead, alternately in the same process
-(``--repeats`` pairs, the median of each side), so a noisy neighbour slows both alike:
-
-* ``alara.secrets.token_hex()`` vs ``secrets.token_hex()``: one thread (p50, p99 per call)
-  and 8 threads (calls per second, all threads together);
-* ``await alara.token_hex()`` vs ``secrets.token_hex()`` in a coroutine: p50 per call, and
-  500 concurrent tasks (calls per second);
-* ``alara.Random().random()`` vs ``random.SystemRandom().random()``;
-* two real apps (``benchmarks.native_apps``: FastAPI on uvicorn, Flask on gunicorn gthread),
-  served on loopback and loaded by a small keep-alive client (``--requests`` requests over
-  32 connections), each app once with ``secrets`` and once with alara: requests per second.
-
-Apps need the ``bench`` extra; ``--no-apps`` skips them. Every server is stopped at the end
-of its measurement, and every wait is bounded.
+Alternating in one process: ``alara.secrets.token_hex()`` against ``secrets.token_hex()`` from 1
+thread (p50, p99) and 8 threads (calls/s); ``await alara.token_hex()`` against the stdlib call
+in a coroutine (p50, and 500 tasks); ``alara.Random().random()`` against ``SystemRandom``; and
+two real apps (``benchmarks.native_apps``: FastAPI on uvicorn, Flask on gunicorn gthread, on
+loopback, each served with ``secrets`` and with alara: requests/s; ``--no-apps`` skips them).
 """
 
 from __future__ import annotations
@@ -29,26 +20,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import alara
-
-__all__ = ["main"]
+import alara.secrets
+from benchmarks._harness import clock, percentile
+from benchmarks.requests import alternating, rates
 
 Row = tuple[str, float, float, str]  # name, alara, stdlib, unit
-
-
-def latency(call: Callable[[], object], count: int) -> tuple[float, float]:
-    """p50 and p99 of ``count`` calls, in microseconds."""
-    clock = time.perf_counter_ns
-    samples = []
-    for _ in range(count):
-        start = clock()
-        call()
-        samples.append(clock() - start)
-    samples.sort()
-    return samples[count // 2] / 1e3, samples[count * 99 // 100] / 1e3
 
 
 def threaded(call: Callable[[], object], threads: int, seconds: float) -> float:
@@ -73,72 +53,60 @@ def threaded(call: Callable[[], object], threads: int, seconds: float) -> float:
     return sum(counts) / (time.perf_counter() - start)
 
 
-async def async_latency(call: Callable[[], Awaitable[object]], count: int) -> float:
-    """p50 of ``count`` awaited calls, in microseconds."""
-    clock = time.perf_counter_ns
-    samples = []
-    for _ in range(count):
-        start = clock()
-        await call()
-        samples.append(clock() - start)
-    return statistics.median(samples) / 1e3
-
-
-async def concurrent(call: Callable[[], Awaitable[object]], callers: int, each: int) -> float:
-    """Calls per second of ``callers`` tasks making ``each`` calls."""
-    async def caller() -> None:
-        for _ in range(each):
-            await call()
-
-    start = time.perf_counter()
-    await asyncio.gather(*(caller() for _ in range(callers)))
-    return callers * each / (time.perf_counter() - start)
-
-
 async def _stdlib_token() -> str:
     return secrets.token_hex()
 
 
-def paired(measure: Callable[[Callable[[], object]], float], ours: Callable[[], object],
-           theirs: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """The median of ``measure`` over ``repeats`` alternating runs of each side."""
-    mine, stdlib = [], []
-    for _ in range(repeats):
-        stdlib.append(measure(theirs))
-        mine.append(measure(ours))
-    return statistics.median(mine), statistics.median(stdlib)
+def _timed(call: Callable[[], object], count: int) -> list[int]:
+    samples = []
+    for _ in range(count):
+        start = clock()
+        call()
+        samples.append(clock() - start)
+    return samples
+
+
+async def _awaited(count: int) -> tuple[dict[str, list[int]], dict[str, float]]:
+    sides = {"await secrets": _stdlib_token, "await alara": alara.token_hex}
+    return (await alternating(sides, count, 1),
+            await rates(sides, 500, max(1, count // 500), 1))
 
 
 def micro_rows(repeats: int, count: int) -> list[Row]:
-    """The rows without servers."""
-    alara.secrets.token_hex()  # start the process default and key this thread
-    p50 = paired(lambda f: latency(f, count)[0], alara.secrets.token_hex, secrets.token_hex,
-                 repeats)
-    p99 = paired(lambda f: latency(f, count)[1], alara.secrets.token_hex, secrets.token_hex,
-                 repeats)
-    eight = paired(lambda f: threaded(f, 8, 1.0), alara.secrets.token_hex, secrets.token_hex,
-                   repeats)
+    """The rows without servers: each side's median over ``repeats`` alternating runs."""
     ours, theirs = alara.Random(), random.SystemRandom()
-    rand = paired(lambda f: latency(f, count)[0], ours.random, theirs.random, repeats)
-
-    async def run_async() -> tuple[tuple[float, float], tuple[float, float]]:
-        await alara.token_hex()  # start this loop's default network
-        lat = [await async_latency(f, count) for _ in range(repeats)
-               for f in (_stdlib_token, alara.token_hex)]
-        many = [await concurrent(f, 500, max(1, count // 500)) for _ in range(repeats)
-                for f in (_stdlib_token, alara.token_hex)]
-        return ((statistics.median(lat[1::2]), statistics.median(lat[::2])),
-                (statistics.median(many[1::2]), statistics.median(many[::2])))
-
-    awaited, crowd = asyncio.run(run_async())
+    alara.secrets.token_hex()  # start the process default and key this thread
+    runs: dict[str, list[float]] = {}
+    for _ in range(repeats):
+        sync: dict[str, Callable[[], object]] = {
+            "secrets": secrets.token_hex, "alara.secrets": alara.secrets.token_hex,
+            "SystemRandom": theirs.random, "alara.Random": ours.random}
+        for name, call in sync.items():
+            samples = _timed(call, count)
+            runs.setdefault(f"{name} p50", []).append(percentile(samples, 0.5) / 1e3)
+            runs.setdefault(f"{name} p99", []).append(percentile(samples, 0.99) / 1e3)
+        for name, call in (("secrets", secrets.token_hex),
+                           ("alara.secrets", alara.secrets.token_hex)):
+            runs.setdefault(f"{name} 8", []).append(threaded(call, 8, 1.0))
+        awaited, crowd = asyncio.run(_awaited(count))
+        for name, samples in awaited.items():
+            runs.setdefault(f"{name} p50", []).append(percentile(samples, 0.5) / 1e3)
+        for name, rate in crowd.items():
+            runs.setdefault(f"{name} rate", []).append(rate)
+    got = {name: statistics.median(values) for name, values in runs.items()}
     return [
-        ("alara.secrets.token_hex(), 1 thread, p50", *p50, "us"),
-        ("alara.secrets.token_hex(), 1 thread, p99", *p99, "us"),
-        ("alara.secrets.token_hex(), 8 threads", *eight, "calls/s"),
-        ("await alara.token_hex(), p50", *awaited, "us"),
-        ("await alara.token_hex(), 500 tasks", *crowd, "calls/s"),
-        ("alara.Random().random(), p50", *rand, "us"),
+        ("alara.secrets.token_hex(), 1 thread, p50", got["alara.secrets p50"],
+         got["secrets p50"], "us"),
+        ("alara.secrets.token_hex(), 1 thread, p99", got["alara.secrets p99"],
+         got["secrets p99"], "us"),
+        ("alara.secrets.token_hex(), 8 threads", got["alara.secrets 8"], got["secrets 8"],
+         "calls/s"),
+        ("await alara.token_hex(), p50", got["await alara p50"], got["await secrets p50"], "us"),
+        ("await alara.token_hex(), 500 tasks", got["await alara rate"],
+         got["await secrets rate"], "calls/s"),
+        ("alara.Random().random(), p50", got["alara.Random p50"], got["SystemRandom p50"], "us"),
     ]
+
 
 
 def _free_port() -> int:

@@ -1,17 +1,10 @@
 """``python -m benchmarks.ray_remote`` (``make bench-ray``): a request gathered from 3 Ray nodes.
 
-Starts a local 3-node Ray cluster (head 127.0.0.2, nodes 127.0.0.3 and .4, one CPU each) and
-measures, in interleaved blocks so the machine's drifting load falls on every case alike:
-
-* **direct**: three plain Ray actors pinned one per node, a request = ``asyncio.gather`` of one
-  ``read.remote(32)`` per actor + the same ``alara.mix``: the floor of any design that asks 3
-  machines per request, with no supervision, rounds or health tests;
-* **alara remote**: ``create_network(workers=0, cluster=RayCluster(...))`` (fail closed: all 3);
-* **alara local**: ``create_network(workers=3)`` on this machine.
-
-Latency: sequential 32-byte requests, p50/p99. Throughput: ``--callers`` concurrent callers,
-one request each per wave; alara batches the waiting callers into one remote call per node per
-round, where direct callers each make their own 3 remote calls.
+A local 3-node Ray cluster (127.0.0.2-4, one CPU each); in interleaved blocks: **direct**
+(three plain Ray actors pinned one per node, ``read.remote(32)`` on each, gathered and mixed:
+the floor of any design asking 3 machines per request), **alara remote**
+(``create_network(workers=0, cluster=RayCluster(...))``) and **alara local** (3 local
+workers). Sequential 32-byte requests (p50/p99) and ``--callers`` concurrent callers.
 """
 
 from __future__ import annotations
@@ -28,31 +21,15 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import alara
 from alara.ray import RayCluster
-from benchmarks._harness import arguments, clock, heading, percentile, provenance, write_files
-
-Request = Callable[[], Awaitable[bytes]]
+from benchmarks._harness import arguments, heading, percentile, provenance, write_files
+from benchmarks.requests import alternating, rates
 
 
 class _Reader:
-    """The direct baseline's remote actor: ``os.urandom`` on its node, nothing else."""
+    """The direct baseline's remote actor: ``os.urandom`` on its node."""
 
     def read(self, n: int) -> bytes:
         return os.urandom(n)
-
-
-async def _latencies(request: Request, count: int) -> list[int]:
-    times = []
-    for _ in range(count):
-        start = clock()
-        await request()
-        times.append(clock() - start)
-    return times
-
-
-async def _wave(request: Request, callers: int) -> float:
-    start = clock()
-    await asyncio.gather(*(request() for _ in range(callers)))
-    return (clock() - start) / 1e9
 
 
 async def measure(requests: int, callers: int, blocks: int) -> dict[str, dict[str, float]]:
@@ -68,23 +45,16 @@ async def measure(requests: int, callers: int, blocks: int) -> dict[str, dict[st
 
     async with alara.create_network(workers=0, cluster=RayCluster(insecure_transport=True)
                                     ) as remote, alara.create_network(workers=3) as local:
-        cases: dict[str, Request] = {
+        cases: dict[str, Callable[[], Awaitable[bytes]]] = {
             "direct (3 Ray calls + mix)": direct,
             "alara remote (3 Ray nodes)": lambda: remote.random_bytes(32),
             "alara local (3 workers)": lambda: local.random_bytes(32),
         }
-        times: dict[str, list[int]] = {name: [] for name in cases}
-        waves = dict.fromkeys(cases, 0.0)
-        for request in cases.values():  # warm-up
-            await _latencies(request, 20)
-            await _wave(request, callers)
-        for _ in range(blocks):
-            for name, request in cases.items():
-                times[name] += await _latencies(request, requests // blocks)
-                waves[name] += await _wave(request, callers)
+        times = await alternating(cases, requests, blocks, warmup=20)
+        found = await rates(cases, callers, 1, blocks)
     return {name: {"p50_ms": percentile(times[name], 0.5) / 1e6,
-                   "p99_ms": percentile(times[name], 0.99) / 1e6,
-                   "rate": callers * blocks / waves[name]} for name in cases}
+                   "p99_ms": percentile(times[name], 0.99) / 1e6, "rate": found[name]}
+            for name in cases}
 
 
 def table(cases: dict[str, dict[str, float]], callers: int) -> str:

@@ -73,13 +73,12 @@ def test_table_has_one_line_per_pairing_and_row() -> None:
     assert PairedSummary(**trails).rounds == 3
 
 
-def test_quick_is_small_and_explicit_sizes_win() -> None:
-    plan = plan_of(parser().parse_args(["--quick", "--seq", "100"]))
-    assert plan == Plan(rounds=2, seq=100, callers=2, mib=3, starts=1)
-    assert plan_of(parser().parse_args([])) == Plan(rounds=15, seq=3_000, callers=20, mib=10,
-                                                    starts=3)
-    assert plan.size("seq_p50_us") == 100
-    assert plan.size("start_ms") == 1
+def test_quick_is_small_and_explicit_rounds_win() -> None:
+    plan = plan_of(parser().parse_args(["--quick", "--rounds", "3"]))
+    assert plan == Plan(rounds=3, quick=True)
+    assert plan_of(parser().parse_args([])) == Plan(rounds=15)
+    assert [plan.size(key) for key in plan.rows] == [500, 2, 3, 1]
+    assert [Plan(15).size(key) for key in plan.rows] == [3_000, 20, 10, 3]
     assert plan.rows == ("seq_p50_us", "callers_per_s", "mib_mb_per_s", "start_ms")
     only = plan_of(parser().parse_args(["--rows", "start_ms", "mib_mb_per_s"]))
     assert only.rows == ("start_ms", "mib_mb_per_s")

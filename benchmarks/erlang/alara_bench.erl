@@ -1,9 +1,7 @@
-%% Benchmark driver for the Erlang original (ALARA), run by `python -m benchmarks.erlang_paired`.
-%%
-%% It calls ALARA only through its public API (the `alara` application with its `pool_size`
-%% setting, alara:generate_random_bytes/1) and answers commands read from stdin, one
-%% `key value` line per command, so that the Python side can alternate short Erlang and alara
-%% bursts seconds apart (two whole runs minutes apart do not see the same machine):
+%% Benchmark driver for the Erlang original (ALARA), run by `python -m benchmarks.erlang_paired`:
+%% ALARA's public API only (the `alara` application, its `pool_size`, generate_random_bytes/1).
+%% It answers commands from stdin, one `key value` line each, so that the Python side can
+%% alternate short Erlang and alara bursts seconds apart:
 %%
 %%   seq N        -> seq_p50_us <median us of N sequential 32-byte requests, 3 workers>
 %%   callers N    -> callers_per_s <requests/s of 500 processes x N requests of 32 bytes>
