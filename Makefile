@@ -42,8 +42,9 @@ test-pure: install
 
 # The suite (without the Ray tests) under each other Python found: `python3.12`, `python3.13`
 # on PATH or under pyenv. One venv per version (.venv-3.12, ...); a version not found is
-# reported and skipped. MATRIX=3.13 runs one.
+# reported and skipped. MATRIX=3.13 runs one; MATRIX_TESTS="tests/native ..." a part.
 MATRIX ?= 3.12 3.13
+MATRIX_TESTS ?= tests
 test-matrix:
 	@for v in $(MATRIX); do \
 	    py=; for c in $$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python 2>/dev/null) \
@@ -54,7 +55,8 @@ test-matrix:
 	    echo "test-matrix: Python $$v ($$py)"; \
 	    [ -x .venv-$$v/bin/python ] || $$py -m venv .venv-$$v || exit 1; \
 	    .venv-$$v/bin/python -m pip install -q -e '.[dev,uvloop]' || exit 1; \
-	    .venv-$$v/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/ray || exit 1; \
+	    .venv-$$v/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/ray \
+	        $(MATRIX_TESTS) || exit 1; \
 	done
 
 demo: $(VENV)/.core-stamp
