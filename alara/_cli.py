@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="do not print lifecycle log events")
     demo.add_argument("--ray", action="store_true",
                       help="a 3-node Ray cluster on this machine: remote workers, the cluster "
-                           "view, a node lost and back (needs alara[ray])")
+                           "view, a node lost and back (needs the ray extra)")
     one = commands.add_parser("bytes", help="print N mixed random bytes as hex")
     one.add_argument("n", type=_positive(MAX_BYTES))
     one.add_argument("--workers", type=_positive(MAX_WORKERS), default=3)
@@ -145,7 +145,7 @@ def _ray_demo() -> None:
     try:  # imported only here: the core and `make demo` never load Ray
         from alara.ray.demo import run_ray_demo
     except ImportError as error:
-        raise SystemExit(f"alara demo --ray needs the ray extra: pip install 'alara[ray]' "
+        raise SystemExit(f"alara demo --ray needs the ray extra: pip install 'alara-entropy[ray]' "
                          f"({error})") from None
     run_ray_demo()
 

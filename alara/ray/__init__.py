@@ -1,4 +1,4 @@
-"""Remote entropy workers on a Ray cluster (``pip install 'alara[ray]'``).
+"""Remote entropy workers on a Ray cluster (``pip install 'alara-entropy[ray]'``).
 
 ::
 
