@@ -178,6 +178,8 @@ def test_without_the_c_module_the_cpu_source_is_unavailable_and_says_why() -> No
 
 
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86-64 only")
+@pytest.mark.skipif(os.environ.get("ALARA_PURE_PYTHON") == "1",
+                    reason="the cpu source needs the C module, which ALARA_PURE_PYTHON turns off")
 def test_the_cpu_source_names_its_instruction_or_why_there_is_none() -> None:
     reason = ""
     try:
