@@ -153,3 +153,18 @@ def test_the_hostile_stream_passes_a_short_battery() -> None:
     result = run_ent(hostile, 1 << 20)
     assert result.passed, result.detail
     assert "entropy" in result.detail  # the summary names its figures
+
+
+@needs_tools
+@pytest.mark.parametrize("hostile", ["constant", "attacker"])
+def test_the_health_tests_on_cases_carry_on_from_the_honest_source(hostile: str) -> None:
+    """``make randtest``'s "health tests on" cases: the four hostile workers are quarantined
+    and the stream goes on from the honest one (they opt in with ``--min-sources 1``: by
+    default the pool fails closed once they are gone)."""
+    case = next(case for case in CASES
+                if hostile in case.name and "health tests on" in case.name)
+    assert "--min-sources" in case.command
+    result = run_rngtest(case, 400)
+    assert result.passed, result.detail
+    result = run_ent(case, 1 << 20)
+    assert result.passed, result.detail
