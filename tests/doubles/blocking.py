@@ -16,6 +16,8 @@ __all__ = [
     "BlockingSource",
     "CancellationSwallower",
     "HostileStaller",
+    "LoopStaller",
+    "SteppingSource",
     "ThreadBlocker",
 ]
 
@@ -103,3 +105,42 @@ class CancellationSwallower:
 
     def release(self) -> None:
         self._gate.set()
+
+
+class LoopStaller:
+    """A source read on the loop (it declares ``max_inline_read``) that holds the loop for
+    ``stall`` seconds at every read: the attacker of the hang judgement. Its bytes are
+    honest, so only its timing attacks."""
+
+    max_inline_read = 1 << 16
+
+    def __init__(self, stall: float) -> None:
+        self.stall = stall
+        self.reads = 0
+
+    def read(self, n: int) -> bytes:
+        self.reads += 1
+        time.sleep(self.stall)  # the attack: a synchronous read that holds the loop
+        return os.urandom(n)
+
+
+class SteppingSource:
+    """An honest async source whose read needs loop steps after its I/O is done: a short
+    sleep stands for the I/O, then ``style`` decides what follows, as HTTP clients do:
+    ``"second await"`` (one more step), ``"three awaits"``, or ``"wait_for"`` (the I/O inside
+    ``asyncio.wait_for``: on 3.11 a task of its own, which starts one step late)."""
+
+    def __init__(self, style: str) -> None:
+        self.style = style
+
+    async def _io(self, n: int) -> bytes:
+        await asyncio.sleep(0.001)
+        return os.urandom(n)
+
+    async def read(self, n: int) -> bytes:
+        if self.style == "wait_for":
+            return await asyncio.wait_for(self._io(n), 10)
+        data = await self._io(n)
+        for _ in range(3 if self.style == "three awaits" else 1):
+            await asyncio.sleep(0)
+        return data

@@ -24,6 +24,7 @@ from alara.entropy._deadlines import (
     DeadlineWatch,
     RequestExpired,
 )
+from tests.doubles.blocking import LoopStaller, SteppingSource
 from tests.entropy.bounded import bounded_network
 
 TIMEOUT = 0.02
@@ -243,43 +244,6 @@ async def test_a_reply_ready_when_the_timer_fires_is_not_judged() -> None:
 
 
 # -- with a real network: a stalled loop blames nobody, a busy loop still finds a hang --------
-
-
-class LoopStaller:
-    """A source read on the loop (it declares ``max_inline_read``) that holds the loop for
-    ``stall`` seconds at every read: the attacker of the stall guard. Its bytes are honest,
-    so only its timing attacks."""
-
-    max_inline_read = 1 << 16
-
-    def __init__(self, stall: float) -> None:
-        self.stall = stall
-        self.reads = 0
-
-    def read(self, n: int) -> bytes:
-        self.reads += 1
-        time.sleep(self.stall)  # the attack: a synchronous read that holds the loop
-        return os.urandom(n)
-
-
-class SteppingSource:
-    """An honest async source whose read needs loop steps after its I/O is done: a short
-    sleep stands for the I/O, then ``style`` decides what follows (what HTTP clients do)."""
-
-    def __init__(self, style: str) -> None:
-        self.style = style
-
-    async def _io(self, n: int) -> bytes:
-        await asyncio.sleep(0.001)
-        return os.urandom(n)
-
-    async def read(self, n: int) -> bytes:
-        if self.style == "wait_for":
-            return await asyncio.wait_for(self._io(n), 10)
-        data = await self._io(n)
-        for _ in range(3 if self.style == "three awaits" else 1):
-            await asyncio.sleep(0)
-        return data
 
 
 @pytest.mark.parametrize("style", ["second await", "three awaits", "wait_for"])

@@ -1,7 +1,7 @@
 """Chaos soak: many callers, workers killed every 10 ms, hangs, a give-up, hostile stallers.
 
 ``make soak`` runs ``python -m tests.reliability.soak --seconds $(SOAK_SECONDS)``; the test
-suite runs a shorter version. Three phases, each on its own network:
+suite runs a shorter version. Four phases, each on its own network:
 
 1. **Chaos** (``seconds`` long): 1,000 concurrent callers ask for 1 B - 64 KiB each, over and
    over, while a chaos task kills a random live worker every 10 ms and, now and then, arms a
@@ -18,6 +18,12 @@ suite runs a shorter version. Three phases, each on its own network:
    Floor: ``min_sources`` = the honest sources. No call may outlast its ``timeout`` (plus
    ``ISOLATION_SLACK``), no honest source may be quarantined, and no output may be mixed
    from fewer contributions than the floor.
+4. **Loop staller** (as long as phase 3): a source read on the loop (it declares
+   ``max_inline_read``) holds the loop for the contribution timeout plus 5 ms at every read,
+   next to honest async sources (a plain one, one that needs one more ``await`` after its I/O,
+   one with ``asyncio.wait_for`` around it) and the OS source, under load, with
+   ``quarantine_after=1`` (one wrong judgement retires a source). No honest worker may be
+   judged hung (killed or quarantined) for the loop's stalls; no call may hang.
 
 Sizes and victims come from ``secrets`` (the harness's choices need no reproducibility and
 this keeps ``random`` out of the project entirely). Peak memory is the process's peak RSS.
@@ -37,9 +43,17 @@ from dataclasses import dataclass, field
 
 from alara import AlaraError, Network, OsSource, SupervisorGaveUpError, create_network
 from alara.testing.sources import AsyncSource
-from tests.doubles.blocking import BlockingSource, HostileStaller
+from tests.doubles.blocking import BlockingSource, HostileStaller, LoopStaller, SteppingSource
 
-__all__ = ["HangingSometimes", "PhaseReport", "SoakReport", "isolation_phase", "main", "run_soak"]
+__all__ = [
+    "HangingSometimes",
+    "PhaseReport",
+    "SoakReport",
+    "isolation_phase",
+    "loop_stall_phase",
+    "main",
+    "run_soak",
+]
 
 CALLERS = 1000
 WORKERS = 10  # enough that a kill falls due on a live worker every 10 ms under load
@@ -60,6 +74,7 @@ ISOLATION_CONTRIBUTION_TIMEOUT = 0.2  # phase 3: a read longer than this is a ha
 ISOLATION_SLACK = 1.0  # phase 3: a call longer than ISOLATION_TIMEOUT + this counts as hung
 STALLER_EVERY = 1.0  # phase 3: seconds between hostile stallers joining the pool
 ISOLATION_MAX_RESTARTS = 50  # phase 3: restarts allowed in 5 s (stallers make up to ~12)
+STALL_CALLERS = 100  # phase 4: every round holds the loop 0.2 s, so fewer callers keep it busy
 
 
 class HangingSometimes:
@@ -108,6 +123,7 @@ class PhaseReport:
     honest_quarantined: int | None = None
     below_floor: int | None = None
     stallers_quarantined: int | None = None
+    honest_blamed: int | None = None
     failures: list[str] = field(default_factory=list)
 
     def check(self, ok: bool, what: str) -> None:
@@ -140,6 +156,8 @@ class PhaseReport:
             rows.append(f"  honest quarantined    {self.honest_quarantined}")
             rows.append(f"  outputs below floor   {self.below_floor}")
             rows.append(f"  stallers quarantined  {self.stallers_quarantined}")
+        if self.honest_blamed is not None:
+            rows.append(f"  honest blamed         {self.honest_blamed}")
         if self.last_error_after_give_up is not None:
             rows.append(f"  last caller error     {self.last_error_after_give_up * 1000:.0f} ms "
                         "after the give-up")
@@ -443,6 +461,43 @@ async def isolation_phase(seconds: float, callers: int, outputs: _Outputs) -> Ph
     return report
 
 
+async def loop_stall_phase(seconds: float, callers: int, outputs: _Outputs) -> PhaseReport:
+    """Phase 4: honest async sources next to a source that holds the loop (the docstring)."""
+    report = PhaseReport("4: loop staller (honest async sources, a source holding the loop)")
+    honest: list[object] = [OsSource(), AsyncSource(), SteppingSource("second await"),
+                            SteppingSource("wait_for")]
+    staller = LoopStaller(ISOLATION_CONTRIBUTION_TIMEOUT + 0.005)
+    net = create_network(sources=[*honest, staller],  # type: ignore[list-item]
+                         timeout=ISOLATION_TIMEOUT, quarantine_after=1,
+                         contribution_timeout=ISOLATION_CONTRIBUTION_TIMEOUT)
+    honest_names = {f"worker-{index}" for index in range(len(honest))}
+    stop = asyncio.Event()
+    started = time.monotonic()
+    async with net:
+        tasks = [asyncio.create_task(_chaos_caller(net, report, outputs, stop))
+                 for _ in range(min(callers, STALL_CALLERS))]
+        await asyncio.sleep(seconds)  # the phase's duration, not a wait for a condition
+        stop.set()
+        await asyncio.gather(*tasks)
+        report.seconds = time.monotonic() - started
+        report.restarts = _restarts(net)
+        report.gave_up = net.supervisor.error is not None
+        quarantined = set(net.quarantined())
+        report.honest_blamed = len(honest_names & quarantined) + sum(
+            child.restarts for child in net.which_children() if child.id in honest_names)
+        final = await _one_call(net, report, outputs)
+    report.check(report.calls > 0, "no call completed")
+    report.check(staller.reads > 0, "the staller was never read")
+    report.check(report.hung == 0, "hung calls")
+    report.check(report.honest_blamed == 0, "an honest source was blamed for the loop's stalls")
+    report.check(report.wrong_length == 0, "wrong-length outputs")
+    report.check(report.duplicates == 0, "duplicate 32-byte outputs")
+    report.check(not report.unexpected, "errors outside the AlaraError hierarchy")
+    report.check(not report.gave_up, "the supervisor gave up")
+    report.check(final is None, "the network did not answer after the phase")
+    return report
+
+
 def peak_rss_mib() -> float:
     """The process's peak resident set size so far, in MiB (Linux reports KiB)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -450,10 +505,12 @@ def peak_rss_mib() -> float:
 
 
 async def run_soak(seconds: float = 60.0, callers: int = CALLERS) -> SoakReport:
-    """Run the three phases and check everything; ``seconds`` is the chaos phase's length."""
+    """Run the four phases and check everything; ``seconds`` is the chaos phase's length."""
     outputs = _Outputs()  # shared: an output repeated across phases is a repeat too
+    third = min(max(seconds / 3, 5.0), 20.0)
     phases = [await chaos_phase(seconds, callers, outputs), await give_up_phase(callers, outputs),
-              await isolation_phase(min(max(seconds / 3, 5.0), 20.0), callers, outputs)]
+              await isolation_phase(third, callers, outputs),
+              await loop_stall_phase(third, callers, outputs)]
     report = SoakReport(phases, peak_rss_mib())
     if report.peak_rss_mib > PEAK_RSS_LIMIT_MIB:
         report.failures.append(f"peak RSS above {PEAK_RSS_LIMIT_MIB} MiB")

@@ -63,7 +63,7 @@ def test_a_failed_check_fails_the_report() -> None:
 async def test_soak() -> None:
     report = await run_soak(seconds=SOAK_SECONDS)
     assert report.ok, report.render()
-    chaos, give_up, isolation = report.phases
+    chaos, give_up, isolation, stall = report.phases
     assert chaos.calls > 1000
     assert chaos.kills >= 10 * SOAK_SECONDS  # the chaos did run (nominally 100 kills/s)
     assert chaos.hangs >= 1
@@ -75,3 +75,6 @@ async def test_soak() -> None:
     assert isolation.honest_quarantined == 0
     assert isolation.below_floor == 0
     assert isolation.stallers_quarantined
+    assert stall.calls > 0
+    assert stall.hung == 0
+    assert stall.honest_blamed == 0
