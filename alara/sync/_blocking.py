@@ -21,7 +21,9 @@ network's own loop), so it raises ``SyncCallInLoopError`` naming the async call 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
+import contextlib
 import functools
 import os
 import threading
@@ -74,6 +76,9 @@ class BlockingNetwork:
     parent's; one serving given source objects (which may carry state copied from the
     parent) or an existing ``Network`` raises ``NetworkClosedError`` at once. Either way
     the parent's network keeps serving the parent.
+
+    **exit.** A network still open at interpreter exit is closed by an ``atexit`` handler
+    (registered when the first ``BlockingNetwork`` starts); closing it yourself is better.
     """
 
     def __init__(self, workers: int | None = None, *, network: Network | None = None,
@@ -145,7 +150,7 @@ class BlockingNetwork:
             raise
         self._thread = thread
         self._state = _OPEN
-        _watch_forks(self)
+        _track(self)
 
     def close(self) -> None:
         """Close the network (calls in flight finish first), then stop its thread. Idempotent.
@@ -367,17 +372,27 @@ async def _now(function: Callable[[], _T]) -> _T:
     return function()
 
 
-def _watch_forks(handle: BlockingNetwork) -> None:
-    """Let go of ``handle``'s loop in a forked child; the hook is registered at first use."""
-    _install_fork_hook()
+def _track(handle: BlockingNetwork) -> None:
+    """Follow a started ``handle`` to a forked child and to interpreter exit; the hooks are
+    registered at the first start, not at import."""
+    _install_process_hooks()
     _handles.add(handle)
 
 
 @functools.cache
-def _install_fork_hook() -> None:
+def _install_process_hooks() -> None:
     os.register_at_fork(after_in_child=_after_fork_in_child)
+    atexit.register(_close_at_exit)
 
 
 def _after_fork_in_child() -> None:
     for handle in list(_handles):
         handle._forked()
+
+
+def _close_at_exit() -> None:
+    """Close the networks still open, while their loop threads still run: left to the
+    interpreter's teardown, their pending tasks would be destroyed, with warnings."""
+    for handle in list(_handles):
+        with contextlib.suppress(AlaraError):
+            handle.close()

@@ -1,7 +1,7 @@
-"""The process default behind ``alara.secrets`` against what a process does to it: a signal
-handler calling it while its own thread starts it, calls after the exit-time close (daemon
-threads, ``__del__`` during finalization). Each runs in a fresh interpreter with a deadline,
-so a hang fails the test."""
+"""The sync networks against what a process does to them: a signal handler calling the
+process default while its own thread starts it, calls after the exit-time close (daemon
+threads, ``__del__`` during finalization), a ``BlockingNetwork`` left open at exit. Each runs
+in a fresh interpreter with a deadline, so a hang fails the test."""
 
 from __future__ import annotations
 
@@ -79,12 +79,22 @@ alara.secrets.token_hex()
 late = Late()  # a module global: collected while the interpreter finalizes
 """
 
+LEFT_OPEN = """
+import atexit
+atexit.register(lambda: print("closed at exit:", net.closed))  # runs after alara's handler
+
+import alara
+
+net = alara.BlockingNetwork(2).start()
+print(len(net.token_hex(4)))
+"""
+
 
 def run(code: str) -> list[str]:
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                            text=True, timeout=30, check=False)
+    result = subprocess.run([sys.executable, "-W", "error", "-c", textwrap.dedent(code)],
+                            capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr == ""
     return result.stdout.splitlines()
 
 
@@ -99,3 +109,7 @@ def test_a_daemon_thread_calling_after_the_exit_time_close_is_refused() -> None:
 
 def test_a_call_from_del_during_finalization_is_refused_instead_of_hanging() -> None:
     assert run(DEL_AT_FINALIZATION) == ["refused"]
+
+
+def test_a_blocking_network_left_open_is_closed_quietly_at_exit() -> None:
+    assert run(LEFT_OPEN) == ["8", "closed at exit: True"]
