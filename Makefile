@@ -85,7 +85,8 @@ bench-quick: install
 
 # The drop-ins (keyed generator) against the standard library, and two real apps (bench extra).
 bench-native: install
-	$(BIN)/python -m benchmarks.native
+	$(BIN)/python -m benchmarks --only sync apps --json benchmarks/results/native.json \
+		--markdown benchmarks/results/native.md
 
 bench-looplag: install
 	$(BIN)/python -m benchmarks.looplag

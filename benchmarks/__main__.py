@@ -23,7 +23,7 @@ from benchmarks._harness import (
     provenance,
     write_files,
 )
-from benchmarks.native import micro_rows
+from benchmarks.native import app_rows, micro_rows
 from benchmarks.requests import FULL, QUICK, Settings, concurrent, large, sequential, start
 from benchmarks.sources import source_rows
 
@@ -35,14 +35,16 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {  # name: (rows, also on uvloop)
     "mib": (large, False),
     "start": (start, False),
     "sources": (source_rows, False),
-    "sync": (lambda s, _loop: native_rows(s), False),
+    "sync": (lambda s, _loop: native_rows(micro_rows(*(1, 2_000) if s is QUICK
+                                                     else (3, 20_000))), False),
+    "apps": (lambda s, _loop: native_rows(app_rows(*(1, 400) if s is QUICK
+                                                   else (3, 4_000))), False),
 }
+DEFAULT = ["sequential", "concurrent", "mib", "start", "sources", "sync"]
 
 
-def native_rows(s: Settings) -> list[Row]:
-    """The drop-ins (``alara.secrets``, ``await alara.token_hex()``, ``alara.Random``)
-    against the standard library, from ``benchmarks.native``."""
-    found = micro_rows(1, 2_000) if s is QUICK else micro_rows(3, 20_000)
+def native_rows(found: list[tuple[str, float, float, str]]) -> list[Row]:
+    """``benchmarks.native``'s rows: the drop-ins and real apps against the standard library."""
     return [Row(f"native.{name}", name, unit.replace("us", "µs"), ours, theirs, "stdlib",
                 higher_is_better=unit.endswith("/s")) for name, ours, theirs, unit in found]
 
@@ -50,7 +52,8 @@ def native_rows(s: Settings) -> list[Row]:
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen scenarios; print, and write as Markdown and JSON, one table."""
     parser = arguments("python -m benchmarks", __doc__, "latest")
-    parser.add_argument("--only", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS))
+    parser.add_argument("--only", nargs="+", choices=list(SCENARIOS), default=DEFAULT,
+                        help="the scenarios to run (default: all but the real apps)")
     parser.add_argument("--no-uvloop", action="store_true", help="skip the uvloop rows")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL

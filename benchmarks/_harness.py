@@ -14,7 +14,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tracemalloc
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,24 +59,6 @@ async def settle(rounds: int = 3) -> None:
     """Let every ready callback run, so a pool is idle before timing starts."""
     for _ in range(rounds):
         await asyncio.sleep(0)
-
-
-class MemoryProbe:
-    """Net ``tracemalloc`` growth and peak inside a ``with`` block (never while timing)."""
-
-    net: int
-    peak: int
-
-    def __enter__(self) -> MemoryProbe:
-        gc.collect()
-        tracemalloc.start()
-        self._before = tracemalloc.get_traced_memory()[0]
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        current, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        self.net, self.peak = current - self._before, peak - self._before
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,7 +181,7 @@ async def alara_burst(key: str, size: int) -> float:
     if key == "start_ms":
         return statistics.median([await requests.start_ms(1000) for _ in range(size)])
     if key == "mib_mb_per_s":
-        return (await requests.mib_rates(size))[0]["alara"]
+        return (await requests.mib_rates(size))["alara"]
     async with alara.create_network(requests.WORKERS) as net:
         side = {"alara": lambda: net.random_bytes(requests.REQUEST)}
         if key == "seq_p50_us":

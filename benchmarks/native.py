@@ -4,12 +4,12 @@ Alternating in one process: ``alara.secrets.token_hex()`` against ``secrets.toke
 thread (p50, p99) and 8 threads (calls/s); ``await alara.token_hex()`` against the stdlib call
 in a coroutine (p50, and 500 tasks); ``alara.Random().random()`` against ``SystemRandom``; and
 two real apps (``benchmarks.native_apps``: FastAPI on uvicorn, Flask on gunicorn gthread, on
-loopback, each served with ``secrets`` and with alara: requests/s; ``--no-apps`` skips them).
+loopback, each served with ``secrets`` and with alara: requests/s). ``make bench-native`` runs
+them all (``python -m benchmarks --only sync apps``).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import random
@@ -31,26 +31,24 @@ from benchmarks.requests import alternating, rates
 Row = tuple[str, float, float, str]  # name, alara, stdlib, unit
 
 
-def threaded(call: Callable[[], object], threads: int, seconds: float) -> float:
-    """Calls per second of ``threads`` threads calling ``call`` for ``seconds``."""
-    stop = threading.Event()
-    counts = [0] * threads
+def threaded(call: Callable[[], object], threads: int, calls: int) -> float:
+    """Calls per second of ``threads`` threads making ``calls`` calls each, from the moment
+    they are all started."""
+    ready = threading.Barrier(threads + 1)
 
-    def run(index: int) -> None:
-        while not stop.is_set():
-            for _ in range(100):
-                call()
-            counts[index] += 100
+    def run() -> None:
+        ready.wait()
+        for _ in range(calls):
+            call()
 
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
-    start = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    stop.wait(seconds)
-    stop.set()
-    for worker in workers:
-        worker.join(timeout=30)
-    return sum(counts) / (time.perf_counter() - start)
+    pool = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    ready.wait()
+    start = clock()
+    for thread in pool:
+        thread.join()
+    return threads * calls / ((clock() - start) / 1e9)
 
 
 async def _stdlib_token() -> str:
@@ -87,7 +85,7 @@ def micro_rows(repeats: int, count: int) -> list[Row]:
             runs.setdefault(f"{name} p99", []).append(percentile(samples, 0.99) / 1e3)
         for name, call in (("secrets", secrets.token_hex),
                            ("alara.secrets", alara.secrets.token_hex)):
-            runs.setdefault(f"{name} 8", []).append(threaded(call, 8, 1.0))
+            runs.setdefault(f"{name} 8", []).append(threaded(call, 8, count))
         awaited, crowd = asyncio.run(_awaited(count))
         for name, samples in awaited.items():
             runs.setdefault(f"{name} p50", []).append(percentile(samples, 0.5) / 1e3)
@@ -185,23 +183,3 @@ def app_rows(repeats: int, requests: int) -> list[Row]:
         rows.append((f"{name}, req/s", statistics.median(rates["alara"]),
                      statistics.median(rates["secrets"]), "req/s"))
     return rows
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Print the table (markdown)."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.native", description=__doc__)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--count", type=int, default=50_000, help="calls per latency run")
-    parser.add_argument("--requests", type=int, default=4000, help="requests per app run")
-    parser.add_argument("--no-apps", action="store_true", help="skip the real apps")
-    args = parser.parse_args(argv)
-    rows = micro_rows(args.repeats, args.count)
-    if not args.no_apps:
-        rows += app_rows(args.repeats, args.requests)
-    print("| row | alara | stdlib | alara / stdlib |\n|---|---|---|---|")
-    for name, mine, theirs, unit in rows:
-        print(f"| {name} | {mine:,.2f} {unit} | {theirs:,.2f} {unit} | {mine / theirs:.2f}x |")
-
-
-if __name__ == "__main__":
-    main()

@@ -21,7 +21,6 @@ from typing import Any
 
 from alara.actors import Actor, spawn
 from benchmarks._harness import (
-    MemoryProbe,
     Side,
     arguments,
     cell,
@@ -46,7 +45,6 @@ ROWS = {  # key: (label, unit)
     "rate": ("throughput, 500 callers → 3 actors", "msg/s"),
     "start": ("start 1,000 actors, to every one answering", "ms"),
     "stop": ("10,000 actors stopped", "ms"),
-    "memory": ("memory per idle actor (10,000; tracemalloc)", "KiB"),
 }
 
 
@@ -169,10 +167,8 @@ async def _measure(peer: Any, sizes: Sizes) -> dict[str, float]:
         await _fan_out(peer, actors)
         figures["start"] = (clock() - begin) / 1e6
         await peer.stop(actors)
-        with MemoryProbe() as probe:
-            actors = await peer.start(sizes.stop)
-            await settle()
-        figures["memory"] = probe.net / sizes.stop / 1024
+        actors = await peer.start(sizes.stop)
+        await settle()
         begin = clock()
         await peer.stop(actors)
         figures["stop"] = (clock() - begin) / 1e6

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import alara
-from benchmarks._harness import LoopKind, MemoryProbe, Row, clock, percentile, run_on, settle
+from benchmarks._harness import LoopKind, Row, clock, percentile, run_on, settle
 
 WORKERS = 3
 REQUEST = 32
@@ -126,25 +126,21 @@ def concurrent(s: Settings, loop: LoopKind) -> list[Row]:
                 note=f"median of {s.concurrent_rounds} rounds x {s.callers * s.caller_calls:,}")]
 
 
-async def mib_rates(repeats: int) -> tuple[dict[str, float], int]:
-    """MB/s (10^6 B/s) of 1 MiB from alara, SHAKE256 alone and direct; alara's peak bytes."""
+async def mib_rates(repeats: int) -> dict[str, float]:
+    """MB/s (10^6 B/s) of 1 MiB requests from alara, from SHAKE256 alone and from direct."""
     async with alara.create_network(WORKERS) as net:
         found = await alternating({"shake": lambda: hashlib.shake_256(bytes(64)).digest(MIB),
                                    "direct": lambda: direct_request(MIB),
                                    "alara": lambda: net.random_bytes(MIB)}, repeats, repeats, 1)
-        with MemoryProbe() as probe:
-            await net.random_bytes(MIB)
-    return {name: MIB / statistics.median(ns) * 1e3 for name, ns in found.items()}, probe.peak
+    return {name: MIB / statistics.median(ns) * 1e3 for name, ns in found.items()}
 
 
 def large(s: Settings, loop: LoopKind) -> list[Row]:
-    """1 MiB requests against SHAKE256 alone and direct, and their peak extra memory."""
-    found, peak = run_on(loop, lambda: mib_rates(s.mib_repeats))
-    return [*(Row(f"mib.vs_{name}", "1 MiB request, 3 workers", "MB/s", found["alara"],
-                  found[name], label, higher_is_better=True, note=f"median of {s.mib_repeats}")
-              for name, label in (("shake", "SHAKE256 alone"), ("direct", "direct"))),
-            Row("mib.memory", "1 MiB request, peak extra memory", "x request", peak / MIB,
-                note="tracemalloc")]
+    """1 MiB requests against SHAKE256 alone and against direct."""
+    found = run_on(loop, lambda: mib_rates(s.mib_repeats))
+    return [Row(f"mib.vs_{name}", "1 MiB request, 3 workers", "MB/s", found["alara"],
+                found[name], label, higher_is_better=True, note=f"median of {s.mib_repeats}")
+            for name, label in (("shake", "SHAKE256 alone"), ("direct", "direct"))]
 
 
 async def start_ms(workers: int) -> float:
@@ -167,20 +163,9 @@ async def _bare_start_ms(workers: int) -> float:
     return elapsed
 
 
-async def _idle_kib(workers: int) -> float:
-    with MemoryProbe() as probe:
-        net = await alara.create_network(workers)
-        await net.random_bytes(REQUEST)
-        await settle()
-    await net.close()
-    return probe.net / workers / 1024
-
-
 def start(s: Settings, loop: LoopKind) -> list[Row]:
-    """A 1,000-worker pool: start to first reply against bare tasks, and memory per worker."""
+    """A 1,000-worker pool, start to first reply, against as many bare tasks."""
     ours = statistics.median(run_on(loop, lambda: start_ms(1000)) for _ in range(s.starts))
     bare = statistics.median(run_on(loop, lambda: _bare_start_ms(1000)) for _ in range(s.starts))
     return [Row("start.ms", "1,000-worker start to first reply", "ms", ours, bare,
-                "bare tasks + queues", note=f"median of {s.starts}"),
-            Row("start.memory", "memory per idle worker", "KiB",
-                run_on(loop, lambda: _idle_kib(1000)), note="tracemalloc")]
+                "bare tasks + queues", note=f"median of {s.starts}")]
