@@ -45,7 +45,6 @@ __all__ = [
     "Observer",
     "health_test_name",
     "outcome_of",
-    "source_kind",
 ]
 
 DURATION_BUCKETS: tuple[float, ...] = (
@@ -102,18 +101,6 @@ def health_test_name(error: BaseException) -> str:
     if "repeated block" in message:
         return "block"
     return "other"
-
-
-def source_kind(source: object) -> str:
-    """The ``kind`` label of a worker's source: its own ``kind``, else ``os`` for the default
-    source (``None``), else its class name."""
-    if source is None:
-        return "os"
-    kind = getattr(source, "kind", None)
-    if isinstance(kind, str) and kind:
-        return kind
-    name = type(source).__name__
-    return "os" if name == "OsSource" else name
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +265,8 @@ class Observer:
             duration_counts=tuple(self._durations),
             duration_sum=self.duration_sum,
             served_bytes=self.served_bytes,
-            contributions={(worker, kinds.get(worker, "os")): count
+            # a worker the network did not make itself is a cluster's remote worker
+            contributions={(worker, kinds.get(worker, "remote")): count
                            for worker, count in self.contributions.items()},
             health_test_failures=dict(self.health_failures),
             quarantines=dict(self.quarantines),

@@ -15,8 +15,9 @@ from alara.actors import ActorRef, ChildSpec, Exit, OneForOneSupervisor, check_i
 from alara.entropy._cluster import Cluster, ClusterPool
 from alara.entropy._collect import Collector, CollectPolicy
 from alara.entropy._health import fast_maker
+from alara.entropy._kinds import source_kind
 from alara.entropy._limits import MAX_WORKERS
-from alara.entropy._observe import Observer, source_kind
+from alara.entropy._observe import Observer
 from alara.entropy._options import NetworkOptions
 from alara.entropy._quarantine import Quarantine
 from alara.entropy._sources import EntropySource

@@ -22,7 +22,7 @@ from alara import (
     WorkerDiedError,
 )
 from alara.entropy import OUTCOMES, _observe, read_network
-from alara.entropy._observe import Observer, health_test_name, outcome_of, source_kind
+from alara.entropy._observe import Observer, health_test_name, outcome_of
 from tests.helpers import until
 
 Logs = list[MutableMapping[str, Any]]
@@ -52,20 +52,6 @@ def test_health_tests_are_named() -> None:
     named.test = "new"  # type: ignore[attr-defined]
     assert health_test_name(named) == "new"
     assert health_test_name(HealthTestError("something new")) == "other"
-
-
-def test_source_kinds() -> None:
-    class Custom:
-        def read(self, n: int) -> bytes:
-            return bytes(n)
-
-    class Kinded(Custom):
-        kind = "hwrng"
-
-    assert source_kind(None) == "os"
-    assert source_kind(alara.OsSource()) == "os"
-    assert source_kind(Custom()) == "Custom"
-    assert source_kind(Kinded()) == "hwrng"
 
 
 async def test_requests_are_counted_by_outcome_and_size() -> None:
