@@ -27,6 +27,7 @@ from alara.entropy._network import Network, create_network
 from alara.entropy._observe import DURATION_BUCKETS, OUTCOMES, MetricsSnapshot
 from alara.entropy._options import NetworkKeywords, NetworkOptions
 from alara.entropy._readings import (
+    PoolReader,
     PoolReading,
     default_networks,
     read_network,
@@ -71,6 +72,7 @@ __all__ = [
     "NetworkStatus",
     "NodeState",
     "OsSource",
+    "PoolReader",
     "PoolReading",
     "QuarantineInfo",
     "Rekey",

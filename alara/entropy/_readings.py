@@ -17,13 +17,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from alara.actors import check_positive_float
+from alara.entropy._network import Network
 from alara.entropy._observe import DURATION_BUCKETS, OUTCOMES, MetricsSnapshot
 
 if TYPE_CHECKING:
-    from alara.entropy._network import Network
     from alara.entropy._status import NetworkStatus
 
-__all__ = ["PoolReading", "default_networks", "read_network", "read_pools",
+__all__ = ["PoolReader", "PoolReading", "default_networks", "read_network", "read_pools",
            "register_default"]
 
 _defaults: weakref.WeakSet[Network] = weakref.WeakSet()
@@ -143,3 +144,28 @@ def _total(snapshots: list[MetricsSnapshot]) -> MetricsSnapshot:
         restarts=_added(snapshot.restarts for snapshot in snapshots),
         loop_lag=max((snapshot.loop_lag for snapshot in snapshots), default=0.0),
     )
+
+
+class PoolReader:
+    """What an exporter reads at each scrape: ``network`` (a ``Network``, or a
+    ``BlockingNetwork``, whose ``network`` it reads), or with ``None`` the process's default
+    networks as they are at that moment; each read waits at most ``timeout`` seconds.
+
+    Raises:
+        TypeError: ``network`` is none of those, or ``timeout`` is not a number.
+        ValueError: ``timeout`` is not positive.
+    """
+
+    def __init__(self, network: object = None, timeout: float = 1.0) -> None:
+        inner = getattr(network, "network", None)  # a BlockingNetwork serves its Network
+        if isinstance(inner, Network):
+            network = inner
+        if network is not None and not isinstance(network, Network):
+            raise TypeError(f"network must be a Network, a BlockingNetwork or None, "
+                            f"got {type(network).__name__}")
+        self._networks = None if network is None else [network]
+        self.timeout = check_positive_float("timeout", timeout)
+
+    def read(self) -> PoolReading:
+        """The networks' counters and pools now (``read_pools``)."""
+        return read_pools(self._networks, self.timeout)

@@ -18,7 +18,7 @@ from typing import Any
 from opentelemetry.metrics import CallbackOptions, Meter, MeterProvider, Observation, get_meter
 
 import alara
-from alara.entropy import OUTCOMES, Network, PoolReading, read_pools
+from alara.entropy import OUTCOMES, Network, PoolReader, PoolReading
 
 __all__ = ["AlaraInstruments"]
 
@@ -79,20 +79,12 @@ class AlaraInstruments:
 
     Raises:
         TypeError: ``network`` is neither a ``Network``, a ``BlockingNetwork`` nor ``None``.
-        ValueError: ``timeout`` is not a positive number.
+        ValueError: ``timeout`` is not positive.
     """
 
     def __init__(self, network: Network | alara.BlockingNetwork | None = None, *,
                  meter_provider: MeterProvider | None = None, timeout: float = 1.0) -> None:
-        if isinstance(network, alara.BlockingNetwork):
-            network = network.network
-        if network is not None and not isinstance(network, Network):
-            raise TypeError(f"network must be a Network, a BlockingNetwork or None, "
-                            f"got {type(network).__name__}")
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self._networks = None if network is None else [network]
-        self._timeout = float(timeout)
+        self._reader = PoolReader(network, timeout)
         self.meter: Meter = get_meter("alara", alara.__version__, meter_provider)
         for name, kind, unit, description, read in _INSTRUMENTS:
             create = {"counter": self.meter.create_observable_counter,
@@ -102,6 +94,6 @@ class AlaraInstruments:
 
     def _callback(self, read: _Read) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def callback(options: CallbackOptions) -> Iterable[Observation]:
-            return read(read_pools(self._networks, self._timeout))
+            return read(self._reader.read())
 
         return callback

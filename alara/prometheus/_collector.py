@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 import alara
-from alara.entropy import OUTCOMES, MetricsSnapshot, Network, PoolReading, read_pools
+from alara.entropy import OUTCOMES, MetricsSnapshot, Network, PoolReader, PoolReading
 
 __all__ = ["AlaraCollector"]
 
@@ -40,20 +40,12 @@ class AlaraCollector(Collector):
 
     Raises:
         TypeError: ``network`` is neither a ``Network``, a ``BlockingNetwork`` nor ``None``.
-        ValueError: ``timeout`` is not a positive number.
+        ValueError: ``timeout`` is not positive.
     """
 
     def __init__(self, network: Network | alara.BlockingNetwork | None = None, *,
                  timeout: float = 1.0) -> None:
-        if isinstance(network, alara.BlockingNetwork):
-            network = network.network
-        if network is not None and not isinstance(network, Network):
-            raise TypeError(f"network must be a Network, a BlockingNetwork or None, "
-                            f"got {type(network).__name__}")
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self._networks = None if network is None else [network]
-        self._timeout = float(timeout)
+        self._reader = PoolReader(network, timeout)
 
     def describe(self) -> list[Any]:
         """No description ahead of a scrape: the registry then collects to learn the names,
@@ -62,7 +54,7 @@ class AlaraCollector(Collector):
 
     def collect(self) -> Iterator[Any]:
         """The metric families, read now."""
-        reading = read_pools(self._networks, self._timeout)
+        reading = self._reader.read()
         yield from _counters(reading.metrics)
         yield _histogram(reading.metrics)
         yield from _gauges(reading)

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from alara import OsSource
 from alara.integrations.aiohttp import NETWORK, health_handler, network_ctx
-from tests.integrations.sources import SwitchSource, quarantine
+from tests.doubles.switch import SwitchSource, quarantine
 
 
 async def token(request: web.Request) -> web.Response:

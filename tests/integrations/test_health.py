@@ -7,8 +7,8 @@ import pytest
 import alara
 from alara import OsSource
 from alara.integrations import check_health
+from tests.doubles.switch import SwitchSource, quarantine
 from tests.entropy.bounded import bounded_network
-from tests.integrations.sources import SwitchSource, quarantine
 
 
 async def test_health_flips_to_503_when_degraded_and_back_when_recovered() -> None:

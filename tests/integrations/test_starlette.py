@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 import alara
 from alara import OsSource
 from alara.integrations.starlette import STATE_KEY, get_network, health_endpoint, lifespan
-from tests.integrations.sources import SwitchSource, quarantine
+from tests.doubles.switch import SwitchSource, quarantine
 
 
 def test_fastapi_handlers_get_the_one_network_of_the_lifespan() -> None:

@@ -11,8 +11,8 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoi
 import alara
 from alara import OsSource, PoolDegradedError, WorkerDiedError
 from alara.otel import AlaraInstruments
+from tests.doubles.switch import SwitchSource
 from tests.entropy.bounded import bounded_network
-from tests.integrations.sources import SwitchSource
 
 Points = dict[tuple[str, frozenset[tuple[str, Any]]], float]
 
@@ -83,5 +83,5 @@ def test_a_blocking_network_is_read_from_the_collecting_thread() -> None:
 def test_bad_arguments_are_named() -> None:
     with pytest.raises(TypeError, match="network must be a Network"):
         AlaraInstruments(3)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="timeout"):
+    with pytest.raises(ValueError, match="timeout must be in"):
         AlaraInstruments(timeout=-1)
