@@ -128,7 +128,8 @@ class ReservoirSource:
         self.startup = check_int("startup", startup, 0, 1 << 20)
         self.kind = source_kind(source)
         self.min_entropy = claimed_min_entropy(source) or DEFAULT_HEALTH.min_entropy
-        self._tests: Callable[[], HealthCheck] = health_for(DEFAULT_HEALTH, source)
+        self._filler = _Filler(self.source, health_for(DEFAULT_HEALTH, source), self.startup,
+                               self.capacity, self.chunk, self.kind)
         self._lock = threading.Lock()
         self._generation: _Generation | None = None
 
@@ -164,6 +165,11 @@ class ReservoirSource:
             await pause()
         return b"".join(parts)
 
+    def __del__(self) -> None:
+        generation = getattr(self, "_generation", None)  # None too if __init__ raised
+        if generation is not None:
+            generation.drop()
+
     def close(self) -> None:
         """Stop the filler (at its next look) and wipe the reservoir and the key."""
         with self._lock:
@@ -180,7 +186,9 @@ class ReservoirSource:
             if generation is not None and generation.pid == os.getpid():
                 generation.drop()
             generation = self._generation = _Generation(self._clock())
-        threading.Thread(target=self._fill, args=(generation,), daemon=True,
+        # The thread holds the filler and the generation, never this object: a reservoir
+        # nobody holds any more is collected, and its ``__del__`` ends the thread.
+        threading.Thread(target=self._filler.run, args=(generation,), daemon=True,
                          name=f"alara-reservoir-{self.kind}").start()
         return generation
 
@@ -208,11 +216,22 @@ class ReservoirSource:
                 fresh = b""
             return _draw(generation.key, fresh, n)
 
-    def _fill(self, generation: _Generation) -> None:
-        """The filler thread: start-up test, then keep the reservoir topped up."""
-        tests = self._tests()
+
+class _Filler:
+    """What a filler thread does: start-up test, then keep the reservoir topped up."""
+
+    __slots__ = ("capacity", "chunk", "kind", "source", "startup", "tests")
+
+    def __init__(self, source: EntropySource, tests: Callable[[], HealthCheck], startup: int,
+                 capacity: int, chunk: int, kind: str) -> None:
+        self.source, self.tests, self.startup = source, tests, startup
+        self.capacity, self.chunk, self.kind = capacity, chunk, kind
+
+    def run(self, generation: _Generation) -> None:
+        """Fill ``generation`` until it ends; its first failure is recorded, not raised."""
+        tests = self.tests()
         try:
-            self._raw(generation, self.startup, tests)
+            self._raw(self.startup, tests)
             while True:
                 with generation.cond:
                     while generation.live and len(generation.buffer) > self.capacity - KEY:
@@ -220,7 +239,7 @@ class ReservoirSource:
                     if not generation.live:
                         return
                     want = min(self.chunk, self.capacity - len(generation.buffer))
-                data = self._raw(generation, want, tests)
+                data = self._raw(want, tests)
                 with generation.cond:
                     if not generation.live:
                         return
@@ -235,7 +254,7 @@ class ReservoirSource:
                 if not generation.primed.done():
                     generation.primed.set_exception(failure)
 
-    def _raw(self, generation: _Generation, n: int, tests: HealthCheck) -> bytes:
+    def _raw(self, n: int, tests: HealthCheck) -> bytes:
         """``n`` raw bytes from the device, checked and health-tested."""
         if n == 0:
             return b""

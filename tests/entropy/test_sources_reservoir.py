@@ -215,3 +215,15 @@ async def test_a_network_of_a_slow_source_serves_at_the_pool_s_rate(
         assert len(set(outputs)) == 500
         assert net.quarantined() == []
         device.release()
+
+
+async def test_a_reservoir_nobody_holds_ends_its_filler_thread() -> None:
+    before = set(threading.enumerate())
+    reservoir = ReservoirSource(OsSource())
+    await reservoir.read(32)
+    fillers = [t for t in set(threading.enumerate()) - before
+               if t.name == "alara-reservoir-os"]
+    assert len(fillers) == 1
+    del reservoir
+    async with asyncio.timeout(5):
+        await asyncio.to_thread(fillers[0].join)
