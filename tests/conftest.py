@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from typing import Any
 
@@ -11,6 +12,12 @@ import pytest
 import structlog
 
 import alara
+
+# A network made without ``sources`` uses every kind of source the machine offers (os, hwrng,
+# cpu). The hardware RNG device is slow and shared by every test process on the machine, and
+# the suite is about collection, supervision and mixing, so it runs on OS sources unless a test
+# asks for discovery (``tests/entropy/test_sources_pool.py`` lifts this).
+os.environ.setdefault("ALARA_SOURCES", "os")
 
 
 @pytest.fixture

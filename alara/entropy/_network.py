@@ -235,15 +235,19 @@ class Network(SecretsVocabulary):
         """A snapshot of the pool for operators and health checks (``to_dict()`` for JSON).
 
         ``running``/``restarting`` are read live from the supervisor's registry;
-        ``quarantined`` maps each retired worker to its failure count and last reason;
-        ``serving``/``reason`` say whether a request made now could be served, and why not.
+        ``quarantined`` maps each retired worker to its failure count, last reason and next
+        retry; ``sources`` maps each worker to its source kind; ``serving``/``reason`` say
+        whether a request made now could be served, and why not.
         """
         return pool_status(self._pool, self._state_name())
 
     async def add_worker(self, source: EntropySource | None = None) -> ActorRef:
         """Grow the pool by one supervised worker (with ``source``, default the OS CSPRNG).
 
-        Under the default fail-closed policy the new worker is required from now on.
+        The worker gets the next unused id (``worker-N``) and is counted as configured at
+        once, so under the default fail-closed policy every request needs its contribution
+        from now on; with ``min_sources`` set, the required count does not change. It does
+        not bring back a quarantined worker: ``readmit`` or ``replace_worker`` do that.
 
         Raises:
             TypeError: ``source`` has no ``read(n)`` method.
@@ -257,6 +261,46 @@ class Network(SecretsVocabulary):
         ref = await self._pool.add_worker(source)
         self._inline_inputs = self._fits_inline()
         return ref
+
+    async def readmit(self, worker_id: str) -> None:
+        """Retry quarantined ``worker_id`` now: 1,024 fresh bytes of its source must pass the
+        start-up health tests; it then serves again before this returns.
+
+        Raises:
+            TypeError, ValueError: ``worker_id`` is no local worker, or is not quarantined.
+            SourceError: the tests failed; it stays quarantined, its next retry scheduled.
+            NetworkClosedError, WrongLoopError: as ``add_worker``.
+        """
+        self._ensure_open()
+        await self._pool.readmit(worker_id)
+
+    async def replace_worker(self, worker_id: str, source: EntropySource) -> ActorRef:
+        """Give ``worker_id`` (running or quarantined) a new ``source``: a new worker with the
+        same id, serving before this returns; its quarantine and retries are forgotten.
+
+        Raises:
+            TypeError, ValueError: ``worker_id`` is no local worker, ``source`` has no ``read``.
+            NetworkClosedError, WrongLoopError: as ``add_worker``.
+        """
+        self._ensure_open()
+        ref = await self._pool.replace_worker(worker_id, source)
+        self._inline_inputs = self._fits_inline()
+        return ref
+
+    async def remove_worker(self, worker_id: str) -> None:
+        """Take ``worker_id`` (running or quarantined) out of the pool for good.
+
+        The configured count drops by one, and with it the required count when
+        ``min_sources`` is not set, so a pool that failed closed for a missing worker
+        serves again at once. The id is not reused.
+
+        Raises:
+            TypeError, ValueError: ``worker_id`` is no local worker, is the last one, or
+                ``min_sources`` could not be met any more.
+            NetworkClosedError, WrongLoopError: as ``add_worker``.
+        """
+        self._ensure_open()
+        await self._pool.remove_worker(worker_id)
 
     # -- entropy ---------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from alara.entropy._health import DEFAULT_HEALTH, HealthCheck, HealthPolicy
 from alara.entropy._limits import MAX_CONTRIBUTION, MAX_WORKERS
 from alara.entropy._mixing import MIN_CONTRIBUTION
 from alara.entropy._quarantine import DEFAULT_QUARANTINE_AFTER, DEFAULT_QUARANTINE_PERIOD
+from alara.entropy._recovery import DEFAULT_RETRY_CAP
 from alara.entropy._sources import EntropySource, has_read
 
 __all__ = ["DEFAULT_CLOSE_TIMEOUT", "ENVIRONMENT", "NetworkKeywords", "NetworkOptions"]
@@ -43,7 +44,9 @@ class NetworkOptions:
     """The settings of a network; invalid values are refused when the object is made.
 
     * ``workers``: pool size, 1..``MAX_WORKERS``; default 3, or ``len(sources)``.
-    * ``sources``: one ``EntropySource`` per worker; default: the OS CSPRNG for all.
+    * ``sources``: one ``EntropySource`` per worker; default: the machine's independent
+      sources, one worker per kind ``discover_sources()`` finds (``os``, ``hwrng``, ``cpu``),
+      topped up with the OS CSPRNG to ``workers`` (``docs/security.md``).
       Synchronous sources that do not declare ``max_inline_read`` are read in worker threads,
       so a blocking source cannot stall the others (``docs/architecture.md``).
     * ``max_restarts`` / ``period``: restart intensity (ALARA: 10 in 5 s); beyond it the
@@ -68,6 +71,9 @@ class NetworkOptions:
     * ``quarantine_after`` / ``quarantine_period``: a worker whose source fails (crash,
       health test, hang) this many times within this many seconds is not restarted but
       quarantined (default 3 in 60 s; ``None``: never). See ``Network.status()``.
+    * ``quarantine_retry_cap``: a quarantined worker is retried (start-up tests on fresh
+      output, then re-admitted) ``quarantine_period`` seconds after it was quarantined, then
+      after twice that, and so on up to this many seconds between retries (default 3600).
     * ``max_waiting``: the most requests that may wait for a round; one more raises
       ``TooManyRequestsError`` at once (default 100,000).
     * ``close_timeout``: the most ``close()`` waits for the workers to stop (default 10 s).
@@ -95,6 +101,7 @@ class NetworkOptions:
     health: Callable[[], HealthCheck] | None = DEFAULT_HEALTH
     quarantine_after: int | None = DEFAULT_QUARANTINE_AFTER
     quarantine_period: float = DEFAULT_QUARANTINE_PERIOD
+    quarantine_retry_cap: float = DEFAULT_RETRY_CAP
     max_waiting: int = DEFAULT_MAX_WAITING
     close_timeout: float = DEFAULT_CLOSE_TIMEOUT
     cluster: Cluster | None = None
@@ -118,6 +125,8 @@ class NetworkOptions:
                       check_int("quarantine_after", self.quarantine_after, 1, 1_000_000))
         self._set("quarantine_period",
                   check_positive_float("quarantine_period", self.quarantine_period, 86_400.0))
+        self._set("quarantine_retry_cap", check_positive_float(
+            "quarantine_retry_cap", self.quarantine_retry_cap, 30 * 86_400.0))
         self._set("max_waiting", check_int("max_waiting", self.max_waiting, 1, 1 << 30))
 
     def _set(self, name: str, value: object) -> None:
@@ -196,6 +205,7 @@ class NetworkKeywords(TypedDict, total=False):
     health: Callable[[], HealthCheck] | None
     quarantine_after: int | None
     quarantine_period: float
+    quarantine_retry_cap: float
     max_waiting: int
     close_timeout: float
     cluster: Cluster | None

@@ -14,13 +14,16 @@ from collections.abc import Callable
 from alara.actors import ActorRef, ChildSpec, Exit, OneForOneSupervisor, check_int
 from alara.entropy._cluster import Cluster, ClusterPool
 from alara.entropy._collect import Collector, CollectPolicy
-from alara.entropy._health import fast_maker
-from alara.entropy._kinds import source_kind
+from alara.entropy._discovery import default_sources, discover_sources
+from alara.entropy._health import STARTUP_SAMPLES, fast_maker
+from alara.entropy._kinds import health_for, source_kind
 from alara.entropy._limits import MAX_WORKERS
 from alara.entropy._observe import Observer
 from alara.entropy._options import NetworkOptions
 from alara.entropy._quarantine import Quarantine
-from alara.entropy._sources import EntropySource
+from alara.entropy._recovery import Recovery, probe
+from alara.entropy._reservoir import ReservoirSource
+from alara.entropy._sources import EntropySource, check_source
 from alara.entropy._worker import EntropyWorker
 
 __all__ = ["Pool"]
@@ -29,15 +32,27 @@ __all__ = ["Pool"]
 class Pool:
     """The supervisor of a network's workers, their quarantine, cluster, observer, collector.
 
-    ``sources`` has one entry per configured local worker (``None``: the OS CSPRNG); worker
-    ``i`` is the supervisor's child ``worker-i``.
+    ``sources`` has one entry per local worker ever configured (``None``: the OS CSPRNG);
+    worker ``i`` is the supervisor's child ``worker-i``, and ``removed`` holds the ids taken
+    out of the pool for good (ids are never reused). Without ``options.sources`` the pool is
+    the machine's discovered sources (``default_sources``); ``unavailable`` then says which
+    kinds are missing and why.
     """
 
     def __init__(self, options: NetworkOptions, cluster: Cluster) -> None:
         self.options = options
         self.cluster = cluster
-        self.sources: list[EntropySource | None] = (
-            [None] * options.size if options.sources is None else list(options.sources))
+        self.unavailable: dict[str, str] = {}
+        self.sources: list[EntropySource | None]
+        if options.sources is None:
+            entries = discover_sources()
+            self.unavailable = {e.kind: e.reason for e in entries if not e.available}
+            self.sources = list(default_sources(options.size, entries))
+        else:
+            self.sources = list(options.sources)
+        self._owned = [s for s in self.sources if isinstance(s, ReservoirSource)]
+        self.removed: set[str] = set()
+        self._remote = 0
         self.policy = CollectPolicy(
             size=options.contribution_size,
             timeout=options.timeout,
@@ -58,6 +73,9 @@ class Pool:
         self.collector = Collector(self.supervisor, self.policy, configured=len(self.sources),
                                    busy_since=self._busy_since, missing=self.missing,
                                    observer=self.observer)
+        self.recovery = Recovery(options.quarantine_period, options.quarantine_retry_cap,
+                                 self._check, self._readmit)
+        self.quarantine.on_quarantine = self.recovery.schedule
 
     async def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start the local workers, then the observer's probes of ``loop``."""
@@ -71,14 +89,15 @@ class Pool:
             ClusterError: as the cluster's ``start``.
             ValueError: ``min_sources`` is above the whole pool's size.
         """
-        supervisor, collector, local = self.supervisor, self.collector, len(self.sources)
+        supervisor, local = self.supervisor, self.local
 
         async def remove_worker(child_id: str) -> None:
             if supervisor.running and supervisor.child_ref(child_id) is not None:
                 await supervisor.terminate_child(child_id)
 
         def set_remote(count: int) -> None:  # machines count as configured workers
-            collector.configured = local + count
+            self._remote = count
+            self._count()
 
         await self.cluster.start(ClusterPool(
             add_worker=supervisor.add_child,
@@ -95,10 +114,23 @@ class Pool:
                              f"{pool - local} remote workers), got {self.policy.min_sources}")
 
     async def stop(self) -> None:
-        """Stop following the cluster's membership, then every worker; let go of the hooks."""
+        """Stop following the cluster's membership, retrying, then every worker; let go of
+        the hooks; close the reservoirs the pool made itself."""
+        self.recovery.close()
+        self.quarantine.on_quarantine = None
         await self.cluster.stop()
         await self.supervisor.stop()
         self.collector.detach()
+        for source in self._owned:
+            source.close()
+
+    @property
+    def local(self) -> int:
+        """How many local workers are configured now (removed ones no longer count)."""
+        return len(self.sources) - len(self.removed)
+
+    def _count(self) -> None:
+        self.collector.configured = self.local + self._remote
 
     async def add_worker(self, source: EntropySource | None) -> ActorRef:
         """Grow the pool by one supervised worker; it is required from now on (fail closed).
@@ -109,8 +141,80 @@ class Pool:
         check_int("workers", len(self.sources) + 1, 1, MAX_WORKERS)
         self.sources.append(source)
         ref = await self.supervisor.add_child(self._spec(len(self.sources) - 1, source))
-        self.collector.configured = len(self.sources)
+        self._count()
         return ref
+
+    async def readmit(self, worker_id: str) -> None:
+        """Run ``worker_id``'s retry now: start-up tests on fresh output, then back in.
+
+        Raises:
+            TypeError, ValueError: not a worker of this pool, or not quarantined.
+            SourceError: the start-up tests failed; it stays quarantined.
+        """
+        self._index(worker_id)
+        if self.recovery.info(worker_id) is None:
+            raise ValueError(f"{worker_id} is not quarantined")
+        await self.recovery.retry_now(worker_id)
+
+    async def replace_worker(self, worker_id: str, source: EntropySource) -> ActorRef:
+        """Give ``worker_id`` a new source, running or quarantined: a new worker, same id.
+
+        Raises:
+            TypeError, ValueError: not a worker of this pool, or ``source`` has no ``read``.
+        """
+        index = self._index(worker_id)
+        check_source("source", source)
+        await self._retire(worker_id)
+        self.sources[index] = source
+        return await self.supervisor.add_child(self._spec(index, source))
+
+    async def remove_worker(self, worker_id: str) -> None:
+        """Take ``worker_id`` out of the pool for good: one configured worker fewer.
+
+        Raises:
+            TypeError, ValueError: not a worker of this pool; the last one; or ``min_sources``
+                could not be met any more.
+        """
+        self._index(worker_id)
+        left = self.local - 1 + self._remote
+        if left < 1:
+            raise ValueError(f"{worker_id} is the last worker of the pool; close the network")
+        if self.policy.min_sources is not None and self.policy.min_sources > left:
+            raise ValueError(f"removing {worker_id} would leave {left} workers, fewer than "
+                             f"min_sources ({self.policy.min_sources})")
+        await self._retire(worker_id)
+        self.removed.add(worker_id)
+        self._count()
+
+    def _index(self, worker_id: object) -> int:
+        """The index of local worker ``worker_id`` (configured, not removed)."""
+        if not isinstance(worker_id, str):
+            raise TypeError(f"worker_id must be a str, got {type(worker_id).__name__}")
+        prefix, _, number = worker_id.partition("-")
+        index = int(number) if prefix == "worker" and number.isdecimal() else -1
+        if not 0 <= index < len(self.sources) or worker_id in self.removed:
+            raise ValueError(f"no worker {worker_id!r} in this pool")
+        return index
+
+    async def _retire(self, worker_id: str) -> None:
+        """Stop ``worker_id`` if it runs, and forget its quarantine and retries."""
+        self.recovery.forget(worker_id)
+        self.quarantine.release(worker_id)
+        if self.supervisor.child_ref(worker_id) is not None:
+            await self.supervisor.terminate_child(worker_id)
+
+    async def _check(self, worker_id: str) -> None:
+        """The start-up tests on fresh output of ``worker_id``'s source (recovery's check)."""
+        source = self.sources[self._index(worker_id)]
+        health = self.options.health
+        tests = None if health is None else health_for(health, source)()
+        await probe(source, tests, self.policy.contribution_timeout, STARTUP_SAMPLES)
+
+    async def _readmit(self, worker_id: str) -> None:
+        """Put ``worker_id`` back in the pool (recovery's admit): a new worker, same id."""
+        self.quarantine.release(worker_id)
+        index = self._index(worker_id)
+        await self.supervisor.add_child(self._spec(index, self.sources[index]))
 
     def missing(self) -> list[str]:
         """The configured workers no longer in the registry, each with why."""
@@ -119,7 +223,7 @@ class Pool:
         missing = []
         for index in range(len(self.sources)):
             name = f"worker-{index}"
-            if name in present:
+            if name in present or name in self.removed:
                 continue
             record = records.get(name)
             missing.append(
@@ -138,7 +242,7 @@ class Pool:
     def _spec(self, index: int, source: EntropySource | None) -> ChildSpec:
         startup, workers = self.options.startup, self._workers
         health = self.options.health
-        tests = None if health is None else fast_maker(health)
+        tests = None if health is None else fast_maker(health_for(health, source))
         name = f"worker-{index}"
         self.observer.name_worker(name, source_kind(source))
 

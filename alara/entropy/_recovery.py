@@ -67,6 +67,10 @@ async def probe(
         raise SourceError(f"no start-up samples within {timeout:g} s") from None
 
 
+async def _closed(worker: str) -> None:
+    raise AlaraError(f"network is closed; {worker} is not retried")
+
+
 class _Schedule:
     """One worker's retries: how many failed, the last failure, the timer of the next."""
 
@@ -152,9 +156,11 @@ class Recovery:
             schedule.task.cancel()
 
     def close(self) -> None:
-        """Stop every retry (the network is closing)."""
+        """Stop every retry (the network is closing) and let go of the network's callbacks,
+        so a closed network is freed by reference counting."""
         for worker in list(self._schedules):
             self.forget(worker)
+        self._check = self._admit = _closed
 
     def _arm(self, worker: str, schedule: _Schedule) -> None:
         loop = asyncio.get_running_loop()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from alara.entropy._health import HealthCheck, HealthPolicy
+from alara.entropy._kinds import source_kind
+from alara.entropy._reservoir import ReservoirSource
 
 if TYPE_CHECKING:
     from alara.entropy._pool import Pool
@@ -16,10 +18,15 @@ __all__ = ["NetworkStatus", "QuarantineInfo", "pool_status"]
 
 @dataclass(frozen=True, slots=True)
 class QuarantineInfo:
-    """Why one worker was quarantined: the failures counted and the last reason."""
+    """Why one worker was quarantined (the failures counted and the last reason), and its
+    recovery: retries that failed so far, the last one's failure, and when the next one runs
+    (``time.time()`` seconds; ``None`` while one is running)."""
 
     failures: int
     reason: str
+    retries: int = 0
+    last_retry_failure: str = ""
+    next_retry: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,13 @@ class NetworkStatus:
     health: dict[str, float | int] | str | None
     cluster: dict[str, Any] | None = None
     """The cluster's summary and machines (``None`` without remote workers)."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """Each configured worker's source kind (``os``, ``hwrng``, ``cpu``, ``remote``, or the
+    class name of an application's source)."""
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """For a default pool: each kind discovery found missing on this machine, and why."""
+    reservoirs: dict[str, int] = field(default_factory=dict)
+    """Unread device bytes in the reservoir of each worker whose source has one."""
 
     def to_dict(self) -> dict[str, Any]:
         """The snapshot as plain dicts, lists, strings and numbers (``json.dumps``-able)."""
@@ -79,8 +93,7 @@ def pool_status(pool: Pool, state: str) -> NetworkStatus:
         running=tuple(child.id for child in children if child.alive),
         restarting=tuple(child.id for child in children if not child.alive),
         missing=tuple(missing),
-        quarantined={record.worker: QuarantineInfo(record.failures, record.reason)
-                     for record in quarantine.records()},
+        quarantined=_quarantined(pool),
         gave_up=pool.supervisor.error is not None,
         waiting=collector.waiting,
         min_sources=pool.policy.min_sources,
@@ -91,7 +104,32 @@ def pool_status(pool: Pool, state: str) -> NetworkStatus:
         health=_health_summary(pool.options.health),
         cluster=None if summary is None else {
             **summary, "nodes": [node.to_dict() for node in pool.cluster.nodes()]},
+        sources=_kinds(pool),
+        unavailable=dict(pool.unavailable),
+        reservoirs={f"worker-{index}": source.level
+                    for index, source in enumerate(pool.sources)
+                    if isinstance(source, ReservoirSource)
+                    and f"worker-{index}" not in pool.removed},
     )
+
+
+def _quarantined(pool: Pool) -> dict[str, QuarantineInfo]:
+    info = {}
+    for record in pool.quarantine.records():
+        retry = pool.recovery.info(record.worker)
+        info[record.worker] = QuarantineInfo(
+            record.failures, record.reason,
+            0 if retry is None else retry.retries,
+            "" if retry is None else retry.last_failure,
+            None if retry is None else retry.next_retry)
+    return info
+
+
+def _kinds(pool: Pool) -> dict[str, str]:
+    kinds = {f"worker-{index}": source_kind(source) for index, source in enumerate(pool.sources)
+             if f"worker-{index}" not in pool.removed}
+    kinds.update((node.worker, "remote") for node in pool.cluster.nodes())
+    return kinds
 
 
 def _unavailable(state: str, error: BaseException | None, present: int, configured: int,

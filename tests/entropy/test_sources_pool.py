@@ -75,6 +75,13 @@ _AS_NOBODY = """
 import asyncio, json, os
 import structlog
 import alara
+
+async def warm():  # imports what a network needs while the interpreter's files are readable
+    async with alara.create_network(sources=[alara.OsSource(), alara.ReservoirSource(
+            alara.OsSource()), alara.OsSource()]) as net:
+        await net.random_bytes(1 << 20)
+
+asyncio.run(warm())
 os.setgid(65534)
 os.setuid(65534)
 
