@@ -78,7 +78,7 @@ def test_quick_is_small_and_explicit_rounds_win() -> None:
     assert plan == Plan(rounds=3, quick=True)
     assert plan_of(parser().parse_args([])) == Plan(rounds=15)
     assert [plan.size(key) for key in plan.rows] == [500, 2, 3, 1]
-    assert [Plan(15).size(key) for key in plan.rows] == [3_000, 20, 10, 3]
+    assert [Plan(15).size(key) for key in plan.rows] == [3_000, 20, 5, 3]
     assert plan.rows == ("seq_p50_us", "callers_per_s", "mib_mb_per_s", "start_ms")
     only = plan_of(parser().parse_args(["--rows", "start_ms", "mib_mb_per_s"]))
     assert only.rows == ("start_ms", "mib_mb_per_s")
