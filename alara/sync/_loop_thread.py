@@ -140,6 +140,9 @@ def _gevent_native_start() -> Callable[[Callable[..., None], tuple[Any, ...]], o
     monkey = sys.modules.get("gevent.monkey")
     if monkey is None or not monkey.is_module_patched("threading"):
         return None
+    # This thread's hub first: a thread's first hub imports gevent's loop modules, and two
+    # threads making their first hubs at once can deadlock on the (patched) import locks.
+    sys.modules["gevent"].get_hub()
     start: Callable[[Callable[..., None], tuple[Any, ...]], object]
     start = monkey.get_original("_thread", "start_new_thread")
     return start
