@@ -1,46 +1,28 @@
 """A quarantined worker comes back: by itself after a retry, or at once by an operator's call.
 
 Every test runs a real network. The broken source is a switch: while ``broken`` it returns
-constant bytes (the health tests fail at once), then it behaves.
+zeros (the health tests fail at once), then it behaves.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 
 import pytest
 
 import alara
-from alara import AlaraError, OsSource, PoolDegradedError, SourceError
+from alara import OsSource, PoolDegradedError, SourceError
+from tests.doubles.switch import SwitchSource, quarantine
 from tests.helpers import until
 
 
-class Switch:
-    """Constant bytes while ``broken``, then the OS CSPRNG's."""
-
-    def __init__(self, broken: bool = True) -> None:
-        self.broken = broken
-
-    def read(self, n: int) -> bytes:
-        return bytes(n) if self.broken else os.urandom(n)
-
-
-async def _quarantine(net: alara.Network, worker: str = "worker-1") -> None:
-    """Make requests until ``worker`` is quarantined (each fails or is served without it)."""
-    async with asyncio.timeout(10):
-        while worker not in net.status().quarantined:
-            with pytest.raises(AlaraError):
-                await net.random_bytes(32)
-
-
 async def test_a_source_that_fails_for_a_while_is_retried_and_readmitted_by_itself() -> None:
-    switch = Switch()
+    switch = SwitchSource()
     net = alara.create_network(sources=[OsSource(), switch, OsSource()], quarantine_after=2,
                                quarantine_period=0.05, quarantine_retry_cap=0.2)
     async with net:
-        await _quarantine(net)
+        await quarantine(net, switch)
         info = net.status().quarantined["worker-1"]
         assert "repetition count" in info.reason
         assert info.next_retry is not None
@@ -60,10 +42,10 @@ async def test_a_source_that_fails_for_a_while_is_retried_and_readmitted_by_itse
 
 
 async def test_readmit_runs_the_start_up_tests_now_and_restores_service() -> None:
-    switch = Switch()
+    switch = SwitchSource()
     net = alara.create_network(sources=[OsSource(), switch], quarantine_after=2)
     async with net:
-        await _quarantine(net)
+        await quarantine(net, switch)
         with pytest.raises(SourceError, match="worker-1 failed its start-up tests"):
             await net.readmit("worker-1")  # still broken: stays out
         assert net.status().quarantined["worker-1"].retries == 1
@@ -75,9 +57,10 @@ async def test_readmit_runs_the_start_up_tests_now_and_restores_service() -> Non
 
 
 async def test_replace_worker_gives_a_quarantined_worker_a_new_source_at_once() -> None:
-    net = alara.create_network(sources=[OsSource(), Switch()], quarantine_after=2)
+    switch = SwitchSource()
+    net = alara.create_network(sources=[OsSource(), switch], quarantine_after=2)
     async with net:
-        await _quarantine(net)
+        await quarantine(net, switch)
         await net.replace_worker("worker-1", OsSource())
         status = net.status()
         assert status.serving
@@ -87,15 +70,16 @@ async def test_replace_worker_gives_a_quarantined_worker_a_new_source_at_once() 
 
 async def test_replace_worker_swaps_a_running_worker_s_source() -> None:
     async with alara.create_network(sources=[OsSource(), OsSource()]) as net:
-        await net.replace_worker("worker-0", Switch(broken=False))
-        assert net.status().sources == {"worker-0": "Switch", "worker-1": "os"}
+        await net.replace_worker("worker-0", SwitchSource())
+        assert net.status().sources == {"worker-0": "SwitchSource", "worker-1": "os"}
         assert len(await net.random_bytes(32)) == 32
 
 
 async def test_remove_worker_lowers_the_configured_and_required_counts() -> None:
-    net = alara.create_network(sources=[OsSource(), Switch(), OsSource()], quarantine_after=2)
+    switch = SwitchSource()
+    net = alara.create_network(sources=[OsSource(), switch, OsSource()], quarantine_after=2)
     async with net:
-        await _quarantine(net)
+        await quarantine(net, switch)
         await net.remove_worker("worker-1")
         status = net.status()
         assert (status.serving, status.configured, status.required) == (True, 2, 2)
