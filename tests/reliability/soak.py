@@ -453,12 +453,17 @@ async def isolation_phase(seconds: float, callers: int, outputs: _Outputs) -> Ph
     report.check(report.honest_quarantined == 0, "an honest source was quarantined")
     report.check(report.below_floor == 0, "outputs served below the floor")
     report.check(report.stallers_quarantined > 0, "no hostile staller was quarantined")
+    _check_served(report, final)
+    return report
+
+
+def _check_served(report: PhaseReport, final: BaseException | None) -> None:
+    """The checks every phase with a healthy pool ends with: right outputs, no escapes."""
     report.check(report.wrong_length == 0, "wrong-length outputs")
     report.check(report.duplicates == 0, "duplicate 32-byte outputs")
     report.check(not report.unexpected, "errors outside the AlaraError hierarchy")
     report.check(not report.gave_up, "the supervisor gave up")
     report.check(final is None, "the network did not answer after the phase")
-    return report
 
 
 async def loop_stall_phase(seconds: float, callers: int, outputs: _Outputs) -> PhaseReport:
@@ -490,11 +495,7 @@ async def loop_stall_phase(seconds: float, callers: int, outputs: _Outputs) -> P
     report.check(staller.reads > 0, "the staller was never read")
     report.check(report.hung == 0, "hung calls")
     report.check(report.honest_blamed == 0, "an honest source was blamed for the loop's stalls")
-    report.check(report.wrong_length == 0, "wrong-length outputs")
-    report.check(report.duplicates == 0, "duplicate 32-byte outputs")
-    report.check(not report.unexpected, "errors outside the AlaraError hierarchy")
-    report.check(not report.gave_up, "the supervisor gave up")
-    report.check(final is None, "the network did not answer after the phase")
+    _check_served(report, final)
     return report
 
 
