@@ -29,13 +29,15 @@ DEFAULT_ENTROPY = 32
 """Bytes in a token when no size is given: 256 bits, as in the standard ``secrets``."""
 
 _T = TypeVar("_T")
-SLICE = 1 << 9
-"""Elements ``shuffle``/``sample`` handle between two pauses of the event loop (~1 ms)."""
+SLICE = 1 << 8
+"""Elements ``shuffle``/``sample`` handle between two pauses of the event loop (~0.5 ms)."""
 BUCKETS = 1 << 12
-"""Most dicts ``sample`` spreads its swapped indices over (one per ``FREE_SLICE`` elements
+"""Most dicts ``sample`` spreads its swapped indices over (one per ``BUCKET_SIZE`` elements
 drawn): a dict's resize rehashes every entry in one step, so no one of them may grow with
-the sample, and they are freed ``FREE_SLICE`` dicts per step (~2 ms), not all at once."""
-FREE_SLICE = 1 << 8
+the sample; and they are freed ``FREE_SLICE`` dicts per step, not all at once (freeing a
+million entries is a 30 ms step)."""
+BUCKET_SIZE = 1 << 8
+FREE_SLICE = 1 << 6
 
 
 class SecretsVocabulary:
@@ -149,7 +151,7 @@ class SecretsVocabulary:
         count = check_int("k", k, 0, size)
         stream = _UniformStream(self.random_bytes, size, count)
         # A sparse Fisher-Yates: only the swapped indices, in the dict of their bucket.
-        buckets = min(BUCKETS, count // FREE_SLICE + 1)
+        buckets = min(BUCKETS, count // BUCKET_SIZE + 1)
         width = -(-size // buckets)
         moved: list[dict[int, int]] = [{} for _ in range(buckets)]
         chosen: list[_T] = []
