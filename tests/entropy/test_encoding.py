@@ -3,7 +3,7 @@
 A ticker task measures the loop thread's CPU time between two of its wake-ups (what the loop
 spent away from it: ``time.thread_time``, so that a loaded machine's scheduling does not
 count), as ``python -m benchmarks.looplag`` does. The bound is generous (``STALL_MS``) against a
-goal of 5 ms per step; before, these calls held the loop for 40 to 300 ms.
+goal of 5 ms per step; done in one step, these calls hold the loop for 40 to 300 ms.
 """
 
 from __future__ import annotations
