@@ -1,7 +1,8 @@
 """``python -m benchmarks``: alara's user-level rows, each next to a baseline of the same run.
 
 The request rows (``benchmarks.requests``), the default pool against the OS-only one
-(``benchmarks.sources``) and the drop-ins against the standard library (``benchmarks.native``).
+(``benchmarks.sources``), the drop-ins against the standard library (``benchmarks.native``)
+and the observer hook's price on the request rows (``benchmarks.observed``).
 ``--quick`` (in CI) takes few samples: its figures spot a crash, they are not for quoting.
 The exit status is 0 whatever the figures; only a crash fails a run.
 """
@@ -24,6 +25,7 @@ from benchmarks._harness import (
     write_files,
 )
 from benchmarks.native import app_rows, micro_rows
+from benchmarks.observed import observed_rows
 from benchmarks.requests import FULL, QUICK, Settings, concurrent, large, sequential, start
 from benchmarks.sources import source_rows
 
@@ -39,8 +41,9 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {  # name: (rows, also on uvloop)
                                                      else (3, 20_000))), False),
     "apps": (lambda s, _loop: native_rows(app_rows(*(1, 400) if s is QUICK
                                                    else (3, 4_000))), False),
+    "observed": (lambda s, loop: observed_rows(1 if s is QUICK else 10, loop), False),
 }
-DEFAULT = ["sequential", "concurrent", "mib", "start", "sources", "sync"]
+DEFAULT = ["sequential", "concurrent", "mib", "start", "sources", "sync", "observed"]
 
 
 def native_rows(found: list[tuple[str, float, float, str]]) -> list[Row]:

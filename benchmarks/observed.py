@@ -1,18 +1,17 @@
-"""The observer hook's price on the request path: ``python -m benchmarks.observed``.
+"""The observer hook's price on the request path (``python -m benchmarks --only observed``).
 
 The sequential and 500-caller rows, with an ``AlaraCollector`` registered and scraped after
 every wave, run in alternating waves in one process: counted as shipped, then with the
 request path's clock and the observer's per-request methods stubbed out (all that differs;
 what remains of the hook is a call to a no-op). Each wave's figure is the loop thread's CPU
-time per request, which preemption by other processes does not inflate; the table gives the
-medians and their ratio (goal: at most 1.03).
+time per request, which preemption by other processes does not inflate; a row gives the
+medians, the stubbed one as its baseline (goal: a ratio of at most 1.03).
 """
 
 from __future__ import annotations
 
 import asyncio
 import statistics
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,10 +21,26 @@ from prometheus_client import CollectorRegistry, generate_latest
 import alara
 from alara.entropy import _network, _observe  # the hook itself, stubbed for the comparison
 from alara.prometheus import AlaraCollector
+from benchmarks._harness import LoopKind, Row, run_on
 
-WAVES = 12
 SEQUENTIAL = 4_000
 CALLERS, CALLS = 500, 40
+
+
+def _served(self: _observe.Observer, n: int, started: float) -> None:
+    """``Observer.served``, counting nothing."""
+
+
+def _failed(self: _observe.Observer, error: BaseException, started: float) -> None:
+    """``Observer.failed``, counting nothing."""
+
+
+_COUNTED = (_observe.Observer.served, _observe.Observer.failed, _network._clock)
+_STUBBED = (_served, _failed, float)  # float(): 0.0, the cheapest clock
+
+
+def _use(hook: tuple[Any, Any, Any]) -> None:
+    _observe.Observer.served, _observe.Observer.failed, _network._clock = hook  # type: ignore[method-assign]
 
 
 async def _cpu_per_request(wave: Callable[[], Awaitable[None]], requests: int) -> float:
@@ -34,11 +49,9 @@ async def _cpu_per_request(wave: Callable[[], Awaitable[None]], requests: int) -
     return (time.thread_time_ns() - start) / requests
 
 
-async def _rows(waves: int) -> dict[str, dict[str, list[float]]]:
-    counted = (_observe.Observer.served, _observe.Observer.failed, _network._clock)
-    stubbed = (lambda *_: None, lambda *_: None, float)  # float(): 0.0, the cheapest clock
+async def _figures(waves: int) -> dict[str, dict[str, list[float]]]:
     figures: dict[str, dict[str, list[float]]] = {
-        row: {"counted": [], "stubbed": []} for row in ("sequential", "500 callers")}
+        row: {"counted": [], "stubbed": []} for row in ("sequential", "concurrent")}
     async with alara.create_network(3) as net:
         registry = CollectorRegistry()
         registry.register(AlaraCollector(net))
@@ -54,33 +67,27 @@ async def _rows(waves: int) -> dict[str, dict[str, list[float]]]:
         async def crowd() -> None:
             await asyncio.gather(*(caller() for _ in range(CALLERS)))
 
-        for index in range(2 * waves + 2):  # the first pair warms up
-            side = "counted" if index % 2 == 0 else "stubbed"
-            methods: Any = counted if side == "counted" else stubbed
-            _observe.Observer.served, _observe.Observer.failed, _network._clock = methods  # type: ignore[method-assign]
-            for row, wave, requests in (("sequential", sequential, SEQUENTIAL),
-                                        ("500 callers", crowd, CALLERS * CALLS)):
-                figure = await _cpu_per_request(wave, requests)
-                if index >= 2:
-                    figures[row][side].append(figure)
-            generate_latest(registry)
-        _observe.Observer.served, _observe.Observer.failed, _network._clock = counted  # type: ignore[method-assign]
+        try:
+            for index in range(2 * waves + 2):  # the first pair warms up
+                side = "counted" if index % 2 == 0 else "stubbed"
+                _use(_COUNTED if side == "counted" else _STUBBED)
+                for row, wave, requests in (("sequential", sequential, SEQUENTIAL),
+                                            ("concurrent", crowd, CALLERS * CALLS)):
+                    figure = await _cpu_per_request(wave, requests)
+                    if index >= 2:
+                        figures[row][side].append(figure / 1e3)
+                generate_latest(registry)
+        finally:
+            _use(_COUNTED)
     return figures
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Print the table; the exit status is 0 whatever the figures are."""
-    args = sys.argv[1:] if argv is None else argv
-    waves = int(args[0]) if args else WAVES
-    figures = asyncio.run(_rows(waves))
-    print(f"observer cost, {waves} alternating waves, loop CPU per request (median)")
-    print("| row | counted | stubbed | counted / stubbed |\n|---|---:|---:|---:|")
-    for row, sides in figures.items():
-        counted, stubbed = (statistics.median(sides[side]) for side in ("counted", "stubbed"))
-        print(f"| {row} | {counted / 1e3:.2f} µs | {stubbed / 1e3:.2f} µs | "
-              f"{counted / stubbed:.3f} |")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def observed_rows(waves: int, loop: LoopKind) -> list[Row]:
+    """The two rows' loop CPU per request, counted against stubbed (the baseline)."""
+    figures = run_on(loop, lambda: _figures(waves))
+    labels = {"sequential": "observer cost: sequential 32 B request, loop CPU",
+              "concurrent": f"observer cost: {CALLERS} callers, loop CPU per request"}
+    return [Row(f"observed.{row}", labels[row], "µs", statistics.median(sides["counted"]),
+                statistics.median(sides["stubbed"]), "hook stubbed",
+                note=f"median of {waves} alternating waves, collector registered")
+            for row, sides in figures.items()]
