@@ -11,23 +11,34 @@ from tests.doubles.switch import SwitchSource, quarantine
 from tests.entropy.bounded import bounded_network
 
 
-async def test_health_flips_to_503_when_degraded_and_back_when_recovered() -> None:
-    switches = [SwitchSource(), SwitchSource()]
-    async with bounded_network(sources=[OsSource(), *switches], min_sources=2) as net:
+async def test_health_flips_to_503_when_degraded_and_back_when_readmitted() -> None:
+    switch = SwitchSource()
+    async with bounded_network(sources=[OsSource(), OsSource(), switch]) as net:
         healthy = check_health(net)
         assert (healthy.code, healthy.reason) == (200, None)
         assert healthy.body() == {"serving": True, "reason": None, "running": 3,
-                                  "restarting": 0, "required": 2, "quarantined": []}
-        await quarantine(net, *switches)
+                                  "restarting": 0, "required": 3, "quarantined": []}
+        await quarantine(net, switch)
         degraded = check_health(net)
         assert degraded.code == 503
         assert degraded.reason is not None
-        assert "worker-1 quarantined" in degraded.reason
-        assert degraded.body()["quarantined"] == ["worker-1", "worker-2"]
-        await net.add_worker()  # an operator's recovery: the pool is back above its floor
+        assert "worker-2 quarantined" in degraded.reason
+        assert degraded.body()["quarantined"] == ["worker-2"]
+        switch.broken = False  # the device is fixed; the operator re-admits it
+        await net.readmit("worker-2")
+        recovered = check_health(net)
+        assert (recovered.code, recovered.body()["running"]) == (200, 3)
+        await net.random_bytes(32)
+
+
+async def test_health_is_back_when_the_pool_is_above_its_floor_again() -> None:
+    switches = [SwitchSource(), SwitchSource()]
+    async with bounded_network(sources=[OsSource(), *switches], min_sources=2) as net:
+        await quarantine(net, *switches)
+        assert check_health(net).code == 503
+        await net.add_worker()  # another source: the pool is back above its floor
         recovered = check_health(net)
         assert (recovered.code, recovered.body()["running"]) == (200, 2)
-        await net.random_bytes(32)
 
 
 async def test_a_closed_network_is_unhealthy() -> None:
