@@ -75,7 +75,7 @@ class Pool:
                                    observer=self.observer)
         self.recovery = Recovery(options.quarantine_period, options.quarantine_retry_cap,
                                  self._check, self._readmit)
-        self.quarantine.on_quarantine = self.recovery.schedule
+        self.quarantine.on_quarantine = self._on_quarantine
 
     async def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start the local workers, then the observer's probes of ``loop``."""
@@ -202,6 +202,14 @@ class Pool:
         self.quarantine.release(worker_id)
         if self.supervisor.child_ref(worker_id) is not None:
             await self.supervisor.terminate_child(worker_id)
+
+    def _on_quarantine(self, worker_id: str) -> None:
+        """Schedule the retry of a quarantined local worker (a cluster retries its own)."""
+        try:
+            self._index(worker_id)
+        except ValueError:
+            return
+        self.recovery.schedule(worker_id)
 
     async def _check(self, worker_id: str) -> None:
         """The start-up tests on fresh output of ``worker_id``'s source (recovery's check)."""

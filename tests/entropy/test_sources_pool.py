@@ -7,6 +7,8 @@ not read ``/dev/hwrng``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -108,3 +110,26 @@ def test_a_user_without_the_device_gets_cpu_and_os_and_is_told_why() -> None:
     why = "/dev/hwrng is not readable by this process (uid 65534): Permission denied"
     assert seen["unavailable"] == {"hwrng": why}
     assert seen["events"] == [["hwrng", why, "warning"]]
+
+
+async def test_each_worker_is_tested_at_its_source_s_claim() -> None:
+    class Raw:
+        """A device honest at 2 bits per byte: each byte one of 4 values."""
+
+        kind = "raw"
+        min_entropy = 2.0
+
+        def read(self, n: int) -> bytes:
+            return bytes(b & 0x03 for b in os.urandom(n))
+
+    async with alara.create_network(sources=[OsSource(), Raw()]) as net:
+        for _ in range(200):  # 6.4 KB: at the default claim (4 bits) the APT would fail it
+            await net.random_bytes(32)
+        assert net.quarantined() == []
+    policy = alara.HealthPolicy()  # a policy passed explicitly applies to every source
+    async with alara.create_network(sources=[OsSource(), Raw()], health=policy) as net:
+        async with asyncio.timeout(10):
+            while not net.quarantined():
+                with contextlib.suppress(alara.AlaraError):
+                    await net.random_bytes(32)
+        assert "adaptive proportion" in net.status().quarantined["worker-1"].reason
