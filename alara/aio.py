@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-import weakref
 from asyncio import _get_running_loop as _running_loop
 from collections.abc import AsyncGenerator, Iterator, MutableSequence, Sequence
 from contextvars import ContextVar
@@ -110,9 +109,10 @@ class _LoopDefault:
         return network
 
 
-_defaults: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopDefault] = (
-    weakref.WeakKeyDictionary()
-)
+_defaults: dict[asyncio.AbstractEventLoop, _LoopDefault] = {}
+"""Each loop's default. A plain dict: an entry holds its loop anyway (its start-up task
+does), so a weak key would never die first; the keeper removes the entry when the loop shuts
+its async generators down, ``close_default_network()`` when the caller asks."""
 
 
 async def _keep(

@@ -66,7 +66,7 @@ def _bit_bytes(data: bytes) -> bytes:
     return text.encode("ascii").translate(_BIT_VALUES)
 
 
-def int_inline(data: bytes, bits: int) -> int:
+def int_inline(data: bytes | bytearray, bits: int) -> int:
     """The first ``bits`` bits of ``data`` as a big-endian int, in one go."""
     return int.from_bytes(data, "big") >> (8 * len(data) - bits)
 

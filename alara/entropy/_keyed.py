@@ -223,9 +223,13 @@ class KeyedStream(Generic[H]):
         return (f"<KeyedStream keyed={self._left > 0} rekey_bytes={self.rekey_bytes} "
                 f"rekey_seconds={self.rekey_seconds:g}>")
 
-    def take(self, n: int) -> bytes | None:
+    def take(self, n: int) -> bytearray | None:
         """``n`` bytes (``1 <= n <= min(MAX_KEYED, rekey_bytes)``, not checked), or ``None``
-        when a new key must be installed first (the old one is then already wiped)."""
+        when a new key must be installed first (the old one is then already wiped).
+
+        A new ``bytearray`` the caller owns: ``.hex()`` and ``int.from_bytes`` read it as it
+        is, ``bytes()`` makes the ``token_bytes`` result.
+        """
         if n > self._left or self._clock() >= self._deadline or os.getpid() != self._pid:
             self._expire()
             return None
@@ -237,7 +241,7 @@ class KeyedStream(Generic[H]):
         self._left -= n
         self._position = end
         block = self._block
-        data = bytes(block[position:end])
+        data = block[position:end]
         block[position:end] = bytes(n)  # served: overwritten at once
         return data
 

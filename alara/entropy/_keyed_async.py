@@ -87,7 +87,7 @@ class KeyedNetwork(SecretsVocabulary):
         """
         data = self._served(DEFAULT_ENTROPY if nbytes is None else nbytes)
         if data is not None:
-            return data
+            return bytes(data)
         return await super().token_bytes(nbytes)  # its checks, then random_bytes
 
     async def token_hex(self, nbytes: int | None = None) -> str:
@@ -116,7 +116,7 @@ class KeyedNetwork(SecretsVocabulary):
         while data is None:
             await self._rekey()
             data = self._stream.take(n)
-        return data
+        return bytes(data)
 
     async def random_int(self, bits: int) -> int:
         """A uniform int in ``[0, 2**bits)``, ``bits`` in 1..``MAX_INT_BITS``.
@@ -143,7 +143,7 @@ class KeyedNetwork(SecretsVocabulary):
             if value < upper:
                 return value
 
-    def _served(self, n: object) -> bytes | None:
+    def _served(self, n: object) -> bytearray | None:
         """The usual case, with no coroutine: ``n`` bytes from the current key, or ``None``
         when ``random_bytes`` must decide (a size to check or too large for a block, a
         closed network, a caller not on the network's thread, a key to install)."""

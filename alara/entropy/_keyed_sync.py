@@ -78,8 +78,8 @@ class ThreadKeyed:
         n = DEFAULT_ENTROPY if nbytes is None else nbytes
         if type(n) is int and 0 < n <= self._largest:
             data = self._local.stream.take(n)
-            return data if data is not None else self._rekeyed(n)
-        return self._bytes(check_int("nbytes", n, 0, MAX_BYTES))
+            return bytes(data if data is not None else self._rekeyed(n))
+        return bytes(self._bytes(check_int("nbytes", n, 0, MAX_BYTES)))
 
     def token_hex(self, nbytes: int | None = None) -> str:
         """``nbytes`` random bytes as hex: ``secrets.token_hex``.
@@ -133,7 +133,7 @@ class ThreadKeyed:
             raise IndexError("Cannot choose from an empty sequence")
         return seq[self.randbelow(size)]
 
-    def _bytes(self, n: int) -> bytes:
+    def _bytes(self, n: int) -> bytes | bytearray:
         """``n`` (checked) bytes: from the stream, or from a round of their own if large."""
         if not 0 < n <= self._largest:
             return self._source.wait_bytes(self._source.submit_bytes(n)) if n else b""
@@ -143,7 +143,7 @@ class ThreadKeyed:
     def _fetch(self) -> Round:
         return self._source.submit_bytes(KEY_SIZE)
 
-    def _rekeyed(self, n: int) -> bytes:
+    def _rekeyed(self, n: int) -> bytearray:
         """Install this thread's next key (fetched ahead, else drawn now), then serve."""
         stream = self._local.stream
         while True:
