@@ -38,6 +38,7 @@ def spawn(
     before it is abandoned (supervisors pass their ``ChildSpec.shutdown_timeout``).
     ``mailbox_capacity`` bounds the messages that may wait (``MailboxFullError`` beyond it);
     the default, 100,000, is generous: it stops a runaway producer, not a busy actor.
+    The task is named ``alara:<name>#<ref id>``, as ``asyncio.all_tasks()`` shows it.
 
     Raises:
         TypeError: ``actor`` is not an ``Actor``, ``name`` not a str, or

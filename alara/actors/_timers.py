@@ -18,14 +18,13 @@ import asyncio
 import math
 from collections.abc import Callable
 from typing import Any, Final
-from weakref import WeakKeyDictionary, ref
+from weakref import WeakKeyDictionary
 
 __all__ = ["Deadlines", "deadlines_of", "grain", "sweep_delay"]
 
 _MIN_GRAIN_EXPONENT: Final = -10  # 2**-10 s, about 1 ms: asyncio's selector rounds to ms
 _MAX_SWEEP_EXPONENT: Final = -7  # 2**-7 s, about 8 ms: how long answered calls are kept
 _MARGIN: Final = 1e-6  # asyncio may run a timer up to its clock's resolution (1 ns) early
-_MAX_OPEN: Final = 64  # distinct timeouts remembered for the one-comparison path
 
 
 def grain(timeout: float) -> float:
@@ -58,37 +57,25 @@ class Deadlines:
     registry never keeps a finished loop alive.
     """
 
-    __slots__ = ("_buckets", "_open")
+    __slots__ = ("_buckets",)
 
     def __init__(self) -> None:
         self._buckets: dict[float, _Bucket] = {}
-        # timeout -> (due, bucket): the bucket the next deadline of that timeout joins, as long
-        # as it is due no sooner than the deadline; one comparison on the hot path.
-        self._open: dict[float, tuple[float, _Bucket]] = {}
 
     def _bucket(self, loop: asyncio.AbstractEventLoop, timeout: float) -> _Bucket:
-        end = loop.time() + timeout + _MARGIN
-        current = self._open.get(timeout)
-        if current is not None and end <= current[0]:
-            return current[1]
         width = grain(timeout)
-        due = math.ceil(end / width) * width
+        due = math.ceil((loop.time() + timeout + _MARGIN) / width) * width
         bucket = self._buckets.get(due)
         if bucket is None:
             bucket = self._buckets[due] = []
             loop.call_at(due, self._fire, due)
-        if len(self._open) >= _MAX_OPEN and timeout not in self._open:
-            self._open.clear()  # many distinct timeouts: forget the old ones, not grow
-        self._open[timeout] = (due, bucket)
         return bucket
 
     def call_after(self, loop: asyncio.AbstractEventLoop, timeout: float,
                    callback: Callable[..., object], *args: Any) -> None:
         """Run ``callback(*args)`` about ``timeout`` seconds from now (never sooner).
 
-        There is no cancelling: the callback checks whether it still has work to do. Pass a
-        plain function and its object as an argument rather than a bound method, on hot
-        paths: one allocation less.
+        There is no cancelling: the callback checks whether it still has work to do.
         """
         bucket = self._bucket(loop, timeout)
         bucket.append(callback)
@@ -108,18 +95,9 @@ class Deadlines:
 _per_loop: WeakKeyDictionary[asyncio.AbstractEventLoop, Deadlines] = WeakKeyDictionary()
 
 
-_last: tuple[ref[asyncio.AbstractEventLoop], Deadlines] | None = None
-"""The last loop asked about and its deadlines: nearly always the one asked about next."""
-
-
 def deadlines_of(loop: asyncio.AbstractEventLoop) -> Deadlines:
     """The ``Deadlines`` of ``loop``, made on first use and forgotten with the loop."""
-    global _last
-    last = _last
-    if last is not None and last[0]() is loop:
-        return last[1]
     deadlines = _per_loop.get(loop)
     if deadlines is None:
         deadlines = _per_loop[loop] = Deadlines()
-    _last = (ref(loop), deadlines)
     return deadlines
