@@ -6,7 +6,7 @@ waiting at once (an actor handles its mailbox batch by batch). So it needs none 
 an ``Event`` for ``join``): a list it swaps for an empty one, and one future to wake the
 consumer, are enough.
 
-The bound is backpressure: a producer faster than its actor finds out at once (``offer``
+The bound is backpressure: a producer faster than its actor finds out at once (``put``
 returns ``False``; the ref raises ``MailboxFullError``) instead of queueing without limit.
 """
 
@@ -33,10 +33,11 @@ class Mailbox:
     order, the bound and the consumer's wake-up.
     """
 
-    __slots__ = ("_items", "_waiter", "capacity")
+    __slots__ = ("_items", "_loop", "_waiter", "capacity")
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, capacity: int, loop: asyncio.AbstractEventLoop) -> None:
         self.capacity = capacity
+        self._loop = loop  # the consumer's
         self._items: list[Any] = []
         self._waiter: asyncio.Future[None] | None = None
 
@@ -48,19 +49,19 @@ class Mailbox:
         """Whether the consumer is parked in ``take`` on the empty mailbox."""
         return self._waiter is not None
 
-    def offer(self, item: Any) -> bool:
-        """Append ``item`` unless the mailbox is full; ``False`` if it was refused."""
-        if len(self._items) >= self.capacity:
-            return False
-        self.append(item)
-        return True
+    def put(self, item: Any, *, force: bool = False) -> bool:
+        """Append ``item`` unless the mailbox is full; ``False`` if it was refused.
 
-    def append(self, item: Any) -> None:
-        """Append ``item`` whatever the bound: for the few control entries (a stop request)."""
-        self._items.append(item)
+        ``force`` appends whatever the bound: for the few control entries (a stop request).
+        """
+        items = self._items
+        if not force and len(items) >= self.capacity:
+            return False
+        items.append(item)
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        return True
 
     def drain(self) -> list[Any]:
         """Everything waiting, in order, without waiting; the mailbox is left empty."""
@@ -73,9 +74,10 @@ class Mailbox:
         The returned list is the caller's to keep or clear; the mailbox starts a new one.
         """
         while not self._items:
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            waiter = self._waiter = self._loop.create_future()
             try:
                 await waiter
             finally:
                 self._waiter = None
-        return self.drain()
+        items, self._items = self._items, []
+        return items

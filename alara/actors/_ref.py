@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections.abc import Callable
 from enum import Enum
 from typing import Any, Final
@@ -73,7 +74,7 @@ class ActorRef:
         self.shutdown_timeout = shutdown_timeout
         self._actor: Actor | None = actor  # until it ends (``_finish``)
         self._loop = loop
-        self._mailbox = Mailbox(mailbox_capacity)
+        self._mailbox = Mailbox(mailbox_capacity, loop)
         self._state = _State.ALIVE
         self._exit: Exit | None = None
         self._cancel_exit: Exit | None = None  # why it was cancelled or killed, if it was
@@ -119,7 +120,7 @@ class ActorRef:
         if self._state is not _State.ALIVE:
             raise ActorDiedError(self.name, self._why_not_running())
         reply: asyncio.Future[Any] = self._loop.create_future()
-        if not self._mailbox.offer((message, reply)):
+        if not self._mailbox.put((message, reply)):
             raise MailboxFullError(self.name, self._mailbox.capacity)
         return reply
 
@@ -162,7 +163,7 @@ class ActorRef:
         """
         if self._state is not _State.ALIVE:
             raise ActorDiedError(self.name, self._why_not_running())
-        if not self._mailbox.offer((message, None)):
+        if not self._mailbox.put((message, None)):
             raise MailboxFullError(self.name, self._mailbox.capacity)
 
     def stop(self, timeout: float | None = None) -> asyncio.Future[Exit]:
@@ -187,7 +188,7 @@ class ActorRef:
             # it ends at its next step, so it needs no deadline.
             surely_prompt = (self._mailbox.consumer_waiting and self._actor is not None
                              and type(self._actor).on_stop is Actor.on_stop)
-            self._mailbox.append(STOP)
+            self._mailbox.put(STOP, force=True)
         if self._exit is None and self._cancel_exit is None and not surely_prompt:
             grace = self.shutdown_timeout if timeout is None else timeout
             self._after(grace, ActorRef._stop_overdue, grace)
@@ -327,9 +328,10 @@ class ActorRef:
                    if entry is not STOP and (reply := entry[1]) is not None]
         if self._calls is not None:
             replies.extend(self._calls.close())
-        why = f"{exit.kind.value}: {exit.reason}"
+        why = None  # worded once, and only if a caller is still waiting
         for reply in replies:
-            if not reply.done():
+            if not reply.done():  # (a timed call is both in hand or queued, and timed)
+                why = why or f"{exit.kind.value}: {exit.reason}"
                 # A fresh error each: a raised exception carries its own traceback.
                 reply.set_exception(ActorDiedError(self.name, why))
 
@@ -346,9 +348,11 @@ class ActorRef:
 
 
 def _log_end(ref: ActorRef, exit: Exit) -> None:
+    # Asked first: when nobody listens, not even the event's fields are built.
     if exit.abnormal:
-        _log.warning("actor.crashed", actor=ref.name, ref_id=ref.id, kind=exit.kind.value,
-                     reason=exit.reason)
-    else:
+        if _log.enabled_for(logging.WARNING):
+            _log.warning("actor.crashed", actor=ref.name, ref_id=ref.id,
+                         kind=exit.kind.value, reason=exit.reason)
+    elif _log.enabled_for(logging.INFO):
         _log.info("actor.stopped", actor=ref.name, ref_id=ref.id, kind=exit.kind.value,
                   reason=exit.reason)

@@ -10,6 +10,7 @@ the monitors, however the actor ended.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from alara.actors._actor import Actor, Exit, ExitKind
 from alara.actors._log import get_logger
@@ -86,7 +87,9 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
 
 async def _start(ref: ActorRef, actor: Actor) -> None:
     await actor.on_start()
-    _log.info("actor.started", actor=ref.name, ref_id=ref.id, behaviour=type(actor).__name__)
+    if _log.enabled_for(logging.INFO):  # asked first: nobody listening, no fields built
+        _log.info("actor.started", actor=ref.name, ref_id=ref.id,
+                  behaviour=type(actor).__name__)
 
 
 async def _loop(ref: ActorRef, actor: Actor) -> Exit:

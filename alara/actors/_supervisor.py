@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple, NoReturn
@@ -163,7 +164,10 @@ class Supervisor(Actor):
         Raises:
             SupervisorGaveUpError: it stopped because it gave up.
         """
-        await self._done.wait()
+        if self.ref is None:
+            await self._done.wait()  # until stopped before it was started, or started and ended
+        else:
+            await self.ref.wait()
         if self._error is not None:
             raise self._error
 
@@ -429,8 +433,9 @@ class Supervisor(Actor):
         entry.ref = ref
         entry.restarts += 1
         self._notify()
-        _log.info("actor.restarted", actor=entry.spec.id, ref_id=ref.id,
-                  restarts=entry.restarts, reason=exit.reason)
+        if _log.enabled_for(logging.INFO):
+            _log.info("actor.restarted", actor=entry.spec.id, ref_id=ref.id,
+                      restarts=entry.restarts, reason=exit.reason)
         return None
 
     async def _give_up(self, child_id: str, exit: Exit) -> NoReturn:

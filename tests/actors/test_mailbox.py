@@ -25,37 +25,37 @@ async def parked(mailbox: Mailbox, waiting: asyncio.Future[Any]) -> None:
 
 
 async def test_take_returns_everything_waiting_in_order() -> None:
-    mailbox = Mailbox()
+    mailbox = Mailbox(DEFAULT_CAPACITY, asyncio.get_running_loop())
     for item in range(5):
-        assert mailbox.offer(item)
+        assert mailbox.put(item)
     async with asyncio.timeout(BOUND):
         assert await mailbox.take() == [0, 1, 2, 3, 4]
     assert len(mailbox) == 0
-    mailbox.append("alone")
+    mailbox.put("alone")
     async with asyncio.timeout(BOUND):
         assert await mailbox.take() == ["alone"]
 
 
 async def test_take_returns_a_list_the_mailbox_no_longer_holds() -> None:
-    mailbox = Mailbox()
-    mailbox.offer(1)
-    mailbox.offer(2)
+    mailbox = Mailbox(DEFAULT_CAPACITY, asyncio.get_running_loop())
+    mailbox.put(1)
+    mailbox.put(2)
     async with asyncio.timeout(BOUND):
         batch = await mailbox.take()
     batch.append(3)  # the actor may do what it likes with its batch
     assert len(mailbox) == 0
-    mailbox.offer(4)
+    mailbox.put(4)
     assert batch == [1, 2, 3]
     assert mailbox.drain() == [4]
 
 
-@pytest.mark.parametrize("put", ["offer", "append"])
-async def test_a_put_wakes_a_waiting_consumer(put: str) -> None:
-    mailbox = Mailbox()
+@pytest.mark.parametrize("force", [False, True])
+async def test_a_put_wakes_a_waiting_consumer(force: bool) -> None:
+    mailbox = Mailbox(DEFAULT_CAPACITY, asyncio.get_running_loop())
     consumer = asyncio.ensure_future(mailbox.take())
     await parked(mailbox, consumer)
-    getattr(mailbox, put)("first")
-    getattr(mailbox, put)("second")  # arrives before the consumer runs again
+    mailbox.put("first", force=force)
+    mailbox.put("second", force=force)  # arrives before the consumer runs again
     async with asyncio.timeout(BOUND):
         assert await consumer == ["first", "second"]
     assert not mailbox.consumer_waiting
@@ -63,7 +63,7 @@ async def test_a_put_wakes_a_waiting_consumer(put: str) -> None:
 
 
 async def test_a_consumer_keeps_being_woken_across_many_waits() -> None:
-    mailbox = Mailbox()
+    mailbox = Mailbox(DEFAULT_CAPACITY, asyncio.get_running_loop())
     received: list[int] = []
 
     async def consume() -> None:
@@ -73,14 +73,14 @@ async def test_a_consumer_keeps_being_woken_across_many_waits() -> None:
     consumer = asyncio.ensure_future(consume())
     for item in range(50):
         await parked(mailbox, consumer)
-        mailbox.offer(item)
+        mailbox.put(item)
     async with asyncio.timeout(BOUND):
         await consumer
     assert received == list(range(50))
 
 
 async def test_a_cancelled_take_leaves_the_mailbox_usable() -> None:
-    mailbox = Mailbox()
+    mailbox = Mailbox(DEFAULT_CAPACITY, asyncio.get_running_loop())
     consumer = asyncio.ensure_future(mailbox.take())
     await parked(mailbox, consumer)
     consumer.cancel()
@@ -88,17 +88,17 @@ async def test_a_cancelled_take_leaves_the_mailbox_usable() -> None:
         with pytest.raises(asyncio.CancelledError):
             await consumer
     assert not mailbox.consumer_waiting
-    mailbox.offer("after")
+    mailbox.put("after")
     assert len(mailbox) == 1
     async with asyncio.timeout(BOUND):
         assert await mailbox.take() == ["after"]
 
 
 async def test_a_take_cancelled_after_its_wake_up_loses_no_item() -> None:
-    mailbox = Mailbox()
+    mailbox = Mailbox(DEFAULT_CAPACITY, asyncio.get_running_loop())
     consumer = asyncio.ensure_future(mailbox.take())
     await parked(mailbox, consumer)
-    mailbox.offer("kept")  # wakes the consumer...
+    mailbox.put("kept")  # wakes the consumer...
     consumer.cancel()  # ...which is cancelled before it runs: the item must stay
     async with asyncio.timeout(BOUND):
         with pytest.raises(asyncio.CancelledError):
@@ -110,19 +110,23 @@ async def test_a_take_cancelled_after_its_wake_up_loses_no_item() -> None:
 # -- the bound -----------------------------------------------------------------------------
 
 
-def test_offer_refuses_beyond_the_capacity_and_append_does_not() -> None:
-    mailbox = Mailbox(2)
-    assert mailbox.offer(1)
-    assert mailbox.offer(2)
-    assert not mailbox.offer(3)
-    mailbox.append("stop")  # control entries always get in
+async def test_put_refuses_beyond_the_capacity_unless_forced() -> None:
+    mailbox = Mailbox(2, asyncio.get_running_loop())
+    assert mailbox.put(1)
+    assert mailbox.put(2)
+    assert not mailbox.put(3)
+    assert mailbox.put("stop", force=True)  # control entries always get in
     assert mailbox.drain() == [1, 2, "stop"]
     mailbox.drain()  # taken by the consumer: room again
-    assert mailbox.offer(4)
+    assert mailbox.put(4)
 
 
-def test_the_default_capacity_is_generous_and_documented() -> None:
-    assert Mailbox().capacity == DEFAULT_CAPACITY == 100_000
+async def test_the_default_capacity_is_generous_and_documented() -> None:
+    assert DEFAULT_CAPACITY == 100_000
+    ref = spawn(Echo())
+    assert ref.mailbox_capacity == DEFAULT_CAPACITY
+    async with asyncio.timeout(BOUND):
+        await ref.stop()
 
 
 async def test_a_full_mailbox_fails_the_sender_fast_and_the_actor_stays_healthy() -> None:
