@@ -303,11 +303,13 @@ class Supervisor(Actor):
         await self._terminate(list(self._children.values()))
 
     def on_exit(self, exit: Exit) -> None:
-        """However the supervisor ended, no child outlives it: a crash, a kill or a
-        cancellation kills those still running (a stop or a give-up stopped them already)."""
+        """However the supervisor ended, no child outlives it. After a crash, a kill or a
+        cancellation, the children still running are asked to stop, last started first, all
+        at once (there is no task left to wait for each); each stop is bounded by the child's
+        shutdown timeout. A stop or a give-up stopped them in order already."""
         self._ended = True  # their exits are no news any more
-        for entry in self._children.values():
-            entry.ref.kill(f"supervisor {self.name!r} ended ({exit.kind.value})")
+        for entry in reversed(self._children.values()):
+            entry.ref.stop(entry.spec.shutdown_timeout)
         self._end()
 
     def _end(self) -> None:
