@@ -49,9 +49,6 @@ class _TerminateChild(NamedTuple):
     child_id: str
 
 
-_STARTED: Final = object()  # the call ``start()`` makes: answered once every child started
-
-
 @dataclass(slots=True)
 class _Entry:
     spec: ChildSpec
@@ -114,6 +111,7 @@ class Supervisor(Actor):
         self._children: dict[str, _Entry] = {}
         self._waiters: list[asyncio.Future[None]] = []
         self._error: SupervisorGaveUpError | None = None
+        self._children_started = False
         self._ended = False
         self._done = asyncio.Event()
 
@@ -126,7 +124,12 @@ class Supervisor(Actor):
     # -- the owner's side ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Spawn the supervisor, which starts the children in order; return once they are.
+        """Start the children in order, then the supervisor's own task; return once they are.
+
+        The children are started here, in the caller's task, as OTP's ``start_link`` returns
+        only once ``init`` has started them: a factory that fails is the caller's error, and
+        what the caller sends next is waiting in the children's mailboxes at their first step.
+        (A supervisor started by a parent starts its children in ``on_start``.)
 
         Raises:
             AlaraError: the supervisor was started before.
@@ -134,14 +137,12 @@ class Supervisor(Actor):
         """
         if self.ref is not None or self._ended:
             raise AlaraError(f"supervisor {self.name!r} was already started")
-        ref = spawn(self, name=self.name, mailbox_capacity=MAX_CAPACITY)
         try:
-            await ref.ask(_STARTED)
-        except ActorDiedError:
-            error = ref.exit.error if ref.exit is not None else None
-            if error is None:
-                raise
-            raise error from None
+            await self._start_children()
+        except BaseException:
+            self._end()
+            raise
+        spawn(self, name=self.name, mailbox_capacity=MAX_CAPACITY)
 
     async def stop(self) -> None:
         """Stop every child, last started first, each within its shutdown timeout.
@@ -267,7 +268,13 @@ class Supervisor(Actor):
     # -- the actor's side ---------------------------------------------------------------------
 
     async def on_start(self) -> None:
-        """Start the children in order; if one cannot be built, stop the others and crash."""
+        """Start the children in order (unless ``start()`` did); if one cannot be built, stop
+        the others and crash."""
+        if not self._children_started:
+            await self._start_children()
+
+    async def _start_children(self) -> None:
+        self._children_started = True
         try:
             for spec in self._specs:
                 self._start_child(spec)
@@ -277,8 +284,6 @@ class Supervisor(Actor):
 
     async def handle_call(self, message: Any) -> Any:
         """Registry requests, answered in order with the children's exits."""
-        if message is _STARTED:
-            return None
         if message == self.WHICH_CHILDREN:
             return self.which_children()
         if message == self.SUPERVISOR:
@@ -357,6 +362,8 @@ class Supervisor(Actor):
         return ref
 
     def _notify(self) -> None:
+        if not self._waiters:
+            return
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
