@@ -1,10 +1,10 @@
 """``spawn`` and the actor's task: start, loop, teardown.
 
 Every actor gets a task of its own, and so does every restarted actor (a new actor is a new
-ref, mailbox and task, like a new Erlang pid). The task body has three parts: ``_start`` runs
-``on_start``; ``_loop`` hands batch after batch to the behaviour until a stop request or a
-kill; ``_teardown`` records the end on the ref, which fails every waiting caller and tells
-the monitors, however the actor ended.
+ref, mailbox and task, like a new Erlang pid). The task body has three parts: start
+(``on_start``, then the ``actor.started`` event); ``_loop``, which hands batch after batch to
+the behaviour until a stop request or a kill; ``_teardown``, which records the end on the ref
+(failing every waiting caller and telling the monitors), however the actor ended.
 """
 
 from __future__ import annotations
@@ -54,20 +54,26 @@ def spawn(
         raise TypeError(f"name must be a str or None, got {type(name).__name__}")
     shutdown_timeout = check_positive_float("shutdown_timeout", shutdown_timeout)
     mailbox_capacity = check_int("mailbox_capacity", mailbox_capacity, 1, MAX_CAPACITY)
+    return start_actor(actor, name or type(actor).__name__, shutdown_timeout, mailbox_capacity)
+
+
+def start_actor(actor: Actor, name: str, shutdown_timeout: float,
+                mailbox_capacity: int) -> ActorRef:
+    """``spawn`` with arguments already checked (a supervisor's child specs were)."""
     loop = asyncio.get_running_loop()
-    ref = ActorRef(actor, name or type(actor).__name__, loop, shutdown_timeout,
-                   mailbox_capacity)
+    ref = ActorRef(actor, name, loop, shutdown_timeout, mailbox_capacity)
     actor.ref = ref
-    ref._task = loop.create_task(_run(ref, actor), name=f"alara:{ref.name}#{ref.id}")
+    ref._task = loop.create_task(_run(ref, actor), name=f"alara:{name}#{ref.id}")
     return ref
 
 
 async def _run(ref: ActorRef, actor: Actor) -> None:
-    """The actor's task."""
+    """The actor's task: start, loop, teardown."""
     ref._started = True  # from here on, the ``finally`` below tells the end
     exit: Exit | None = _CANCELLED
     try:
-        await _start(ref, actor)
+        await actor.on_start()
+        _announce_start(ref, actor)
         exit = await _loop(ref, actor)
     except asyncio.CancelledError:
         if ref._cancel_exit is None:
@@ -85,8 +91,7 @@ async def _run(ref: ActorRef, actor: Actor) -> None:
             _teardown(ref, exit)
 
 
-async def _start(ref: ActorRef, actor: Actor) -> None:
-    await actor.on_start()
+def _announce_start(ref: ActorRef, actor: Actor) -> None:
     if _log.enabled_for(logging.INFO):  # asked first: nobody listening, no fields built
         _log.info("actor.started", actor=ref.name, ref_id=ref.id,
                   behaviour=type(actor).__name__)

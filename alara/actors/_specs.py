@@ -67,11 +67,13 @@ class ChildSpec:
         if not callable(self.factory):
             raise TypeError("factory must be a callable returning an Actor")
         # A frozen dataclass normalises its own fields through ``object.__setattr__``.
-        object.__setattr__(self, "restart", member(Restart, "restart", self.restart))
+        if type(self.restart) is not Restart:
+            object.__setattr__(self, "restart", member(Restart, "restart", self.restart))
         object.__setattr__(self, "shutdown_timeout",
                            check_positive_float("shutdown_timeout", self.shutdown_timeout))
-        object.__setattr__(self, "mailbox_capacity", check_int(
-            "mailbox_capacity", self.mailbox_capacity, 1, MAX_CAPACITY))
+        if self.mailbox_capacity is not DEFAULT_CAPACITY:
+            object.__setattr__(self, "mailbox_capacity", check_int(
+                "mailbox_capacity", self.mailbox_capacity, 1, MAX_CAPACITY))
 
 
 def member(enum: type[_E], name: str, value: object) -> _E:

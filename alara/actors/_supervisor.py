@@ -28,7 +28,7 @@ from alara.actors._intensity import Clock, RestartIntensity
 from alara.actors._log import get_logger
 from alara.actors._mailbox import MAX_CAPACITY
 from alara.actors._ref import ActorRef
-from alara.actors._spawn import spawn
+from alara.actors._spawn import spawn, start_actor
 from alara.actors._specs import Child, ChildSpec, Restart, Strategy, distinct, member
 
 __all__ = ["OneForOneSupervisor", "Supervisor", "supervisor_spec"]
@@ -349,8 +349,7 @@ class Supervisor(Actor):
         if not isinstance(actor, Actor):
             raise TypeError(f"factory of child {spec.id!r} must return an Actor, "
                             f"got {type(actor).__name__}")
-        ref = spawn(actor, name=spec.id, shutdown_timeout=spec.shutdown_timeout,
-                    mailbox_capacity=spec.mailbox_capacity)
+        ref = start_actor(actor, spec.id, spec.shutdown_timeout, spec.mailbox_capacity)
         ref.monitor(self._child_exited)
         return ref
 
