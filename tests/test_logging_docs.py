@@ -66,7 +66,7 @@ def test_the_json_set_up_prints_one_object_per_event() -> None:
     events = [json.loads(line) for line in run(setups()[1])]
     assert {"event", "level", "timestamp"} <= set(events[0])
     [refused] = [event for event in events if event["event"] == "network.refused"]
-    assert (refused["level"], refused["outcome"], refused["refused"]) == (
+    assert (refused["level"], refused["outcome"], refused["count"]) == (
         "warning", "closed", 1)
     assert any(event["event"] == "network.quarantined" and event["level"] == "error"
                for event in events)

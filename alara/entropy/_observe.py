@@ -12,9 +12,10 @@ at each end of a request and one ``bisect`` into fixed bucket bounds. Labels are
 worker id (``worker-3``, a pool slot, not a process), a source kind, a health test, an outcome.
 
 Refusals (the pool below its floor, too many requests waiting, a closed network, a supervisor
-that gave up) are also logged as ``network.refused`` WARNING events, at most one per outcome
-per ``REFUSAL_LOG_INTERVAL`` seconds with the number of refusals folded into it, so a burst of
-a thousand refused requests is one line, not a thousand.
+that gave up) are also logged as ``network.refused`` WARNING events, and other failed requests
+(a deadline passed, an error) as ``network.request_failed``: at most one event per outcome per
+``REFUSAL_LOG_INTERVAL`` seconds, with the number of failures folded into it, so a burst of a
+thousand refused requests is one line, not a thousand.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class MetricsSnapshot:
     restarts: dict[str, int]
     loop_lag: float = 0.0
     refusal_reasons: dict[str, str] = field(default_factory=dict)
-    """The message of the latest refusal of each refused outcome (no secret ever in it)."""
+    """The message of the latest failure of each failed outcome (no secret ever in it)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The snapshot as plain JSON-able values (tuple keys joined with ``/``)."""
@@ -191,11 +192,10 @@ class Observer:
         self.failures[outcome] += 1
         self._durations[bisect_left(_BUCKETS, seconds)] += 1
         self.duration_sum += seconds
-        if outcome in _REFUSED:
-            refusals = self._refusals.get(outcome)
-            if refusals is None:
-                refusals = self._refusals[outcome] = _Refusals()
-            refusals.refused(outcome, error)
+        refusals = self._refusals.get(outcome)
+        if refusals is None:
+            refusals = self._refusals[outcome] = _Refusals()
+        refusals.refused(outcome, error)
 
     def name_worker(self, worker: str, kind: str) -> None:
         """Worker ``worker`` reads a source of kind ``kind`` (its contributions' label)."""
@@ -278,7 +278,8 @@ class Observer:
 
 
 class _Refusals:
-    """The refusals of one outcome since its last log event (one event per interval)."""
+    """The failures of one outcome since its last log event (one event per interval):
+    ``network.refused`` for a refusal, ``network.request_failed`` for a timeout or an error."""
 
     __slots__ = ("logged_at", "reason", "unlogged")
 
@@ -292,6 +293,7 @@ class _Refusals:
         self.unlogged += 1
         now = time.monotonic()
         if now - self.logged_at >= REFUSAL_LOG_INTERVAL:
-            _log.warning("network.refused", outcome=outcome, error=type(error).__name__,
-                         reason=self.reason, refused=self.unlogged)
+            event = "network.refused" if outcome in _REFUSED else "network.request_failed"
+            _log.warning(event, outcome=outcome, error=type(error).__name__,
+                         reason=self.reason, count=self.unlogged)
             self.logged_at, self.unlogged = now, 0

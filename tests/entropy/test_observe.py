@@ -23,6 +23,8 @@ from alara import (
 )
 from alara.entropy import OUTCOMES, _observe, read_network
 from alara.entropy._observe import Observer, health_test_name, outcome_of
+from alara.testing import HangingSource
+from tests.entropy.bounded import bounded_network
 from tests.helpers import until
 
 Logs = list[MutableMapping[str, Any]]
@@ -111,7 +113,7 @@ async def test_a_burst_refused_for_too_many_waiting_is_one_event(logs: Logs) -> 
     [event] = [event for event in logs if event["event"] == "network.refused"]
     assert event["outcome"] == "too_many"
     assert "max_waiting=1" in event["reason"]
-    assert event["refused"] == 1  # the first; the rest wait for the next interval's event
+    assert event["count"] == 1  # the first; the rest wait for the next interval's event
 
 
 async def test_loop_lag_is_the_lateness_of_a_timer(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -131,3 +133,13 @@ def test_a_blocking_network_is_read_on_its_own_thread() -> None:
         status, metrics = read_network(net.network)
     assert status.state == "open"
     assert metrics.requests["served"] == 1
+
+
+async def test_a_request_past_its_deadline_is_logged_as_failed(logs: Logs) -> None:
+    async with bounded_network(sources=[HangingSource()], timeout=0.2,
+                               contribution_timeout=0.1, quarantine_after=None) as net:
+        with pytest.raises((WorkerDiedError, RequestTimeoutError)):
+            await net.random_bytes(32)
+        assert net.metrics().requests["timeout"] == 1
+    [event] = [event for event in logs if event["event"] == "network.request_failed"]
+    assert (event["log_level"], event["outcome"], event["count"]) == ("warning", "timeout", 1)
