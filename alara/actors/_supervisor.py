@@ -43,8 +43,6 @@ class _ChildExit(NamedTuple):
 
 class _AddChild(NamedTuple):
     spec: ChildSpec
-
-
 class _TerminateChild(NamedTuple):
     child_id: str
 
@@ -126,10 +124,10 @@ class Supervisor(Actor):
     async def start(self) -> None:
         """Start the children in order, then the supervisor's own task; return once they are.
 
-        The children are started here, in the caller's task, as OTP's ``start_link`` returns
-        only once ``init`` has started them: a factory that fails is the caller's error, and
-        what the caller sends next is waiting in the children's mailboxes at their first step.
-        (A supervisor started by a parent starts its children in ``on_start``.)
+        The children start here, in the caller's task (as OTP's ``start_link`` returns once
+        ``init`` has started them): a failing factory is the caller's error, and what the caller
+        sends next is in the children's mailboxes at their first step. (Under a parent, a
+        supervisor starts its children in ``on_start``.)
 
         Raises:
             AlaraError: the supervisor was started before.
@@ -147,11 +145,10 @@ class Supervisor(Actor):
     async def stop(self) -> None:
         """Stop every child, last started first, each within its shutdown timeout.
 
-        A child is asked to stop once the children started after it have ended. The
-        shutdown goes on whoever waits for it: an owner that stops waiting (a timeout, a
-        cancellation) does not leave the children half stopped, and a later ``stop()`` or
-        ``wait()`` sees the same shutdown to its end. It always ends: a child that ignores
-        cancellation is abandoned (see ``ActorRef.kill``).
+        A child is asked to stop once the children started after it have ended. An owner that
+        stops waiting leaves no child half stopped: the shutdown goes on, and a later ``stop()``
+        or ``wait()`` sees it end. It always ends (a child that ignores cancellation is
+        abandoned, see ``ActorRef.kill``).
         """
         if self.ref is None:
             self._end()  # never started: nothing runs
@@ -232,9 +229,8 @@ class Supervisor(Actor):
     async def terminate_child(self, child_id: str) -> Exit:
         """Stop child ``child_id`` gracefully and remove it; it will not be restarted.
 
-        Its siblings are left alone, whatever the strategy. Once the supervisor has taken
-        the request the stop goes on whoever waits for it: a caller that stops waiting does
-        not leave the child half stopped.
+        Its siblings are left alone, whatever the strategy. Once taken by the supervisor, the
+        stop goes on whoever waits: a caller that stops waiting leaves no child half stopped.
 
         Raises:
             TypeError: ``child_id`` is not a str.
