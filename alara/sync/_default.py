@@ -45,8 +45,7 @@ DropIn = ThreadKeyed | BlockingNetwork
 """What the drop-ins call: a keyed view, or a network (per-call mode)."""
 
 _lock = threading.RLock()
-_default: BlockingNetwork | None = None
-_default_drop_in: DropIn | None = None
+_default: tuple[BlockingNetwork, DropIn] | None = None  # the process default, its drop-in
 _exited = False  # the exit-time close has run: no default may start any more
 _chosen: list[tuple[BlockingNetwork, DropIn]] = []  # use_blocking_network's; the last wins
 
@@ -60,8 +59,22 @@ def blocking_network() -> BlockingNetwork:
         NetworkClosedError: called after the exit-time close (or during finalization).
         ValueError: the environment variables that configure the default are malformed.
     """
+    return _current()[0]
+
+
+def drop_in() -> DropIn:
+    """What ``alara.secrets`` and ``alara.Random()`` call: ``blocking_network()``'s keyed
+    view, or that network itself in per-call mode.
+
+    Raises:
+        SyncCallInLoopError, NetworkClosedError, ValueError: as ``blocking_network``.
+    """
+    return _current()[1]
+
+
+def _current() -> tuple[BlockingNetwork, DropIn]:
     if _chosen:
-        return _chosen[-1][0]
+        return _chosen[-1]
     default = _default
     if default is not None:
         return default
@@ -69,36 +82,9 @@ def blocking_network() -> BlockingNetwork:
     return _start_default()
 
 
-def drop_in() -> DropIn:
-    """What ``alara.secrets`` and ``alara.Random()`` call: ``blocking_network()``'s keyed
-    view, or that network itself in per-call mode. The caller has refused a running loop.
-
-    Raises:
-        NetworkClosedError: called after the exit-time close (or during finalization).
-        ValueError: the environment variables that configure the default are malformed.
-    """
-    if _chosen:
-        return _chosen[-1][1]
-    default = _default_drop_in
-    if default is not None:
-        return default
-    with _lock:
-        network = _start_default()
-        if _default_drop_in is None:
-            _set_drop_in(network)
-        assert _default_drop_in is not None  # set just above, under the lock
-        return _default_drop_in
-
-
-def _set_drop_in(network: BlockingNetwork) -> None:
-    global _default_drop_in
-    rekey = resolve_rekey()
-    _default_drop_in = network if rekey.per_call else ThreadKeyed(network, rekey)
-
-
-def _start_default() -> BlockingNetwork:
+def _start_default() -> tuple[BlockingNetwork, DropIn]:
     global _default
-    resolve_rekey()  # a bad variable fails before anything starts
+    rekey = resolve_rekey()  # a bad variable fails before anything starts
     with _lock:
         if _exited or sys.is_finalizing():
             raise NetworkClosedError(
@@ -109,7 +95,7 @@ def _start_default() -> BlockingNetwork:
             network = Network(options=NetworkOptions.from_environment())
             started = BlockingNetwork.from_network(network, name="alara.secrets").start()
             if _default is None:
-                _default = started
+                _default = (started, started if rekey.per_call else ThreadKeyed(started, rekey))
                 register_default(started.network)
             else:  # a signal handler of this thread started one while we were starting
                 started.close()
@@ -118,11 +104,11 @@ def _start_default() -> BlockingNetwork:
 
 def close_blocking_network() -> None:
     """Close the process default now (the next use starts a new one)."""
-    global _default, _default_drop_in
+    global _default
     with _lock:
-        default, _default, _default_drop_in = _default, None, None
+        default, _default = _default, None
     if default is not None:
-        default.close()
+        default[0].close()
 
 
 def _close_at_exit() -> None:
@@ -133,8 +119,8 @@ def _close_at_exit() -> None:
 
 def _forget_after_fork() -> None:
     # The parent's default itself is let go of by BlockingNetwork's own fork hook.
-    global _default, _default_drop_in, _lock, _exited
-    _default, _default_drop_in, _lock, _exited = None, None, threading.RLock(), False
+    global _default, _lock, _exited
+    _default, _lock, _exited = None, threading.RLock(), False
 
 
 @functools.cache

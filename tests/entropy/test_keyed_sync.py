@@ -15,6 +15,7 @@ import pytest
 from alara.entropy import Rekey, ThreadKeyed
 from alara.entropy._keyed import MAX_KEYED
 from alara.errors import AlaraError, PoolDegradedError
+from tests.entropy.threads import draw_in_threads
 
 
 class Rounds:
@@ -73,19 +74,7 @@ def test_large_requests_take_a_round_of_their_own() -> None:
 def test_no_bytes_served_twice_across_eight_threads() -> None:
     rounds = Rounds()
     keyed = ThreadKeyed(rounds, Rekey(rekey_bytes=4096))
-    barrier = threading.Barrier(8)
-    served: list[list[bytes]] = [[] for _ in range(8)]
-
-    def draw(index: int) -> None:
-        barrier.wait(timeout=10)
-        served[index] = [keyed.token_bytes(16) for _ in range(2000)]
-
-    threads = [threading.Thread(target=draw, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    chunks = [chunk for per_thread in served for chunk in per_thread]
+    chunks = draw_in_threads(lambda: keyed.token_bytes(16))
     assert len(chunks) == 16_000
     assert len(set(chunks)) == len(chunks)
     # Every thread keyed its own stream: at least one round per thread, and about one per

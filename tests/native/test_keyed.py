@@ -7,13 +7,13 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from pathlib import Path
 
 import pytest
 
 import alara
 from alara import BlockingNetwork
+from tests.entropy.threads import draw_in_threads
 from tests.native.sources import CountingSource
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,20 +43,8 @@ def test_the_drop_ins_take_one_round_per_key() -> None:
 
 
 def test_no_two_threads_are_served_the_same_bytes() -> None:
-    served: list[list[str]] = [[] for _ in range(8)]
-    barrier = threading.Barrier(8)
-
-    def draw(index: int) -> None:
-        barrier.wait(timeout=10)
-        served[index] = [alara.secrets.token_hex(16) for _ in range(2000)]
-
     with BlockingNetwork(2) as net, alara.use_blocking_network(net, rekey_bytes=4096):
-        threads = [threading.Thread(target=draw, args=(i,)) for i in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    tokens = [token for per_thread in served for token in per_thread]
+        tokens = draw_in_threads(lambda: alara.secrets.token_hex(16))
     assert len(tokens) == 16_000
     assert len(set(tokens)) == len(tokens)
 
