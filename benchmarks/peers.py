@@ -62,8 +62,7 @@ class Sizes:
 class Peer:
     """One framework: ``start`` echo actors, ``ask`` one (an awaitable), ``stop`` them."""
 
-    name = module = ""
-    lib: Any = None
+    name = ""
 
     async def close(self) -> None:
         """Whatever the framework keeps after its actors stopped."""
@@ -126,7 +125,10 @@ class Pykka(Peer):
     """pykka 4: a ``ThreadingActor`` (a thread) per actor; awaiting its future blocks the
     loop until the reply, after the request is sent, so many callers have many in flight."""
 
-    name = module = "pykka"
+    name = "pykka"
+
+    def __init__(self) -> None:
+        self.lib: Any = importlib.import_module("pykka")
 
     async def start(self, n: int) -> list[Any]:
         echo: Any = type("Echo", (self.lib.ThreadingActor,), {"on_receive": lambda _, m: m})
@@ -201,15 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     meta: dict[str, Any] = {**provenance(), "sizes": asdict(sizes)}
     sides: dict[str, Side] = {}
     skipped: list[str] = []
-    peer: Peer
-    for peer in (Alara(), Bare(), *([] if args.no_peers else [Pykka()])):
-        if peer.module:
-            try:
-                peer.lib = importlib.import_module(peer.module)
-            except ImportError:
-                skipped.append(f"{peer.name}: not installed (the `peers` extra)")
-                continue
-            meta[f"{peer.name}_version"] = importlib.metadata.version(peer.name)
+    peers: list[Peer] = [Alara(), Bare()]
+    try:
+        peers += [] if args.no_peers else [Pykka()]
+        meta["pykka_version"] = importlib.metadata.version("pykka")
+    except ImportError:
+        skipped.append("pykka: not installed (the `peers` extra)")
+    for peer in peers:
         sides[peer.name] = functools.partial(run_on, "default",
                                              functools.partial(_measure, peer, sizes))
     found = medians(interleaved(sides, args.repetitions, progress))
