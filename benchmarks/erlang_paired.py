@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import alara
 from benchmarks import requests
 from benchmarks._harness import (
     LoopKind,
@@ -182,7 +181,7 @@ async def alara_burst(key: str, size: int) -> float:
         return statistics.median([await requests.start_ms(1000) for _ in range(size)])
     if key == "mib_mb_per_s":
         return (await requests.mib_rates(size))["alara"]
-    async with alara.create_network(requests.WORKERS) as net:
+    async with requests.os_pool() as net:
         side = {"alara": lambda: net.random_bytes(requests.REQUEST)}
         if key == "seq_p50_us":
             return statistics.median((await requests.alternating(side, size, 1))["alara"]) / 1e3

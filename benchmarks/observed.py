@@ -18,10 +18,10 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-import alara
 from alara.entropy import _network, _observe  # the hook itself, stubbed for the comparison
 from alara.prometheus import AlaraCollector
 from benchmarks._harness import LoopKind, Row, run_on
+from benchmarks.requests import os_pool
 
 SEQUENTIAL = 4_000
 CALLERS, CALLS = 500, 40
@@ -52,7 +52,7 @@ async def _cpu_per_request(wave: Callable[[], Awaitable[None]], requests: int) -
 async def _figures(waves: int) -> dict[str, dict[str, list[float]]]:
     figures: dict[str, dict[str, list[float]]] = {
         row: {"counted": [], "stubbed": []} for row in ("sequential", "concurrent")}
-    async with alara.create_network(3) as net:
+    async with os_pool() as net:
         registry = CollectorRegistry()
         registry.register(AlaraCollector(net))
 

@@ -44,6 +44,12 @@ FULL = Settings("full", 40_000, 8, 500, 100, 5, 60, 5)
 QUICK = Settings("quick", 3_000, 2, 500, 10, 1, 5, 1)
 
 
+def os_pool(workers: int = WORKERS) -> alara.Network:
+    """A pool of OS sources only: what the direct baseline reads (``os.urandom``). The
+    default pool of discovered kinds is measured against it in ``benchmarks.sources``."""
+    return alara.create_network(sources=[alara.OsSource()] * workers)
+
+
 def direct_request(n: int = REQUEST) -> bytes:
     """One request's entropy work with no actors: a contribution per worker, one mix."""
     return alara.mix([os.urandom(32) for _ in range(WORKERS)], n)
@@ -98,7 +104,7 @@ async def rates(sides: Mapping[str, Call], callers: int, calls: int, rounds: int
 def sequential(s: Settings, loop: LoopKind) -> list[Row]:
     """p50 and p99 of one caller's 32-byte requests against direct."""
     async def measure() -> dict[str, list[int]]:
-        async with alara.create_network(WORKERS) as net:
+        async with os_pool() as net:
             return await alternating({"direct": direct_request,
                                       "alara": lambda: net.random_bytes(REQUEST)},
                                      s.sequential_calls, s.sequential_rounds)
@@ -114,7 +120,7 @@ def sequential(s: Settings, loop: LoopKind) -> list[Row]:
 def concurrent(s: Settings, loop: LoopKind) -> list[Row]:
     """Requests per second of 500 callers awaiting their requests on one loop."""
     async def measure() -> dict[str, float]:
-        async with alara.create_network(WORKERS) as net:
+        async with os_pool() as net:
             return await rates({"direct": direct_request,
                                 "alara": lambda: net.random_bytes(REQUEST)},
                                s.callers, s.caller_calls, s.concurrent_rounds)
@@ -128,7 +134,7 @@ def concurrent(s: Settings, loop: LoopKind) -> list[Row]:
 
 async def mib_rates(repeats: int) -> dict[str, float]:
     """MB/s (10^6 B/s) of 1 MiB requests from alara, from SHAKE256 alone and from direct."""
-    async with alara.create_network(WORKERS) as net:
+    async with os_pool() as net:
         found = await alternating({"shake": lambda: hashlib.shake_256(bytes(64)).digest(MIB),
                                    "direct": lambda: direct_request(MIB),
                                    "alara": lambda: net.random_bytes(MIB)}, repeats, repeats, 1)
@@ -146,7 +152,7 @@ def large(s: Settings, loop: LoopKind) -> list[Row]:
 async def start_ms(workers: int) -> float:
     """Milliseconds from ``create_network`` to a first request served by every worker."""
     begin = clock()
-    async with alara.create_network(workers) as net:
+    async with os_pool(workers) as net:
         await net.random_bytes(REQUEST)
         ready = clock()
     return (ready - begin) / 1e6
