@@ -78,7 +78,10 @@ class Pool:
         self.quarantine.on_quarantine = self._on_quarantine
 
     async def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start the local workers, then the observer's probes of ``loop``."""
+        """Start filling the reservoirs the pool made, the local workers, then the observer's
+        probes of ``loop``."""
+        for source in self._owned:
+            source.start()
         await self.supervisor.start()
         self.observer.start(loop)
 

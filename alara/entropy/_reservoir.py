@@ -165,6 +165,11 @@ class ReservoirSource:
             await pause()
         return b"".join(parts)
 
+    def start(self) -> None:
+        """Start filling now (the first read would): the device's start-up bytes are then
+        read while the application starts, not during its first request."""
+        self._current()
+
     def __del__(self) -> None:
         generation = getattr(self, "_generation", None)  # None too if __init__ raised
         if generation is not None:

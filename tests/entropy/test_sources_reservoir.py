@@ -227,3 +227,14 @@ async def test_a_reservoir_nobody_holds_ends_its_filler_thread() -> None:
     del reservoir
     async with asyncio.timeout(5):
         await asyncio.to_thread(fillers[0].join)
+
+
+async def test_start_fills_before_the_first_read(device: CountingDevice) -> None:
+    device.min_entropy = 0.1
+    reservoir = ReservoirSource(device, capacity=64, chunk=32, startup=32)
+    reservoir.start()
+    await until(lambda: reservoir.level == 64)
+    assert len(device.stream) == 32 + 64  # the start-up bytes, then a full reservoir
+    reservoir.start()  # a second start changes nothing
+    assert len(await reservoir.read(32)) == 32
+    reservoir.close()
