@@ -133,7 +133,12 @@ class DeadlineWatch:
         """
         fired = loop.time()
         self._expire(fired)
-        self._timer = loop.call_at(fired + JUDGE_GRACE, self._count, loop, JUDGE_STEPS, fired)
+        self.forget()
+        if any(not done.done() and check_at <= fired
+               for check_at, _, done, _, _ in self._rounds):
+            self._timer = loop.call_at(fired + JUDGE_GRACE, self._count, loop, JUDGE_STEPS, fired)
+        else:  # nothing due (the usual case: the rounds were answered): re-arm, or go idle
+            self._judge(loop, fired)
 
     def _expire(self, now: float) -> None:
         timeout, busy_since = self._timeout, self._busy_since
