@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from alara.entropy._conversions import int_inline
+from alara.entropy._encoding import to_hex
 from alara.entropy._keyed import (
     DEFAULT_REKEY_BYTES,
     DEFAULT_REKEY_SECONDS,
@@ -99,7 +100,7 @@ class KeyedNetwork(SecretsVocabulary):
         data = self._served(DEFAULT_ENTROPY if nbytes is None else nbytes)
         if data is not None:
             return data.hex()
-        return (await self.token_bytes(nbytes)).hex()
+        return await to_hex(await self.token_bytes(nbytes))  # large: off the loop
 
     async def random_bytes(self, n: int) -> bytes:
         """``n`` bytes (0..``MAX_BYTES``) from the keyed stream (larger: a round of their own).

@@ -10,7 +10,6 @@ fetched ahead is a ``concurrent.futures.Future`` that nobody waits for until it 
 
 from __future__ import annotations
 
-import base64
 import concurrent.futures
 import threading
 import time
@@ -19,6 +18,7 @@ from typing import Protocol, TypeVar
 
 from alara.actors import check_int
 from alara.entropy._conversions import int_inline
+from alara.entropy._encoding import hex_text, urlsafe_text
 from alara.entropy._keyed import KEY_SIZE, MAX_KEYED, KeyedStream, Rekey, failed, note_spent
 from alara.entropy._limits import MAX_BYTES, MAX_INT_BITS
 from alara.entropy._vocabulary import DEFAULT_ENTROPY
@@ -91,11 +91,11 @@ class ThreadKeyed:
         if type(n) is int and 0 < n <= self._largest:  # ``token_bytes``' usual case, inline
             data = self._local.stream.take(n)
             return (data if data is not None else self._rekeyed(n)).hex()
-        return self.token_bytes(nbytes).hex()
+        return hex_text(self.token_bytes(nbytes))  # large: with the GIL released
 
     def token_urlsafe(self, nbytes: int | None = None) -> str:
         """``nbytes`` random bytes as URL-safe base64: ``secrets.token_urlsafe``."""
-        return base64.urlsafe_b64encode(self.token_bytes(nbytes)).rstrip(b"=").decode("ascii")
+        return urlsafe_text(self.token_bytes(nbytes))
 
     def randbelow(self, exclusive_upper_bound: int) -> int:
         """A uniform int in ``[0, exclusive_upper_bound)``: ``secrets.randbelow``.

@@ -118,3 +118,31 @@ async def test_every_path_gives_the_same_text(size: int, monkeypatch: pytest.Mon
     monkeypatch.setattr(_encoding, "native_urlsafe", None)
     assert await _encoding.to_hex(data) == data.hex()
     assert await _encoding.to_urlsafe(data) == expected_url
+
+
+async def test_the_module_level_drop_ins_do_not_hold_the_loop() -> None:
+    """``await alara.token_hex()`` and friends serve from the keyed generator: large tokens
+    there go off the loop too."""
+    import alara
+
+    try:
+        stall, token = await _worst_stall_ms(lambda: alara.token_hex(BIG))
+        assert len(token) == 2 * BIG
+        assert stall < STALL_MS
+        stall, token = await _worst_stall_ms(lambda: alara.token_urlsafe(BIG))
+        assert len(token) == (4 * BIG + 2) // 3
+        assert stall < STALL_MS
+    finally:
+        await alara.close_default_network()
+
+
+def test_the_blocking_encodings_are_the_standard_ones() -> None:
+    import alara.secrets
+
+    for size in (0, 5, _encoding.INLINE_ENCODE, _encoding.INLINE_ENCODE + 1):
+        data = os.urandom(size)
+        assert _encoding.hex_text(data) == data.hex()
+        assert _encoding.urlsafe_text(data) == _encoding.urlsafe(data)
+    token = alara.secrets.token_urlsafe(1 << 20)
+    assert len(token) == (4 * (1 << 20) + 2) // 3
+    assert len(alara.secrets.token_hex(1 << 20)) == 2 << 20
