@@ -1,2 +1,1 @@
-"""alara's benchmarks: user-level rows, each next to a baseline measured in the same run.
-The commands, the method and the current figures: ``docs/benchmarks.md``."""
+"""alara's benchmarks: user-level rows next to same-run baselines (docs/benchmarks.md)."""

@@ -1,10 +1,7 @@
 """``python -m benchmarks``: alara's user-level rows, each next to a baseline of the same run.
 
-The request rows (``benchmarks.requests``), the default pool against the OS-only one
-(``benchmarks.sources``), the drop-ins against the standard library (``benchmarks.native``)
-and the observer hook's price on the request rows (``benchmarks.observed``).
-``--quick`` (in CI) takes few samples: its figures spot a crash, they are not for quoting.
-The exit status is 0 whatever the figures; only a crash fails a run.
+Rows from ``benchmarks.requests``, ``.sources``, ``.native`` and ``.observed``. ``--quick`` (CI)
+takes few samples: its figures spot a crash, not for quoting. Only a crash fails a run.
 """
 
 from __future__ import annotations
@@ -26,30 +23,21 @@ from benchmarks._harness import (
 )
 from benchmarks.native import app_rows, micro_rows
 from benchmarks.observed import observed_rows
-from benchmarks.requests import FULL, QUICK, Settings, concurrent, large, sequential, start
+from benchmarks.requests import FULL, QUICK, Settings, large, small, start
 from benchmarks.sources import source_rows
 
 Scenario = Callable[[Settings, LoopKind], list[Row]]
 
 SCENARIOS: dict[str, tuple[Scenario, bool]] = {  # name: (rows, also on uvloop)
-    "sequential": (sequential, True),
-    "concurrent": (concurrent, True),
+    "requests": (small, True),
     "mib": (large, False),
     "start": (start, False),
     "sources": (source_rows, False),
-    "sync": (lambda s, _loop: native_rows(micro_rows(*(1, 2_000) if s is QUICK
-                                                     else (3, 20_000))), False),
-    "apps": (lambda s, _loop: native_rows(app_rows(*(1, 400) if s is QUICK
-                                                   else (3, 4_000))), False),
+    "sync": (lambda s, _loop: micro_rows(*(1, 2_000) if s is QUICK else (3, 20_000)), False),
+    "apps": (lambda s, _loop: app_rows(*(1, 400) if s is QUICK else (3, 4_000)), False),
     "observed": (lambda s, loop: observed_rows(1 if s is QUICK else 10, loop), False),
 }
-DEFAULT = ["sequential", "concurrent", "mib", "start", "sources", "sync", "observed"]
-
-
-def native_rows(found: list[tuple[str, float, float, str]]) -> list[Row]:
-    """``benchmarks.native``'s rows: the drop-ins and real apps against the standard library."""
-    return [Row(f"native.{name}", name, unit.replace("us", "µs"), ours, theirs, "stdlib",
-                higher_is_better=unit.endswith("/s")) for name, ours, theirs, unit in found]
+DEFAULT = ["requests", "mib", "start", "sources", "sync", "observed"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,15 +38,13 @@ from benchmarks._harness import (
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "benchmarks" / "results" / "erlang-build"
-REPLY_TIMEOUT = 300.0  # seconds: far above a burst, so a stuck erl fails the run, never hangs
-SIGNIFICANT = 0.05
+REPLY_TIMEOUT, SIGNIFICANT = 300.0, 0.05  # seconds (a stuck erl fails the run); sign test p
 
 ROWS: dict[str, tuple[str, str, bool, str, int, int]] = {
     # key: (label, unit, higher is better, driver command, burst size, --quick burst size)
     "seq_p50_us": ("sequential 32 B request p50, 3 workers", "µs", False, "seq", 3_000, 500),
     "callers_per_s": ("500 concurrent callers, 32 B, 3 workers", "calls/s", True, "callers",
                       20, 2),
-    "mib_mb_per_s": ("1 MiB request, 3 workers", "MB/s", True, "mib", 5, 3),
     "start_ms": ("1,000-worker start to first reply", "ms", False, "start", 3, 1),
 }
 PAIRINGS: tuple[tuple[str, LoopKind, str, tuple[str, ...]], ...] = (
@@ -64,7 +62,7 @@ class Plan:
     rows: tuple[str, ...] = tuple(ROWS)
 
     def size(self, key: str) -> int:
-        """Requests (seq, mib), calls per caller (callers) or starts (start) of a burst."""
+        """Requests (seq), calls per caller (callers) or starts (start) of a burst."""
         return ROWS[key][5] if self.quick else ROWS[key][4]
 
 
@@ -147,40 +145,25 @@ def build() -> list[Path]:
     return [BUILD / "alara" / "_build" / "default" / "lib" / "alara" / "ebin", BUILD / "driver"]
 
 
-class ErlangServer:
-    """One ``alara_bench:serve([])``: a command line in, one ``key value`` line out, awaited
-    with a timeout (``select``) so that a stuck ``erl`` fails the run instead of hanging it."""
-
-    def __init__(self, paths: list[Path], flags: Sequence[str]) -> None:
-        code = [arg for path in paths for arg in ("-pa", str(path))]
-        self.process = subprocess.Popen(
-            ["erl", "-noshell", *flags, *code, "-eval", "alara_bench:serve([])", "-s", "init",
-             "stop"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-
-    def ask(self, command: str, key: str) -> float:
-        """Send ``command``; the value of its ``key value`` reply."""
-        assert self.process.stdin is not None
-        assert self.process.stdout is not None
-        self.process.stdin.write(command + "\n")
-        self.process.stdin.flush()
-        if not select.select([self.process.stdout], [], [], REPLY_TIMEOUT)[0]:
-            raise RuntimeError(f"erl did not answer {command!r}")
-        got, _, value = self.process.stdout.readline().strip().partition(" ")
-        if got != key:
-            raise RuntimeError(f"erl answered {command!r} with {got!r} {value}")
-        return float(value)
-
-    def close(self) -> None:
-        """``quit``, then wait; killed if it does not stop, so one BEAM at most is alive."""
-        self.process.communicate("quit\n", timeout=30)
+def ask(erl: subprocess.Popen[str], command: str, key: str) -> float:
+    """Send ``command`` to ``alara_bench:serve``; the value of its one ``key value`` reply,
+    awaited with a timeout so that a stuck ``erl`` fails the run instead of hanging it."""
+    assert erl.stdin is not None
+    assert erl.stdout is not None
+    erl.stdin.write(command + "\n")
+    erl.stdin.flush()
+    if not select.select([erl.stdout], [], [], REPLY_TIMEOUT)[0]:
+        raise RuntimeError(f"erl did not answer {command!r}")
+    got, _, value = erl.stdout.readline().strip().partition(" ")
+    if got != key:
+        raise RuntimeError(f"erl answered {command!r} with {got!r} {value}")
+    return float(value)
 
 
 async def alara_burst(key: str, size: int) -> float:
     """The alara side of one burst of row ``key``."""
     if key == "start_ms":
         return statistics.median([await requests.start_ms(1000) for _ in range(size)])
-    if key == "mib_mb_per_s":
-        return (await requests.mib_rates(size))["alara"]
     async with requests.os_pool() as net:
         side = {"alara": lambda: net.random_bytes(requests.REQUEST)}
         if key == "seq_p50_us":
@@ -188,12 +171,12 @@ async def alara_burst(key: str, size: int) -> float:
         return (await requests.rates(side, 500, size, 1))["alara"]
 
 
-def run_row(erlang: ErlangServer, pairing: tuple[str, LoopKind, str, tuple[str, ...]],
+def run_row(erl: subprocess.Popen[str], pairing: tuple[str, LoopKind, str, tuple[str, ...]],
             key: str, plan: Plan, say: Callable[[str], None]) -> dict[str, Any]:
     """``plan.rounds`` paired bursts of row ``key``: every pair and their summary."""
     ours, loop, theirs, _ = pairing
     size = plan.size(key)
-    sides = {theirs: lambda: {key: erlang.ask(f"{ROWS[key][3]} {size}", key)},
+    sides = {theirs: lambda: {key: ask(erl, f"{ROWS[key][3]} {size}", key)},
              ours: lambda: {key: run_on(loop, lambda: alara_burst(key, size))}}
     runs = interleaved(sides, plan.rounds, lambda m: say(f"{ours} vs {theirs}, {key}: {m}"))
     pairs = [(e[key], a[key]) for e, a in zip(runs[theirs], runs[ours], strict=True)]
@@ -203,14 +186,14 @@ def run_row(erlang: ErlangServer, pairing: tuple[str, LoopKind, str, tuple[str, 
 
 def run_pairing(paths: list[Path], pairing: tuple[str, LoopKind, str, tuple[str, ...]],
                 plan: Plan, say: Callable[[str], None]) -> dict[str, Any]:
-    """Every row of one pairing on one ``erl``, stopped before the next pairing starts."""
-    erlang = ErlangServer(paths, pairing[3])
-    try:
-        return {"alara": pairing[0], "erlang": pairing[2],
-                "schedulers": erlang.ask("schedulers", "schedulers"),
-                "rows": {key: run_row(erlang, pairing, key, plan, say) for key in plan.rows}}
-    finally:
-        erlang.close()
+    """Every row of one pairing on one ``erl``, which quits before the next pairing starts."""
+    code = [arg for path in paths for arg in ("-pa", str(path))]
+    with subprocess.Popen(["erl", "-noshell", *pairing[3], *code, "-eval",
+                           "alara_bench:serve([])", "-s", "init", "stop"], text=True,
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=1) as erl:
+        rows = {key: run_row(erl, pairing, key, plan, say) for key in plan.rows}
+        erl.communicate("quit\n", timeout=30)
+    return {"alara": pairing[0], "erlang": pairing[2], "rows": rows}
 
 
 def markdown(results: list[dict[str, Any]]) -> str:

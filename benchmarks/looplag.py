@@ -1,12 +1,9 @@
 """``python -m benchmarks.looplag``: the longest the event loop is held while alara serves.
 
-A ticker task sleeps 1 ms at a time next to each request and records the longest gap between
-two of its wake-ups, less the 1 ms it asked for: by the wall clock, and by the loop thread's own
-CPU time (``time.thread_time``). On a loaded machine the wall clock also counts time the OS did
-not run the process at all (the idle row is that noise floor); the CPU time is the stall alara
-causes. The worst of ``--repeat`` runs is reported. Each result is kept until the ticker has
-stopped: freeing a 16 Mi-element list costs its owner what any list that size costs.
-``--quick`` leaves out the 1 GiB request; ``--loop uvloop`` measures on uvloop.
+A ticker task sleeping 1 ms at a time records the longest gap between two wake-ups, by the wall
+clock (which on a loaded machine counts time the process was not run: the idle row) and by the
+loop thread's own CPU time (the stall alara causes); the worst of ``--repeat`` runs. Results are
+kept until the ticker stops (freeing a huge list costs its owner). ``--quick``: no 1 GiB request.
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
-"""``make bench-native``: alara's drop-ins against the standard library, as ratios in one run.
-
-Alternating in one process: ``alara.secrets.token_hex()`` against ``secrets.token_hex()`` from 1
-thread (p50, p99) and 8 threads (calls/s); ``await alara.token_hex()`` against the stdlib call
-in a coroutine (p50, and 500 tasks); ``alara.Random().random()`` against ``SystemRandom``; and
-two real apps (``benchmarks.native_apps``: FastAPI on uvicorn, Flask on gunicorn gthread, on
-loopback, each served with ``secrets`` and with alara: requests/s). ``make bench-native`` runs
-them all (``python -m benchmarks --only sync apps``).
+"""The drop-ins against the standard library, alternating in one process (``make bench-native``):
+``alara.secrets.token_hex()`` from 1 thread (p50, p99) and 8 (calls/s), ``await
+alara.token_hex()`` (p50, 500 tasks), ``alara.Random().random()``; and two real apps
+(``benchmarks.native_apps``, on loopback) served with ``secrets`` and with alara (req/s).
 """
 
 from __future__ import annotations
@@ -25,10 +21,8 @@ from contextlib import contextmanager
 
 import alara
 import alara.secrets
-from benchmarks._harness import clock, percentile
+from benchmarks._harness import Row, clock, percentile
 from benchmarks.requests import alternating, rates
-
-Row = tuple[str, float, float, str]  # name, alara, stdlib, unit
 
 
 def threaded(call: Callable[[], object], threads: int, calls: int) -> float:
@@ -92,19 +86,20 @@ def micro_rows(repeats: int, count: int) -> list[Row]:
         for name, rate in crowd.items():
             runs.setdefault(f"{name} rate", []).append(rate)
     got = {name: statistics.median(values) for name, values in runs.items()}
-    return [
-        ("alara.secrets.token_hex(), 1 thread, p50", got["alara.secrets p50"],
-         got["secrets p50"], "us"),
-        ("alara.secrets.token_hex(), 1 thread, p99", got["alara.secrets p99"],
-         got["secrets p99"], "us"),
-        ("alara.secrets.token_hex(), 8 threads", got["alara.secrets 8"], got["secrets 8"],
-         "calls/s"),
-        ("await alara.token_hex(), p50", got["await alara p50"], got["await secrets p50"], "us"),
-        ("await alara.token_hex(), 500 tasks", got["await alara rate"],
-         got["await secrets rate"], "calls/s"),
-        ("alara.Random().random(), p50", got["alara.Random p50"], got["SystemRandom p50"], "us"),
-    ]
+    rows = [("alara.secrets.token_hex(), 1 thread, p50", "alara.secrets p50", "secrets p50"),
+            ("alara.secrets.token_hex(), 1 thread, p99", "alara.secrets p99", "secrets p99"),
+            ("alara.secrets.token_hex(), 8 threads", "alara.secrets 8", "secrets 8"),
+            ("await alara.token_hex(), p50", "await alara p50", "await secrets p50"),
+            ("await alara.token_hex(), 500 tasks", "await alara rate", "await secrets rate"),
+            ("alara.Random().random(), p50", "alara.Random p50", "SystemRandom p50")]
+    return [_row(label, got[ours], got[theirs],
+                 "µs" if ours.endswith(("p50", "p99")) else "calls/s")
+            for label, ours, theirs in rows]
 
+
+def _row(label: str, ours: float, theirs: float, unit: str) -> Row:
+    return Row(f"native.{label}", label, unit, ours, theirs, "stdlib",
+               higher_is_better=unit.endswith("/s"))
 
 
 def _free_port() -> int:
@@ -180,6 +175,6 @@ def app_rows(repeats: int, requests: int) -> list[Row]:
                 with serving([part.format(port=port) for part in template], port, tokens):
                     asyncio.run(load(port, requests // 10))  # warm up: start, keys, caches
                     rates[tokens].append(asyncio.run(load(port, requests)))
-        rows.append((f"{name}, req/s", statistics.median(rates["alara"]),
-                     statistics.median(rates["secrets"]), "req/s"))
+        rows.append(_row(name, statistics.median(rates["alara"]),
+                         statistics.median(rates["secrets"]), "req/s"))
     return rows

@@ -1,9 +1,6 @@
-"""The two real apps of ``make bench-native``: one route that returns a fresh token.
-
-``BENCH_TOKENS=alara`` serves it from alara's drop-ins (``await alara.token_hex()`` in
-FastAPI, ``alara.secrets.token_hex()`` in Flask), anything else from the standard ``secrets``;
-the benchmark runs each app both ways and compares requests per second.
-"""
+"""The two real apps of ``make bench-native``: one route returning a fresh token, from alara's
+drop-ins when ``BENCH_TOKENS=alara`` (``await alara.token_hex()`` in FastAPI,
+``alara.secrets.token_hex()`` in Flask), else from the standard ``secrets``."""
 
 from __future__ import annotations
 

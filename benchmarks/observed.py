@@ -1,12 +1,8 @@
-"""The observer hook's price on the request path (``python -m benchmarks --only observed``).
-
-The sequential and 500-caller rows, with an ``AlaraCollector`` registered and scraped after
-every wave, run in alternating waves in one process: counted as shipped, then with the
-request path's clock and the observer's per-request methods stubbed out (all that differs;
-what remains of the hook is a call to a no-op). Each wave's figure is the loop thread's CPU
-time per request, which preemption by other processes does not inflate; a row gives the
-medians, the stubbed one as its baseline (goal: a ratio of at most 1.03).
-"""
+"""The observer hook's price on the request rows (``python -m benchmarks --only observed``): with
+an ``AlaraCollector`` registered and scraped after every wave, waves counted as shipped alternate
+with waves whose request clock and per-request observer methods are stubbed (all that differs).
+A wave's figure is the loop thread's CPU time per request, which preemption does not inflate;
+a row gives the medians, the stubbed one as its baseline (goal: a ratio of at most 1.03)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
 """``python -m benchmarks.peers``: alara's actor framework next to other Python actor frameworks.
 
-Same process, same run: every framework answers the same echo message through its usual API,
-in repetitions of alternating order, and the table gives each row's median with ratios against
-a bare asyncio actor written by hand (a task draining an ``asyncio.Queue``, replies through
-futures) and against pykka (a thread per actor; its futures are awaitable), which is skipped
-with a message where the ``peers`` extra is not installed.
+Every framework answers the same echo message through its usual API, in repetitions of
+alternating order: alara, a bare asyncio actor written by hand (a task draining a queue) and
+pykka (a thread per actor; skipped with a message without the ``peers`` extra).
 """
 
 from __future__ import annotations
@@ -88,37 +86,35 @@ class Alara(Peer):
         await asyncio.gather(*(actor.stop() for actor in actors))
 
 
-class _BareActor:
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None]] = asyncio.Queue()
-        self.task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            message, reply = await self.queue.get()
-            if message is _STOP:
-                return
-            if reply is not None and not reply.done():
-                reply.set_result(message)
-
-
 class Bare(Peer):
-    """Bare asyncio: what any task-per-actor design costs before it adds anything."""
+    """Bare asyncio, a task draining a queue per actor: what any task-per-actor design costs
+    before it adds anything."""
 
     name = "bare asyncio"
 
     async def start(self, n: int) -> list[Any]:
-        return [_BareActor() for _ in range(n)]
+        return [self._spawn() for _ in range(n)]
 
-    def ask(self, actor: _BareActor) -> Awaitable[Any]:
+    @staticmethod
+    def _spawn() -> tuple[asyncio.Queue[Any], asyncio.Task[None]]:
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def run() -> None:
+            while (item := await queue.get())[0] is not _STOP:
+                if not item[1].done():
+                    item[1].set_result(item[0])
+
+        return queue, asyncio.get_running_loop().create_task(run())
+
+    def ask(self, actor: Any) -> Awaitable[Any]:
         reply = asyncio.get_running_loop().create_future()
-        actor.queue.put_nowait((MESSAGE, reply))
+        actor[0].put_nowait((MESSAGE, reply))
         return reply
 
-    async def stop(self, actors: list[_BareActor]) -> None:
-        for actor in actors:
-            actor.queue.put_nowait((_STOP, None))
-        await asyncio.gather(*(actor.task for actor in actors))
+    async def stop(self, actors: list[Any]) -> None:
+        for queue, _ in actors:
+            queue.put_nowait((_STOP, None))
+        await asyncio.gather(*(task for _, task in actors))
 
 
 class Pykka(Peer):

@@ -13,6 +13,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from typing import Any
 
 import ray
@@ -21,8 +22,16 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import alara
 from alara.ray import RayCluster
-from benchmarks._harness import arguments, heading, percentile, provenance, write_files
-from benchmarks.requests import alternating, rates
+from benchmarks._harness import (
+    Row,
+    arguments,
+    heading,
+    markdown_table,
+    percentile,
+    provenance,
+    write_files,
+)
+from benchmarks.requests import alternating, os_pool, rates
 
 
 class _Reader:
@@ -32,8 +41,8 @@ class _Reader:
         return os.urandom(n)
 
 
-async def measure(requests: int, callers: int, blocks: int) -> dict[str, dict[str, float]]:
-    """p50/p99 in ms and requests/s of each case."""
+async def measure(requests: int, callers: int, blocks: int) -> list[Row]:
+    """p50, p99 and requests/s of alara remote and alara local, each against direct."""
     reader = ray.remote(num_cpus=0)(_Reader)
     readers = [reader.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
         node["NodeID"], soft=False)).remote()
@@ -44,29 +53,18 @@ async def measure(requests: int, callers: int, blocks: int) -> dict[str, dict[st
         return alara.mix(list(replies), 32)
 
     async with alara.create_network(workers=0, cluster=RayCluster(insecure_transport=True)
-                                    ) as remote, alara.create_network(workers=3) as local:
+                                    ) as remote, os_pool() as local:
         cases: dict[str, Callable[[], Awaitable[bytes]]] = {
-            "direct (3 Ray calls + mix)": direct,
-            "alara remote (3 Ray nodes)": lambda: remote.random_bytes(32),
-            "alara local (3 workers)": lambda: local.random_bytes(32),
-        }
+            "direct": direct, "alara remote (3 Ray nodes)": lambda: remote.random_bytes(32),
+            "alara local (3 workers)": lambda: local.random_bytes(32)}
         times = await alternating(cases, requests, blocks, warmup=20)
         found = await rates(cases, callers, 1, blocks)
-    return {name: {"p50_ms": percentile(times[name], 0.5) / 1e6,
-                   "p99_ms": percentile(times[name], 0.99) / 1e6, "rate": found[name]}
-            for name in cases}
-
-
-def table(cases: dict[str, dict[str, float]], callers: int) -> str:
-    """One line per case, with its ratios to direct."""
-    base = cases["direct (3 Ray calls + mix)"]
-    lines = [f"| case | p50 | p99 | p50 vs direct | {callers} callers | vs direct |",
-             "|---|---|---|---|---|---|"]
-    for name, row in cases.items():
-        lines.append(f"| {name} | {row['p50_ms']:.3f} ms | {row['p99_ms']:.3f} ms "
-                     f"| {row['p50_ms'] / base['p50_ms']:.2f}x | {row['rate']:,.0f}/s "
-                     f"| {row['rate'] / base['rate']:.2f}x |")
-    return "\n".join(lines) + "\n"
+    return [row for case in list(cases)[1:] for row in (
+        *(Row(f"ray.{case}.{q}", f"{case}, p{q * 100:.0f}", "ms",
+              percentile(times[case], q) / 1e6, percentile(times["direct"], q) / 1e6,
+              "3 Ray calls + mix") for q in (0.5, 0.99)),
+        Row(f"ray.{case}.rate", f"{case}, {callers} callers", "calls/s", found[case],
+            found["direct"], "3 Ray calls + mix", higher_is_better=True))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,12 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         for address in ("127.0.0.3", "127.0.0.4"):
             cluster.add_node(node_ip_address=address, num_cpus=1)
         ray.init(address=cluster.address, log_to_driver=False)
-        cases = asyncio.run(measure(args.requests, args.callers, args.blocks))
+        rows = asyncio.run(measure(args.requests, args.callers, args.blocks))
     finally:
         ray.shutdown()
         cluster.shutdown()  # type: ignore[no-untyped-call]
-    text = heading(meta, f"Ray {ray.__version__}, no TLS") + table(cases, args.callers)
-    write_files(args, {"meta": meta, "cases": cases}, text)
+    text = heading(meta, f"Ray {ray.__version__}, no TLS") + markdown_table(rows)
+    write_files(args, {"meta": meta, "rows": [asdict(row) for row in rows]}, text)
     return 0
 
 

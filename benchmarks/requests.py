@@ -1,10 +1,8 @@
 """The request rows: one caller's 32-byte requests, 500 callers, 1 MiB, a 1,000-worker start.
 
-Each is measured next to a baseline in the same run. **direct** is one request's entropy work
-with no actors: one ``os.urandom(32)`` per worker and the same ``alara.mix``, in the caller's
-own frame, so alara ÷ direct is the price of the actor machinery. A large request's bulk is
-the SHAKE256 expansion, so its ceiling is SHAKE256 alone; a pool's start is compared with the
-floor of any design with a task per actor (bare tasks waiting on queues).
+Each next to a baseline of the same run: **direct** (one ``os.urandom(32)`` per worker and the
+same ``alara.mix``, no actors: alara ÷ direct is the actor machinery's price), SHAKE256 alone
+(the bulk of a large request), bare tasks on queues (the floor of a task per actor).
 """
 
 from __future__ import annotations
@@ -101,33 +99,24 @@ async def rates(sides: Mapping[str, Call], callers: int, calls: int, rounds: int
     return {name: statistics.median(values) for name, values in found.items()}
 
 
-def sequential(s: Settings, loop: LoopKind) -> list[Row]:
-    """p50 and p99 of one caller's 32-byte requests against direct."""
-    async def measure() -> dict[str, list[int]]:
+def small(s: Settings, loop: LoopKind) -> list[Row]:
+    """32-byte requests against direct on one pool: one caller's p50 and p99 (one request at
+    a time), then the rate of 500 callers awaiting their requests on one loop."""
+    async def measure() -> tuple[dict[str, list[int]], dict[str, float]]:
         async with os_pool() as net:
-            return await alternating({"direct": direct_request,
-                                      "alara": lambda: net.random_bytes(REQUEST)},
-                                     s.sequential_calls, s.sequential_rounds)
+            sides: dict[str, Call] = {"direct": direct_request,
+                                      "alara": lambda: net.random_bytes(REQUEST)}
+            return (await alternating(sides, s.sequential_calls, s.sequential_rounds),
+                    await rates(sides, s.callers, s.caller_calls, s.concurrent_rounds))
 
-    found = run_on(loop, measure)
+    times, found = run_on(loop, measure)
     on = "" if loop == "default" else f", {loop}"
-    return [Row(f"sequential.{loop}.{name}", f"sequential 32 B request, 3 workers, {name}{on}",
-                "µs", percentile(found["alara"], q) / 1e3, percentile(found["direct"], q) / 1e3,
-                "direct", note=f"{len(found['alara']):,} calls")
-            for name, q in (("p50", 0.5), ("p99", 0.99))]
-
-
-def concurrent(s: Settings, loop: LoopKind) -> list[Row]:
-    """Requests per second of 500 callers awaiting their requests on one loop."""
-    async def measure() -> dict[str, float]:
-        async with os_pool() as net:
-            return await rates({"direct": direct_request,
-                                "alara": lambda: net.random_bytes(REQUEST)},
-                               s.callers, s.caller_calls, s.concurrent_rounds)
-
-    found = run_on(loop, measure)
-    on = "" if loop == "default" else f", {loop}"
-    return [Row(f"concurrent.{loop}", f"{s.callers} concurrent callers, 32 B, 3 workers{on}",
+    return [*(Row(f"sequential.{loop}.{name}", f"sequential 32 B request, 3 workers, {name}{on}",
+                  "µs", percentile(times["alara"], q) / 1e3,
+                  percentile(times["direct"], q) / 1e3, "direct",
+                  note=f"{len(times['alara']):,} calls")
+              for name, q in (("p50", 0.5), ("p99", 0.99))),
+            Row(f"concurrent.{loop}", f"{s.callers} concurrent callers, 32 B, 3 workers{on}",
                 "calls/s", found["alara"], found["direct"], "direct", higher_is_better=True,
                 note=f"median of {s.concurrent_rounds} rounds x {s.callers * s.caller_calls:,}")]
 

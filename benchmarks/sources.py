@@ -1,10 +1,6 @@
-"""The default pool (one worker per discovered kind) next to the OS-only pool.
-
-Both pools have 3 workers and are open at once; their calls take turns, so a drift of the
-machine's speed hits both alike. The default pool is ``os`` + ``hwrng`` (behind its reservoir)
-+ ``cpu`` where the machine offers them (``discover_sources``); the rows say which kinds it had.
-The goal: the default pool within 1.5x of the OS-only pool.
-"""
+"""The default pool (one worker per discovered kind: ``os``, ``hwrng`` behind its reservoir,
+``cpu``, as the machine offers) next to the OS-only pool, 3 workers each, open at once, their
+calls taking turns. The goal: the default pool within 1.5x of the OS-only pool."""
 
 from __future__ import annotations
 

@@ -5,9 +5,7 @@
 %%
 %%   seq N        -> seq_p50_us <median us of N sequential 32-byte requests, 3 workers>
 %%   callers N    -> callers_per_s <requests/s of 500 processes x N requests of 32 bytes>
-%%   mib N        -> mib_mb_per_s <MB/s (10^6 B/s) of the median of N 1 MiB requests>
 %%   start N      -> start_ms <median ms of N starts of 1,000 workers to the first reply>
-%%   schedulers   -> schedulers <schedulers online> (to record that `+S 1` took effect)
 %%   quit or eof  -> the pool stops and serve/1 returns
 %%
 %% Usage: erl -noshell -pa ... -eval 'alara_bench:serve([])' -s init stop
@@ -16,7 +14,6 @@
 
 -define(WORKERS, 3).
 -define(CALLERS, 500).
--define(MIB, 1048576).
 
 serve(_Flags) ->
     ok = logger:set_primary_config(level, none),  % silent, as alara is by default
@@ -43,14 +40,8 @@ serve_command(["seq", N]) ->
     report(seq_p50_us, median([timed(fun request/0) || _ <- count(N)]) / 1000);
 serve_command(["callers", N]) ->
     report(callers_per_s, throughput(list_to_integer(N)));
-serve_command(["mib", N]) ->
-    Mib = fun() -> <<_:?MIB/binary>> = alara:generate_random_bytes(?MIB) end,
-    Mib(),
-    report(mib_mb_per_s, ?MIB / (median([timed(Mib) || _ <- count(N)]) / 1000));
 serve_command(["start", N]) ->
     report(start_ms, median([start_time(1000) || _ <- count(N)]) / 1000000);
-serve_command(["schedulers"]) ->
-    report(schedulers, erlang:system_info(schedulers_online));
 serve_command(Other) ->
     %% One reply line per command, even a bad one, so the client never waits for nothing.
     io:format("error ~p~n", [Other]).
