@@ -39,8 +39,7 @@ def loop_available(kind: LoopKind) -> bool:
 
 
 def run_on(kind: LoopKind, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """``main()`` on a fresh loop of ``kind``, after a full collection: no measurement
-    inherits another's tasks, callbacks or garbage."""
+    """``main()`` on a fresh loop of ``kind`` after a full collection (nothing inherited)."""
     factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
     if kind == "uvloop":
         import uvloop

@@ -26,8 +26,7 @@ from benchmarks.requests import alternating, rates
 
 
 def threaded(call: Callable[[], object], threads: int, calls: int) -> float:
-    """Calls per second of ``threads`` threads making ``calls`` calls each, from the moment
-    they are all started."""
+    """Calls per second of ``threads`` threads making ``calls`` calls each, once all started."""
     ready = threading.Barrier(threads + 1)
 
     def run() -> None:

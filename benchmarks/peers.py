@@ -87,8 +87,7 @@ class Alara(Peer):
 
 
 class Bare(Peer):
-    """Bare asyncio, a task draining a queue per actor: what any task-per-actor design costs
-    before it adds anything."""
+    """Bare asyncio: a task draining a queue per actor, the floor of a task-per-actor design."""
 
     name = "bare asyncio"
 
@@ -118,8 +117,7 @@ class Bare(Peer):
 
 
 class Pykka(Peer):
-    """pykka 4: a ``ThreadingActor`` (a thread) per actor; awaiting its future blocks the
-    loop until the reply, after the request is sent, so many callers have many in flight."""
+    """pykka: a thread per actor; its awaited future sends, yields, then blocks for the reply."""
 
     name = "pykka"
 

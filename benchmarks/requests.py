@@ -43,8 +43,7 @@ QUICK = Settings("quick", 3_000, 2, 500, 10, 1, 5, 1)
 
 
 def os_pool(workers: int = WORKERS) -> alara.Network:
-    """A pool of OS sources only: what the direct baseline reads (``os.urandom``). The
-    default pool of discovered kinds is measured against it in ``benchmarks.sources``."""
+    """OS sources only, as direct reads (``benchmarks.sources`` weighs the default pool)."""
     return alara.create_network(sources=[alara.OsSource()] * workers)
 
 
