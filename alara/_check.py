@@ -74,8 +74,9 @@ async def _pool() -> tuple[bool, str]:
             status = network.status()
     except (alara.AlaraError, TypeError, ValueError) as error:  # incl. bad ALARA_* variables
         return False, f"not serving: {type(error).__name__}: {error}"
+    kinds = ", ".join(status.sources.get(worker, "?") for worker in status.running)
     return status.serving, (f"serving, {len(status.running)} of {status.configured} workers "
-                            f"running, {status.required} required")
+                            f"running ({kinds}), {status.required} required")
 
 
 async def run_check(say: Callable[[str], None] = print) -> int:

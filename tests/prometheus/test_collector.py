@@ -141,3 +141,34 @@ async def test_without_a_network_the_process_defaults_are_reported() -> None:
     samples, _ = scrape(registry)
     assert value(samples, "alara_requests_total", outcome="served") >= 2
     assert value(samples, "alara_sources", state="running") >= len(default.which_children())
+
+
+class TwoMachines:
+    """A cluster whose view has one machine up and one down (no remote worker is started)."""
+
+    remote_timeout = 1.0
+
+    async def start(self, pool: alara.ClusterPool) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    def nodes(self) -> list[alara.ClusterNode]:
+        return [alara.ClusterNode("a", "127.0.0.2", "up", 0.0, "remote-a"),
+                alara.ClusterNode("b", "127.0.0.3", "down", 0.0, "remote-b", "lost")]
+
+    def on_child_exit(self, child_id: str, exit: alara.Exit) -> bool | None:
+        return None
+
+    def describe(self) -> dict[str, object] | None:
+        return {"kind": "two machines"}
+
+
+async def test_cluster_machines_are_counted_by_state() -> None:
+    async with alara.create_network(1, cluster=TwoMachines()) as net:
+        registry = CollectorRegistry()
+        registry.register(AlaraCollector(net))
+        samples, _ = scrape(registry)
+    assert value(samples, "alara_cluster_nodes", state="up") == 1
+    assert value(samples, "alara_cluster_nodes", state="down") == 1
