@@ -122,3 +122,18 @@ def test_a_failure_fetched_ahead_is_retried_when_the_key_is_needed() -> None:
     keyed.token_bytes(32)  # the fetch ahead happened and failed
     rounds.failing = False
     assert len(keyed.token_bytes(32)) == 32  # drawn again, not the stale failure
+
+
+def test_a_threads_stream_is_overwritten_when_the_thread_ends() -> None:
+    keyed = ThreadKeyed(Rounds())
+    buffers: list[bytearray] = []
+
+    def draw() -> None:
+        keyed.token_bytes(32)
+        stream = keyed._local.stream
+        buffers.extend([stream._key, stream._block])
+
+    thread = threading.Thread(target=draw)
+    thread.start()
+    thread.join(timeout=10)
+    assert [bytes(buffer) for buffer in buffers] == [bytes(len(buffer)) for buffer in buffers]
