@@ -67,8 +67,9 @@ BLOCK = 2048
 MAX_KEYED = BLOCK - KEY_SIZE
 """Largest request served from a block; larger ones take a full round of their own."""
 DEFAULT_REKEY_BYTES = 1 << 20
-"""Output one key may serve by default (1 MiB): a round costs a few thousand tokens' time,
-so rekeying this often keeps its share of the cost near one percent (docs/benchmarks.md)."""
+"""Output one key may serve by default (1 MiB): a round costs about what a hundred tokens
+cost, so at 32,768 tokens of 32 bytes per key its share stays under half a percent (at
+64 KiB it would be several percent; docs/benchmarks.md)."""
 DEFAULT_REKEY_SECONDS = 30.0
 """How long one key may serve by default: half of Linux's CRNG reseed interval (60 s)."""
 MAX_REKEY_BYTES = 1 << 40
