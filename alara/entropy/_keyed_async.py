@@ -170,7 +170,7 @@ class KeyedNetwork(SecretsVocabulary):
         """Install the next key: the one fetched ahead, or a new round's. Concurrent callers
         wait for the same round, and only the first to wake installs its key."""
         task = self._rekeying
-        if task is None:
+        if task is None or failed(task):  # a failure nobody was left to see is not news
             task = self._stream.claim()
             if task is None or failed(task):
                 task = self._fetch()

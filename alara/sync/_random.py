@@ -3,13 +3,17 @@
 Everything ``random.Random`` offers (``randrange``, ``uniform``, ``gauss``, ``choices``...)
 is built on two methods, ``random()`` and ``getrandbits()``; overriding both (and
 ``randbytes``) the way ``SystemRandom`` does routes every one of them to the network. There
-is no state: ``seed()`` is ignored and ``getstate``/``setstate`` raise
+is no state to save: ``seed()`` is ignored and ``getstate``/``setstate`` raise
 ``NotImplementedError``, as in ``SystemRandom``.
+
+**Keyed.** The bytes come from the network's keyed generator (as ``alara.secrets``' do): one
+fast-key-erasure stream per thread, every key one full round, kept outside the generator
+object; ``rekey="per-call"`` makes every draw a round of its own.
 
 **Batching.** ``shuffle``, ``sample`` and ``choices`` draw many numbers in one call; they draw
 the bytes they are expected to need in one network request (twice the expected need, more
 if rejection sampling runs short) instead of one request per number. The bytes live only for
-that call, in the calling thread, so the generator still holds no entropy between calls and
+that call, in the calling thread, so the generator object holds no entropy between calls and
 one instance may be shared by many threads.
 """
 
