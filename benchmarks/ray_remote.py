@@ -60,8 +60,8 @@ async def measure(requests: int, callers: int, blocks: int) -> list[Row]:
         times = await alternating(cases, requests, blocks, warmup=20)
         found = await rates(cases, callers, 1, blocks)
     return [row for case in list(cases)[1:] for row in (
-        *(Row(f"ray.{case}.{q}", f"{case}, p{q * 100:.0f}", "ms",
-              percentile(times[case], q) / 1e6, percentile(times["direct"], q) / 1e6,
+        *(Row(f"ray.{case}.{q}", f"{case}, p{q * 100:.0f}", "µs",
+              percentile(times[case], q) / 1e3, percentile(times["direct"], q) / 1e3,
               "3 Ray calls + mix") for q in (0.5, 0.99)),
         Row(f"ray.{case}.rate", f"{case}, {callers} callers", "calls/s", found[case],
             found["direct"], "3 Ray calls + mix", higher_is_better=True))]
