@@ -130,7 +130,9 @@ class SecretsVocabulary:
         size = len(x)
         stream = _UniformStream(self.random_bytes, size, size)
         for i in reversed(range(1, size)):
-            j = await stream.below(i + 1)
+            j = stream.below_now(i + 1)
+            if j is None:
+                j = await stream.below(i + 1)
             x[i], x[j] = x[j], x[i]
             if not i % SLICE:
                 await pause()
@@ -156,7 +158,10 @@ class SecretsVocabulary:
         moved: list[dict[int, int]] = [{} for _ in range(buckets)]
         chosen: list[_T] = []
         for i in range(count):
-            j = i + await stream.below(size - i)
+            j = stream.below_now(size - i)
+            if j is None:
+                j = await stream.below(size - i)
+            j += i
             at_j = moved[j // width]
             chosen.append(population[at_j.get(j, j)])
             at_j[j] = moved[i // width].get(i, i)
@@ -181,11 +186,20 @@ class _UniformStream:
         self._draw = draw
         self._batch = SampleBatch(largest, count)
 
-    async def below(self, bound: int) -> int:
+    def below_now(self, bound: int) -> int | None:
+        """A uniform int below ``bound`` from the bytes in hand, or ``None`` when they ran out
+        (then ``below``): the usual case makes no coroutine, whose allocations would drive the
+        cyclic garbage collector through a long sample."""
         size = bytes_for(bound)
-        while True:
-            if missing := self._batch.missing(size):
-                self._batch.refill(await self._draw(missing))
-            value = candidate_below(self._batch.take(size), bound)
+        batch = self._batch
+        while not batch.missing(size):
+            value = candidate_below(batch.take(size), bound)
             if value < bound:
                 return value
+        return None
+
+    async def below(self, bound: int) -> int:
+        """A uniform int below ``bound``, drawing more bytes when they run out."""
+        while (value := self.below_now(bound)) is None:
+            self._batch.refill(await self._draw(self._batch.missing(bytes_for(bound))))
+        return value
