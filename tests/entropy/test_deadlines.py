@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from alara.entropy import _deadlines
 from alara.entropy._deadlines import (
     JUDGE_GRACE,
     JUDGE_STEPS,
@@ -305,14 +306,18 @@ async def test_a_hang_is_judged_and_cured_on_a_busy_loop() -> None:
             await load
         assert hanging.reads == 2  # the hung read, then its replacement's
         assert net.which_children()[0].restarts == 1
-        assert took < 2.5  # judged at the contribution timeout, not failed at ``timeout``
+        assert took < 4.0  # judged and cured well before the request's ``timeout`` (5 s)
 
 
-async def test_an_expired_request_fails_at_its_deadline_without_the_hang_grace() -> None:
+async def test_an_expired_request_fails_at_its_deadline_without_the_hang_grace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Expiry blames nobody, so it needs no evidence: a reply whose worker is not reading
-    fails when the request's deadline passes, not a grace later."""
+    fails when the request's deadline passes, not a grace later (a grace made longer than
+    the test's bound here, so that only the expiry path can answer in time)."""
+    monkeypatch.setattr(_deadlines, "JUDGE_GRACE", 10 * BOUND)
     loop = asyncio.get_running_loop()
     watch = DeadlineWatch(10.0, lambda ref: None)
     queued = Round(watch, replies=1, expires=loop.time() + TIMEOUT)
     assert [type(result) for result in await queued.outcome()] == [RequestExpired]
-    assert queued.done_at[0] - (queued.started + TIMEOUT) < JUDGE_GRACE
+    assert queued.done_at[0] >= queued.started + TIMEOUT
