@@ -1,7 +1,8 @@
 """README and docs describe alara as it is now; how it got there lives in git.
 
-A reader has no use for "as of stop 16" or "since issue 7": such references go stale and
-point at nothing a user can open, so the pages that cite them fail here.
+A reader has no use for the number of a development step or of a tracker entry: such
+references go stale and point at nothing a user can open, so the pages that cite them fail
+here.
 """
 
 from __future__ import annotations
