@@ -11,6 +11,7 @@ import hashlib
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,16 @@ from alara.entropy._keyed import (
 )
 
 DOMAIN = b"alara/keyed/v1\x00"
+
+
+def key_buffer(stream: KeyedStream[Any]) -> bytearray:
+    """The stream's key, in place: whether it is wiped is the property under test."""
+    return stream._key
+
+
+def block_buffer(stream: KeyedStream[Any]) -> bytearray:
+    """The stream's unserved block, in place: whether served bytes are wiped is under test."""
+    return stream._block
 
 
 class Clock:
@@ -74,8 +85,8 @@ def test_the_key_of_a_block_is_gone_before_its_output_is_returned() -> None:
     block = hashlib.shake_256(DOMAIN + key).digest(BLOCK)
     assert first is not None
     assert bytes(first) == block[KEY_SIZE:KEY_SIZE + 32]
-    assert bytes(stream._key) == block[:KEY_SIZE]  # the next key replaced the old one
-    assert key not in bytes(stream._key) + bytes(stream._block)
+    assert bytes(key_buffer(stream)) == block[:KEY_SIZE]  # the next key replaced the old one
+    assert key not in bytes(key_buffer(stream)) + bytes(block_buffer(stream))
 
 
 def test_served_bytes_are_overwritten_at_once_and_never_served_again() -> None:
@@ -84,8 +95,8 @@ def test_served_bytes_are_overwritten_at_once_and_never_served_again() -> None:
     served = b"".join(stream.take(16) or b"" for _ in range(3 * MAX_KEYED // 16))
     assert served == reference_blocks(key, 3)
     stream.take(10)
-    assert bytes(stream._block[:10]) == bytes(10)
-    assert stream._block[10:] == reference_blocks(key, 4)[3 * MAX_KEYED + 10:]
+    assert bytes(block_buffer(stream)[:10]) == bytes(10)
+    assert block_buffer(stream)[10:] == reference_blocks(key, 4)[3 * MAX_KEYED + 10:]
 
 
 def test_a_request_that_does_not_fit_the_block_starts_the_next_one() -> None:
@@ -94,7 +105,7 @@ def test_a_request_that_does_not_fit_the_block_starts_the_next_one() -> None:
     assert stream.take(MAX_KEYED - 8) is not None
     assert bytes(stream.take(16) or b"") == reference_blocks(key, 2)[MAX_KEYED:MAX_KEYED + 16]
     dropped = reference_blocks(key, 1)[MAX_KEYED - 8:]  # never served, and gone
-    assert dropped not in bytes(stream._block)
+    assert dropped not in bytes(block_buffer(stream))
 
 
 def test_a_key_serves_at_most_rekey_bytes_and_the_next_is_fetched_ahead() -> None:
@@ -106,7 +117,7 @@ def test_a_key_serves_at_most_rekey_bytes_and_the_next_is_fetched_ahead() -> Non
     assert stream.claim() is None
     assert stream.take(MAX_KEYED) is not None
     assert stream.take(1) is None  # budget spent
-    assert bytes(stream._key) == bytes(KEY_SIZE)  # and the key is wiped
+    assert bytes(key_buffer(stream)) == bytes(KEY_SIZE)  # and the key is wiped
     assert stream.take(1) is None
     assert fetches.count == 1
 
@@ -151,7 +162,7 @@ def test_a_new_process_id_wipes_the_stream_and_drops_the_key_fetched_ahead(
     monkeypatch.setattr(os, "getpid", lambda: parent + 1)  # a fork the hook missed
     assert stream.take(1) is None
     assert stream.claim() is None
-    assert bytes(stream._key) + bytes(stream._block) == bytes(BLOCK)
+    assert bytes(key_buffer(stream)) + bytes(block_buffer(stream)) == bytes(BLOCK)
 
 
 def test_the_fork_hook_wipes_every_stream() -> None:
@@ -159,7 +170,7 @@ def test_the_fork_hook_wipes_every_stream() -> None:
     _keyed._wipe_after_fork()
     for stream in streams:
         assert stream.take(1) is None
-        assert bytes(stream._key) == bytes(KEY_SIZE)
+        assert bytes(key_buffer(stream)) == bytes(KEY_SIZE)
 
 
 def test_install_takes_exactly_one_key() -> None:
@@ -170,7 +181,7 @@ def test_install_takes_exactly_one_key() -> None:
 
 def test_one_threads_state_is_under_8_kib() -> None:
     stream, _ = stream_with(os.urandom(KEY_SIZE))
-    parts = [stream, stream._key, stream._block]
+    parts = [stream, key_buffer(stream), block_buffer(stream)]
     assert sum(sys.getsizeof(part) for part in parts) <= 8 * 1024
 
 
@@ -224,7 +235,7 @@ def test_a_fork_that_bypasses_the_hook_is_caught_by_the_process_id() -> None:
     pid = libc.fork()
     if pid == 0:  # the child: no Python-level fork handling ran
         result = stream.take(32)
-        wiped = bytes(stream._key) + bytes(stream._block) == bytes(BLOCK)
+        wiped = bytes(key_buffer(stream)) + bytes(block_buffer(stream)) == bytes(BLOCK)
         os.write(write, b"ok" if result is None and wiped else b"served")
         os._exit(0)
     assert pid > 0, ctypes.get_errno()

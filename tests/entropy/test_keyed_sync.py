@@ -15,6 +15,7 @@ import pytest
 from alara.entropy import Rekey, ThreadKeyed
 from alara.entropy._keyed import MAX_KEYED
 from alara.errors import AlaraError, PoolDegradedError
+from tests.entropy.test_keyed import block_buffer, key_buffer
 from tests.entropy.threads import draw_in_threads
 
 
@@ -131,7 +132,7 @@ def test_a_threads_stream_is_overwritten_when_the_thread_ends() -> None:
     def draw() -> None:
         keyed.token_bytes(32)
         stream = keyed._local.stream
-        buffers.extend([stream._key, stream._block])
+        buffers.extend([key_buffer(stream), block_buffer(stream)])
 
     thread = threading.Thread(target=draw)
     thread.start()
