@@ -21,6 +21,10 @@ that falls due in between waits for a grace and steps of its own. Nothing is jud
 the timer fired: on a busy loop whose every step is slow every timer is late, and a rule
 "judge nobody when the timer is late" would never judge a real hang there.
 
+Expiry needs no such evidence, since it blames nobody: when the timer fires, the replies of
+expired rounds whose workers are not suspected of a hang fail at once, so a request ends at
+its deadline.
+
 A judged-hung reply fails with ``ContributionTimeout``; the collector kills that worker.
 """
 
