@@ -214,13 +214,7 @@ class HealthTests:
         n = len(data)
         if not n:
             return
-        # Repeated block: the digest of this block's prefix against the previous one's.
-        prefix = self._block_prefix
-        block = self._block
-        if prefix and n >= prefix:
-            block = hash(bytes(data[:prefix]))
-            if block == self._block:
-                raise self._block_failure()
+        block = self._digest(data, n)
         cutoff = self._rct_cutoff
         first, last = data[0], self._last
         # RCT, across the boundary: does data extend the previous run to the cutoff?
@@ -255,6 +249,24 @@ class HealthTests:
             self._last, self._rct_run, self._block = end, run, block
             self._apt_seen, self._apt_count, self._apt_ref = seen + n, count, ref
             return
+        seen, count, ref = self._apt_windows(data, n, seen)
+        self._last, self._rct_run, self._block = end, run, block
+        self._apt_seen, self._apt_count, self._apt_ref = seen, count, ref
+
+    def _digest(self, data: bytes, n: int) -> int:
+        """The repeated-block test: the digest of ``data``'s prefix, which must differ from
+        the previous block's (the previous one stays when ``data`` is too short to compare)."""
+        prefix = self._block_prefix
+        if not prefix or n < prefix:
+            return self._block
+        block = hash(bytes(data[:prefix]))
+        if block == self._block:
+            raise self._block_failure()
+        return block
+
+    def _apt_windows(self, data: bytes, n: int, seen: int) -> tuple[int, int, int]:
+        """The APT over ``data`` when it reaches past the current window (``seen`` samples
+        of it so far): the state after it, ``(seen, count, ref)``."""
         count, ref = self._apt_count, self._apt_ref
         pos = 0
         while pos < n:
@@ -268,8 +280,7 @@ class HealthTests:
             pos = stop
             if seen == APT_WINDOW:
                 seen = count = 0
-        self._last, self._rct_run, self._block = end, run, block
-        self._apt_seen, self._apt_count, self._apt_ref = seen, count, ref
+        return seen, count, ref
 
     def _block_failure(self) -> HealthTestError:
         return HealthTestError(
