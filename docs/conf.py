@@ -9,7 +9,7 @@ from __future__ import annotations
 import alara
 
 project = "alara"
-copyright = "the alara authors"  # noqa: A001 - Sphinx's own name for it
+copyright = "the alara authors"
 release = alara.__version__
 extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon"]
 source_suffix = {".md": "markdown"}

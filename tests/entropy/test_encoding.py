@@ -43,6 +43,7 @@ async def _worst_stall_ms(work: Callable[[], Awaitable[Any]]) -> tuple[float, An
 
 async def _measured(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
     stop = asyncio.Event()
+    ticked = asyncio.Event()
     worst = [0.0]
 
     async def ticker() -> None:
@@ -52,9 +53,11 @@ async def _measured(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
             now = time.thread_time()
             worst[0] = max(worst[0], now - last)
             last = now
+            ticked.set()
 
     ticking = asyncio.create_task(ticker())
-    await asyncio.sleep(0.01)  # the ticker runs before the work starts
+    async with asyncio.timeout(10):
+        await ticked.wait()  # the ticker runs before the work starts
     worst[0] = 0.0
     result = await work()
     stop.set()
