@@ -12,9 +12,10 @@ import asyncio
 import base64
 import gc
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import given, settings
@@ -149,3 +150,26 @@ def test_the_blocking_encodings_are_the_standard_ones() -> None:
     token = alara.secrets.token_urlsafe(1 << 20)
     assert len(token) == (4 * (1 << 20) + 2) // 3
     assert len(alara.secrets.token_hex(1 << 20)) == 2 << 20
+
+
+class _Freed(bytes):
+    """Bytes that record the thread that frees them."""
+
+    freed_in: ClassVar[list[str]] = []
+
+    def __del__(self) -> None:
+        self.freed_in.append(threading.current_thread().name)
+
+
+@pytest.mark.skipif(native_hex is None, reason="the C module encodes off the loop")
+@pytest.mark.parametrize("encode", [_encoding.to_hex, _encoding.to_urlsafe])
+async def test_a_large_input_is_freed_off_the_loop(
+    encode: Callable[[bytes], Awaitable[str]],
+) -> None:
+    """Freeing 64 MiB returns its pages to the system, milliseconds of loop time: the worker
+    thread that encoded the input frees it too."""
+    _Freed.freed_in.clear()
+    text = await encode(_Freed(os.urandom(_encoding.INLINE_ENCODE + 3)))
+    assert text
+    assert len(_Freed.freed_in) == 1
+    assert _Freed.freed_in[0] != threading.current_thread().name
