@@ -35,7 +35,7 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {  # name: (rows, also on uvloop)
     "sources": (source_rows, False),
     "sync": (lambda s, _loop: micro_rows(*(1, 2_000) if s is QUICK else (3, 20_000)), False),
     "apps": (lambda s, _loop: app_rows(*(1, 400) if s is QUICK else (3, 4_000)), False),
-    "observed": (lambda s, loop: observed_rows(1 if s is QUICK else 10, loop), False),
+    "observed": (lambda s, loop: observed_rows(2 if s is QUICK else 30, loop), False),
 }
 DEFAULT = ["requests", "mib", "start", "sources", "sync", "observed"]
 

@@ -41,7 +41,7 @@ from alara.entropy._refusals import too_few_contributions, too_few_workers
 from alara.entropy._retry import DEAD, Tally, replacements
 from alara.errors import AlaraError, TooManyRequestsError
 
-__all__ = ["DEFAULT_MAX_WAITING", "ROUND_BYTES", "CollectPolicy", "Collector"]
+__all__ = ["DEFAULT_MAX_WAITING", "ROUND_BYTES", "CollectPolicy", "Collector", "loop_clock"]
 
 ROUND_BYTES = 1 << 18
 """Most bytes one worker reads for one round (256 KiB), unless one contribution is larger."""
@@ -67,12 +67,16 @@ class CollectPolicy:
     max_waiting: int = DEFAULT_MAX_WAITING
 
 
+_Waiter = tuple[asyncio.Future[object], float]
+"""A caller waiting for a round: the future its round sets, and when it arrived."""
+
+
 class _Lead:
     """Handed to a waiting caller: "you run the next round, for these callers too"."""
 
     __slots__ = ("followers",)
 
-    def __init__(self, followers: list[asyncio.Future[object]]) -> None:
+    def __init__(self, followers: list[_Waiter]) -> None:
         self.followers = followers
 
 
@@ -102,7 +106,7 @@ class Collector:
         self._missing = missing
         self._leading = False
         self._drained: asyncio.Future[None] | None = None  # set by ``drain``
-        self._waiting: list[asyncio.Future[object]] = []
+        self._waiting: list[_Waiter] = []
         self._per_round = max(1, ROUND_BYTES // policy.size)
         self._size = policy.size
         self._timeout = policy.timeout
@@ -171,13 +175,15 @@ class Collector:
         self._watch = DeadlineWatch(self._policy.contribution_timeout, _never_busy)
         self._missing = _nothing_missing
 
-    async def collect(self) -> list[bytes]:
+    async def collect(self, arrived: float) -> list[bytes]:
         """One ``policy.size``-byte contribution from every worker, for one caller.
 
-        The common cases run here without another coroutine: a caller that arrives while a
-        round is in flight waits for the next one; a lone caller whose pool is whole and
-        unchanged since the last round asks every worker at once. Everything else (a child
-        restarting, a failed reply, a pool below its floor) goes through ``_round``.
+        ``arrived`` is when the caller arrived, on the loop's clock (``loop_clock``): its
+        deadline is ``timeout`` after it, and the observer times its request from it to the
+        end of the round that serves it (once per round, not once per caller).
+
+        A caller that arrives while a round is in flight waits for the next one (without
+        another coroutine: under load, that is nearly every caller); its leader serves it.
 
         Raises:
             TooManyRequestsError: ``max_waiting`` callers are already waiting.
@@ -187,49 +193,52 @@ class Collector:
                 hung without a replacement answering in time.
             SupervisorGaveUpError: the pool's supervisor gave up.
         """
-        now = (self._clock or self._bind_clock())()
         if self._leading:  # a round is in flight: wait for the next one
-            waiter = self._enqueue()
+            waiter = self._enqueue(arrived)
             try:
                 outcome = await waiter
             except asyncio.CancelledError:
                 self._cancelled(waiter)
                 raise
             if type(outcome) is _Lead:
-                return await self._lead(outcome.followers, now + self._timeout)
+                return await self._lead(outcome.followers, arrived)
             return outcome  # type: ignore[return-value]
         self._leading = True
         try:
-            if self._valid is None or self._valid.done():  # the pool changed since last time
-                return await self._round(1, now + self._timeout, now)
-            refs, size, expires = self._refs, self._size, now + self._timeout
-            try:
-                gathered = self._ask(refs, size, expires, now)
-            except AlaraError:  # a child ended since the last round: the general path
-                return await self._round(1, expires, now)
-            try:
-                results: list[object] = await gathered
-            finally:
-                self._watch.forget()
-            for result in results:
-                if type(result) is not bytes:
-                    return await self._recover(refs, results, size, expires, self.required)
-            self._observer.pooled += 1
-            return results  # type: ignore[return-value]
+            results = await self._alone(arrived)
+            self._observer.timed((arrived,), self._now())
+            return results
         finally:
             if self._waiting:
                 self._hand_over([])
             else:
                 self._idle()
 
+    async def _alone(self, arrived: float) -> list[bytes]:
+        """The round of a caller that found no round in flight: every worker asked at once
+        when the pool is whole and unchanged since the last round, else ``_round``."""
+        expires = arrived + self._timeout
+        if self._valid is None or self._valid.done():  # the pool changed since last time
+            return await self._round(1, expires, arrived)
+        refs, size = self._refs, self._size
+        try:
+            gathered = self._ask(refs, size, expires, arrived)
+        except AlaraError:  # a child ended since the last round: the general path
+            return await self._round(1, expires, arrived)
+        try:
+            results: list[object] = await gathered
+        finally:
+            self._watch.forget()
+        for result in results:
+            if type(result) is not bytes:
+                return await self._recover(refs, results, size, expires, self.required)
+        self._observer.pooled += 1
+        return results  # type: ignore[return-value]
+
     def _bind_clock(self) -> Callable[[], float]:
-        """The running loop's clock, read once: ``time.monotonic`` itself on asyncio's loops
-        (what their ``time()`` returns, without a Python method call per request)."""
+        """The running loop's clock and future factory, looked up once."""
         loop = asyncio.get_running_loop()
-        clock = loop.time
-        if type(loop).time is asyncio.BaseEventLoop.time:
-            clock = time.monotonic
-        self._clock = clock
+        clock = self._clock = loop_clock(loop)
         self._new_future = loop.create_future
         return clock
 
@@ -237,13 +246,14 @@ class Collector:
         """The running loop's time."""
         return (self._clock or self._bind_clock())()
 
-    def _enqueue(self) -> asyncio.Future[object]:
-        """A new place in the queue for the next round (``TooManyRequestsError`` if full)."""
+    def _enqueue(self, arrived: float) -> asyncio.Future[object]:
+        """A new place in the queue for the next round (``TooManyRequestsError`` if full);
+        ``arrived`` stays with it, for the observer's timing."""
         waiting = self._waiting
         if len(waiting) >= self._policy.max_waiting:
             self._refuse()
         waiter: asyncio.Future[object] = self._new_future()
-        waiting.append(waiter)
+        waiting.append((waiter, arrived))
         return waiter
 
     def _refuse(self) -> None:
@@ -261,33 +271,40 @@ class Collector:
             if type(outcome) is _Lead:
                 self._hand_over(outcome.followers)
 
-    async def _lead(self, followers: list[asyncio.Future[object]], expires: float) -> list[bytes]:
+    async def _lead(self, followers: list[_Waiter], arrived: float) -> list[bytes]:
+        """The round of a caller handed the lead (``arrived``: its arrival) and its
+        ``followers``: each gets its own slice of every reply, or the round's error."""
         try:
-            replies = await self._round(1 + len(followers), expires, self._now())
+            replies = await self._round(1 + len(followers), arrived + self._timeout,
+                                        self._now())
         except asyncio.CancelledError:
             self._hand_over(followers)
             raise
         except BaseException as error:
-            for follower in followers:
+            for follower, _ in followers:
                 if not follower.done():
                     follower.set_exception(error)
             self._hand_over([])
             raise
         size = self._policy.size
+        served = [arrived]
         start = size
-        for follower in followers:
+        for follower, follower_arrived in followers:
             if not follower.done():
                 end = start + size
                 follower.set_result([reply[start:end] for reply in replies])
+                served.append(follower_arrived)
             start += size
+        self._observer.timed(served, self._now())
         self._hand_over([])
         return [reply[:size] for reply in replies]
 
-    def _hand_over(self, followers: list[asyncio.Future[object]]) -> None:
+    def _hand_over(self, followers: list[_Waiter]) -> None:
         """Give the next round to the first caller still waiting (or stop leading).
 
         The new leader takes at most ``per_round - 1`` followers; the others stay waiting,
-        in order, for the round after.
+        in order, for the round after. The queue stays in order of arrival (what
+        ``Observer.timed`` relies on): ``followers`` come back only at its head.
         """
         waiting = self._waiting
         if not waiting and not followers:
@@ -295,14 +312,14 @@ class Collector:
             return
         if followers:
             waiting = followers + waiting
-        waiting = [waiter for waiter in waiting if not waiter.done()]
+        waiting = [waiter for waiter in waiting if not waiter[0].done()]
         if not waiting:
             self._waiting = []
             self._idle()
             return
         take = self._per_round
         self._waiting = waiting[take:]
-        waiting[0].set_result(_Lead(waiting[1:take]))
+        waiting[0][0].set_result(_Lead(waiting[1:take]))
 
     async def _round(self, callers: int, expires: float, now: float) -> list[bytes]:
         """One gather of ``callers x size`` bytes from every child (the slow path if needed)."""
@@ -414,6 +431,15 @@ class Collector:
             raise supervisor.error
         raise too_few_workers(supervisor.size, self.configured, required, self._missing(),
                               self._policy.min_sources is None)
+
+
+def loop_clock(loop: asyncio.AbstractEventLoop) -> Callable[[], float]:
+    """``loop``'s clock (what its ``time()`` returns, which its timers and a caller's
+    ``arrived`` follow): ``time.monotonic`` itself on asyncio's own loops, which saves a
+    Python method call per request."""
+    if type(loop).time is asyncio.BaseEventLoop.time:
+        return time.monotonic
+    return loop.time
 
 
 def _new_future() -> asyncio.Future[Any]:

@@ -20,6 +20,7 @@ import anyio.lowlevel
 
 from alara.actors import ActorRef, Child, OneForOneSupervisor, check_int, get_logger
 from alara.entropy._cluster import ClusterNode, LocalCluster
+from alara.entropy._collect import loop_clock
 from alara.entropy._conversions import (
     BITS_SLICE,
     INT_SLICE,
@@ -55,7 +56,6 @@ class _State(Enum):
 _OPEN = _State.OPEN  # read on every request: a module global is the cheapest lookup
 _CLOSED = _State.CLOSED  # read by every keyed request (``closed``)
 _thread = threading.get_ident
-_clock = time.perf_counter
 
 
 class Network(SecretsVocabulary):
@@ -89,6 +89,7 @@ class Network(SecretsVocabulary):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0  # the thread and ``is_running`` of ``_loop``, for ``_ensure_open``
         self._loop_running: Callable[[], bool] = bool
+        self._clock: Callable[[], float] = time.monotonic  # the loop's clock, once started
         self._closing: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -112,6 +113,7 @@ class Network(SecretsVocabulary):
         self._loop = asyncio.get_running_loop()
         self._thread = _thread()
         self._loop_running = self._loop.is_running
+        self._clock = loop_clock(self._loop)
         # Loads anyio's asyncio backend now (a one-off import of tens of milliseconds) rather
         # than inside the first request that needs a worker thread.
         await anyio.lowlevel.checkpoint()
@@ -336,15 +338,15 @@ class Network(SecretsVocabulary):
         if type(n) is not int or not 0 < n <= INLINE_MIX or not self._inline_inputs:
             return await self._random_bytes(n)
         # The hot path, ``_draw`` inlined: one coroutine per request, not three.
-        started = _clock()
+        started = self._clock()
         try:
             if self._state is not _OPEN or _thread() != self._thread or not self._loop_running():
                 self._ensure_open()
-            data = mix(await self._collector.collect(), n)
+            data = mix(await self._collector.collect(started), n)
         except Exception as error:
-            self._observer.failed(error, started)
+            self._observer.failed(error, self._clock() - started)
             raise
-        self._observer.served(n, started)
+        self._observer.served_bytes += n  # its duration: timed by the collector, per round
         return data
 
     async def _random_bytes(self, n: int) -> bytes:
@@ -403,17 +405,17 @@ class Network(SecretsVocabulary):
 
     async def _draw(self, n: int) -> bytes:
         """``n`` (already checked, > 0) mixed bytes: the one path every request takes."""
-        started = _clock()
+        started = self._clock()
         try:
-            contributions = await self._collector.collect()
+            contributions = await self._collector.collect(started)
             if n <= INLINE_MIX and self._inline_inputs:
                 data = mix(contributions, n)
             else:
                 data = await mix_sliced(contributions, n)
         except Exception as error:
-            self._observer.failed(error, started)
+            self._observer.failed(error, self._clock() - started)
             raise
-        self._observer.served(n, started)
+        self._observer.served_bytes += n  # its duration: timed by the collector, per round
         return data
 
     async def _draw_int(self, bits: int) -> int:

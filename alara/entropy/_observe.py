@@ -7,9 +7,11 @@ No dependency and no background work: exporters (``alara.prometheus``, ``alara.o
 snapshot and ``Network.status()`` when they are scraped, so an application that exports
 nothing pays only the counting.
 
-Counting happens on the request path, so it is kept to a few integer additions, one clock read
-at each end of a request and one ``bisect`` into fixed bucket bounds. Labels are bounded: a
-worker id (``worker-3``, a pool slot, not a process), a source kind, a health test, an outcome.
+Counting happens on the request path, so it is kept to a few integer additions per request;
+requests are timed by round (the collector's ``timed``), from each caller's arrival to the end
+of the round that served it, with one clock read and a few ``bisect`` calls per round. Labels
+are bounded: a worker id (``worker-3``, a pool slot, not a process), a source kind, a health
+test, an outcome.
 
 Refusals (the pool below its floor, too many requests waiting, a closed network, a supervisor
 that gave up) are also logged as ``network.refused`` WARNING events, and other failed requests
@@ -24,6 +26,7 @@ import asyncio
 import time
 from bisect import bisect_left
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +70,6 @@ LAG_WINDOW = 20
 """Probes the lag gauge looks back over (the largest lateness of the last ten seconds)."""
 
 _log = get_logger("network")
-_clock = time.perf_counter
 _BUCKETS = DURATION_BUCKETS
 _REFUSED = frozenset({"degraded", "too_many", "closed"})
 
@@ -110,7 +112,9 @@ class MetricsSnapshot:
 
     Counters only grow while the network lives. ``duration_counts[i]`` counts the requests
     that took at most ``duration_bounds[i]`` seconds and more than the bound before it; its
-    last entry counts those slower than every bound. ``contributions`` maps a worker and its
+    last entry counts those slower than every bound. A served request is timed from its call
+    until its contributions are in (the end of its round, mixing left out), a failed one
+    until its error. ``contributions`` maps a worker and its
     source kind to the contributions it gave requests that were served; ``restarts``,
     ``quarantines`` and ``health_test_failures`` are keyed by worker (and test: ``rct``,
     ``apt``, ``block``). ``loop_lag`` is the largest lateness (seconds) of the loop's timers
@@ -178,16 +182,31 @@ class Observer:
 
     # -- called by the network -------------------------------------------------------------
 
-    def served(self, n: int, started: float) -> None:
-        """A request for ``n`` bytes, begun at ``started`` (``time.perf_counter()``), served."""
-        seconds = _clock() - started
-        self.served_bytes += n
-        self._durations[bisect_left(_BUCKETS, seconds)] += 1
-        self.duration_sum += seconds
+    def timed(self, arrivals: Sequence[float], ended: float) -> None:
+        """Requests that arrived at ``arrivals`` (ascending, on the loop's clock) were all
+        given their contributions at ``ended``: one round, timed once.
 
-    def failed(self, error: BaseException, started: float) -> None:
-        """A request begun at ``started`` ended with ``error`` (a refusal is also logged)."""
-        seconds = _clock() - started
+        A request is timed from its arrival to the end of the round that serves it. For a
+        round of many callers, each bucket's count is one ``bisect`` into the arrivals
+        (a request took at most ``bound`` if it arrived at ``ended - bound`` or later), so
+        the cost is per round, not per caller.
+        """
+        count = len(arrivals)
+        durations = self._durations
+        self.duration_sum += count * ended - sum(arrivals)
+        if count < len(_BUCKETS):
+            for arrived in arrivals:
+                durations[bisect_left(_BUCKETS, ended - arrived)] += 1
+            return
+        within_previous = 0
+        for index, bound in enumerate(_BUCKETS):
+            within = count - bisect_left(arrivals, ended - bound)
+            durations[index] += within - within_previous
+            within_previous = within
+        durations[-1] += count - within_previous
+
+    def failed(self, error: BaseException, seconds: float) -> None:
+        """A request ended with ``error`` after ``seconds`` (a refusal is also logged)."""
         outcome = outcome_of(error)
         self.failures[outcome] += 1
         self._durations[bisect_left(_BUCKETS, seconds)] += 1

@@ -96,7 +96,8 @@ def _histogram(metrics: MetricsSnapshot) -> HistogramMetricFamily:
         cumulative += count
         buckets.append((bound, cumulative))
     return HistogramMetricFamily("alara_request_duration_seconds",
-                                 "Time from a request's call to its answer or error.",
+                                 "Time from a request's call until its contributions are "
+                                 "in (served) or its error.",
                                  buckets=buckets, sum_value=metrics.duration_sum)
 
 

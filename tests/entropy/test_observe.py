@@ -25,6 +25,7 @@ from alara.entropy import OUTCOMES, _observe, read_network
 from alara.entropy._observe import Observer, health_test_name, outcome_of
 from alara.testing import HangingSource
 from tests.entropy.bounded import bounded_network
+from tests.entropy.test_rounds import HeldSource, hold, release
 from tests.helpers import until
 
 Logs = list[MutableMapping[str, Any]]
@@ -143,3 +144,36 @@ async def test_a_request_past_its_deadline_is_logged_as_failed(logs: Logs) -> No
         assert net.metrics().requests["timeout"] == 1
     [event] = [event for event in logs if event["event"] == "network.request_failed"]
     assert (event["log_level"], event["outcome"], event["count"]) == ("warning", "timeout", 1)
+
+
+@pytest.mark.parametrize("callers", [1, 5, 16, 500])
+def test_a_round_timed_at_once_buckets_each_request_as_if_timed_alone(callers: int) -> None:
+    """``timed`` counts a round's requests with a few bisects into the arrivals: the same
+    buckets and sum as timing each request from its arrival to the round's end."""
+    ended = 1000.0
+    # arrivals spread from 20 s to 10 µs before the end, ascending, several per bucket
+    arrivals = [ended - 20.0 * 0.95 ** (index * 200 / callers) for index in range(callers)]
+    batched, alone = Observer(), Observer()
+    batched.timed(arrivals, ended)
+    for arrived in arrivals:
+        alone.timed([arrived], ended)
+    assert batched.snapshot().duration_counts == alone.snapshot().duration_counts
+    assert sum(batched.snapshot().duration_counts) == callers
+    assert batched.snapshot().duration_sum == pytest.approx(
+        sum(ended - arrived for arrived in arrivals))
+
+
+async def test_callers_served_by_one_round_are_each_counted_once() -> None:
+    sources = [HeldSource(), HeldSource()]
+    async with alara.create_network(sources=sources, health=None) as net:
+        hold(sources)
+        first = asyncio.ensure_future(net.random_bytes(32))
+        await until(lambda: all(source.waiting() for source in sources))
+        followers = [asyncio.ensure_future(net.random_bytes(32)) for _ in range(20)]
+        await until(lambda: net.status().waiting == 20)
+        release(sources)
+        await asyncio.gather(first, *followers)
+        metrics = net.metrics()
+    assert metrics.requests["served"] == 21
+    assert sum(metrics.duration_counts) == 21
+    assert metrics.served_bytes == 21 * 32

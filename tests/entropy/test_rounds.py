@@ -94,7 +94,7 @@ async def parked(collector: Collector, count: int) -> None:
 
 async def draw(collector: Collector, n: int) -> bytes:
     """What ``Network.random_bytes`` does with a collector: mix one caller's contributions."""
-    return mix(await collector.collect(), n)
+    return mix(await collector.collect(asyncio.get_running_loop().time()), n)
 
 
 def start(collector: Collector, count: int, n: int = 32) -> list[asyncio.Task[bytes]]:
@@ -369,7 +369,7 @@ async def test_a_caller_promoted_then_cancelled_before_it_runs_passes_the_lead_o
         await round_in_flight(sources)
         followers = start(collector, waiting)
         await parked(collector, waiting)
-        promotion = collector._waiting[0]
+        promotion, _ = collector._waiting[0]
         victims += followers[:cancelled]
         release(sources)
         async with asyncio.timeout(BOUND):
