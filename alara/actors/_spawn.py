@@ -54,13 +54,15 @@ def spawn(
         raise TypeError(f"name must be a str or None, got {type(name).__name__}")
     shutdown_timeout = check_positive_float("shutdown_timeout", shutdown_timeout)
     mailbox_capacity = check_int("mailbox_capacity", mailbox_capacity, 1, MAX_CAPACITY)
-    return start_actor(actor, name or type(actor).__name__, shutdown_timeout, mailbox_capacity)
+    return start_actor(actor, name or type(actor).__name__, shutdown_timeout, mailbox_capacity,
+                       asyncio.get_running_loop())
 
 
-def start_actor(actor: Actor, name: str, shutdown_timeout: float,
-                mailbox_capacity: int) -> ActorRef:
-    """``spawn`` with arguments already checked (a supervisor's child specs were)."""
-    loop = asyncio.get_running_loop()
+def start_actor(actor: Actor, name: str, shutdown_timeout: float, mailbox_capacity: int,
+                loop: asyncio.AbstractEventLoop) -> ActorRef:
+    """``spawn`` with arguments already checked (a supervisor's child specs were), on
+    ``loop``, the running one (a supervisor looks it up once for all its children: on
+    Python 3.11 ``asyncio.get_running_loop()`` makes a ``getpid`` system call)."""
     ref = ActorRef(actor, name, loop, shutdown_timeout, mailbox_capacity)
     actor.ref = ref
     ref._task = loop.create_task(_run(ref, actor), name=f"alara:{name}#{ref.id}")

@@ -110,6 +110,7 @@ class Supervisor(Actor):
         self._waiters: list[asyncio.Future[None]] = []
         self._error: SupervisorGaveUpError | None = None
         self._children_started = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # the children's, once started
         self._ended = False
         self._done = asyncio.Event()
 
@@ -271,6 +272,7 @@ class Supervisor(Actor):
 
     async def _start_children(self) -> None:
         self._children_started = True
+        self._loop = asyncio.get_running_loop()
         try:
             for spec in self._specs:
                 self._start_child(spec)
@@ -345,7 +347,9 @@ class Supervisor(Actor):
         if not isinstance(actor, Actor):
             raise TypeError(f"factory of child {spec.id!r} must return an Actor, "
                             f"got {type(actor).__name__}")
-        ref = start_actor(actor, spec.id, spec.shutdown_timeout, spec.mailbox_capacity)
+        assert self._loop is not None  # children start once ``_start_children`` has run
+        ref = start_actor(actor, spec.id, spec.shutdown_timeout, spec.mailbox_capacity,
+                          self._loop)
         ref.monitor(self._child_exited)
         return ref
 
