@@ -24,7 +24,7 @@ Layout (every public name is re-exported here; modules named ``_x`` are private)
 
 from __future__ import annotations
 
-from alara import secrets
+from alara import aio, secrets
 from alara.actors import (
     Actor,
     ActorRef,
@@ -40,24 +40,7 @@ from alara.actors import (
     spawn,
     supervisor_spec,
 )
-from alara.aio import (
-    choice,
-    close_default_network,
-    default_network,
-    randbelow,
-    randbits,
-    random_below,
-    random_bits,
-    random_bytes,
-    random_int,
-    sample,
-    shuffle,
-    token_bytes,
-    token_hex,
-    token_urlsafe,
-    use_network,
-    uuid4,
-)
+from alara.aio import *  # noqa: F403  (the names of alara.aio.__all__, listed there once)
 from alara.entropy import (
     DEFAULT_ENTROPY,
     MAX_BITS,
@@ -160,24 +143,8 @@ __all__ = [  # noqa: RUF022  (appended in groups, to keep merges additive)
     "BlockingNetwork",
     "Random",
     "SyncCallInLoopError",
-    "choice",
-    "close_default_network",
-    "default_network",
-    "randbelow",
-    "randbits",
-    "random_below",
-    "random_bits",
-    "random_bytes",
-    "random_int",
-    "sample",
     "secrets",
-    "shuffle",
-    "token_bytes",
-    "token_hex",
-    "token_urlsafe",
     "use_blocking_network",
-    "use_network",
-    "uuid4",
     "CpuSource",
     "HwrngSource",
     "ReservoirSource",
@@ -186,3 +153,4 @@ __all__ = [  # noqa: RUF022  (appended in groups, to keep merges additive)
     "default_sources",
     "discover_sources",
 ]
+__all__ += aio.__all__  # the async façade's names, listed once in alara.aio
