@@ -20,7 +20,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Final, NamedTuple, NoReturn
+from typing import Any, ClassVar, Final, NamedTuple, NoReturn
 
 from alara.actors._actor import Actor, Exit
 from alara.actors._errors import ActorDiedError, AlaraError, SupervisorGaveUpError
@@ -82,6 +82,9 @@ class Supervisor(Actor):
 
     WHICH_CHILDREN: Final = "which_children"
     SUPERVISOR: Final = "supervisor"
+    _only_strategy: ClassVar[Strategy | None] = None
+    """A subclass that is one strategy by definition names it here (it must be the default,
+    ONE_FOR_ONE, so that a call without ``strategy`` is valid); any other is then refused."""
 
     def __init__(
         self,
@@ -101,6 +104,10 @@ class Supervisor(Actor):
         if clock is not None and not callable(clock):
             raise TypeError("clock must be a callable returning seconds, or None")
         self.strategy = member(Strategy, "strategy", strategy)
+        only = self._only_strategy
+        if only is not None and self.strategy is not only:
+            raise TypeError(f"{type(self).__name__} is {only.value} only, "
+                            f"got strategy={self.strategy.value!r}")
         self.name = name
         self._intensity = RestartIntensity(max_restarts, period, clock)
         self.max_restarts, self.period = self._intensity.max_restarts, self._intensity.period
@@ -467,21 +474,11 @@ class Supervisor(Actor):
 class OneForOneSupervisor(Supervisor):
     """A ``Supervisor`` with the one-for-one strategy: each child restarted on its own.
 
-    The strategy of the entropy network, whose workers share nothing.
+    The strategy of the entropy network, whose workers share nothing. It takes
+    ``Supervisor``'s arguments; ``strategy`` is fixed (``TypeError`` for any other).
     """
 
-    def __init__(
-        self,
-        children: Iterable[ChildSpec] = (),
-        *,
-        max_restarts: int = 10,
-        period: float = 5.0,
-        name: str = "supervisor",
-        on_child_exit: Callable[[str, Exit], bool] | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        super().__init__(children, strategy=Strategy.ONE_FOR_ONE, max_restarts=max_restarts,
-                         period=period, name=name, on_child_exit=on_child_exit, clock=clock)
+    _only_strategy = Strategy.ONE_FOR_ONE
 
 
 def supervisor_spec(id: str, children: Iterable[ChildSpec], *, restart: Restart = Restart.PERMANENT,

@@ -22,6 +22,7 @@ from alara.actors import (
     ExitKind,
     OneForOneSupervisor,
     Restart,
+    Strategy,
     SupervisorGaveUpError,
 )
 from tests.actors.behaviours import Blocker, Crasher, Echo, Gate, StopRecorder
@@ -796,6 +797,8 @@ def test_child_spec_accepts_restart_names() -> None:
         ({"name": 3}, TypeError, "name"),
         ({"children": [Echo]}, TypeError, "children"),
         ({"children": [spec("a"), spec("a")]}, ValueError, "'a'"),
+        ({"strategy": Strategy.ONE_FOR_ALL}, TypeError, "strategy"),
+        ({"strategy": "rest_for_one"}, TypeError, "strategy"),
     ],
 )
 def test_supervisor_rejects_bad_arguments(
