@@ -44,6 +44,7 @@ from alara.entropy import (
     KeyedNetwork,
     Network,
     NetworkOptions,
+    Rekey,
     register_default,
     resolve_rekey,
 )
@@ -103,10 +104,15 @@ class _LoopDefault:
         keeper = _keep(loop, self, network)
         await keeper.asend(None)  # the loop registers the generator on this first step
         self.network, self.keeper = network, keeper
-        self.vocabulary = network if rekey.per_call else network.keyed(rekey.rekey_bytes,
-                                                                       rekey.rekey_seconds)
+        self.vocabulary = _vocabulary_of(network, rekey)
         _log.info("default_network.started", workers=len(network.which_children()))
         return network
+
+
+def _vocabulary_of(network: Network, rekey: Rekey) -> _Vocabulary:
+    """What the secrets-named functions call on ``network`` under ``rekey``: its keyed view,
+    or the network itself in per-call mode."""
+    return network if rekey.per_call else network.keyed(rekey.rekey_bytes, rekey.rekey_seconds)
 
 
 _defaults: dict[asyncio.AbstractEventLoop, _LoopDefault] = {}
@@ -199,9 +205,7 @@ def use_network(network: Network, *, rekey: str | None = None, rekey_bytes: int 
     """
     if not isinstance(network, Network):
         raise TypeError(f"network must be a Network, got {type(network).__name__}")
-    settings = resolve_rekey(rekey, rekey_bytes, rekey_seconds)
-    vocabulary = network if settings.per_call else network.keyed(settings.rekey_bytes,
-                                                                 settings.rekey_seconds)
+    vocabulary = _vocabulary_of(network, resolve_rekey(rekey, rekey_bytes, rekey_seconds))
     token = _chosen.set((network, vocabulary))
     try:
         yield network

@@ -33,7 +33,14 @@ import sys
 import threading
 from collections.abc import Iterator
 
-from alara.entropy import Network, NetworkOptions, ThreadKeyed, register_default, resolve_rekey
+from alara.entropy import (
+    Network,
+    NetworkOptions,
+    Rekey,
+    ThreadKeyed,
+    register_default,
+    resolve_rekey,
+)
 from alara.errors import NetworkClosedError
 from alara.sync._blocking import BlockingNetwork
 from alara.sync._loop_thread import refuse_in_loop
@@ -95,11 +102,17 @@ def _start_default() -> tuple[BlockingNetwork, DropIn]:
             network = Network(options=NetworkOptions.from_environment())
             started = BlockingNetwork.from_network(network, name="alara.secrets").start()
             if _default is None:
-                _default = (started, started if rekey.per_call else ThreadKeyed(started, rekey))
+                _default = (started, _drop_in_of(started, rekey))
                 register_default(started.network)
             else:  # a signal handler of this thread started one while we were starting
                 started.close()
         return _default
+
+
+def _drop_in_of(network: BlockingNetwork, rekey: Rekey) -> DropIn:
+    """What the drop-ins call on ``network`` under ``rekey``: a keyed view of it, or the
+    network itself in per-call mode."""
+    return network if rekey.per_call else ThreadKeyed(network, rekey)
 
 
 def close_blocking_network() -> None:
@@ -151,8 +164,7 @@ def use_blocking_network(network: BlockingNetwork, *, rekey: str | None = None,
     """
     if not isinstance(network, BlockingNetwork):
         raise TypeError(f"network must be a BlockingNetwork, got {type(network).__name__}")
-    settings = resolve_rekey(rekey, rekey_bytes, rekey_seconds)
-    entry = (network, network if settings.per_call else ThreadKeyed(network, settings))
+    entry = (network, _drop_in_of(network, resolve_rekey(rekey, rekey_bytes, rekey_seconds)))
     _chosen.append(entry)
     try:
         yield network
