@@ -10,20 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 import alara
+from alara.entropy import _conversions as conversions
 from alara.entropy import _offload as offload
 from alara.entropy import _staging as staging
-from alara.entropy._conversions import (
-    BITS_SLICE,
-    INT_SLICE,
-    bits_inline,
-    bits_sliced,
-    int_inline,
-    int_sliced,
-)
 from alara.entropy._mixing import EXPAND_BLOCK, expand_blocks
 from alara.entropy._offload import THREAD_JOIN, mix_sliced
 from tests.helpers import until
 
+BITS_SLICE, INT_SLICE = conversions.BITS_SLICE, conversions.INT_SLICE
 LARGE_SIZES = [THREAD_JOIN + 1, 5 * EXPAND_BLOCK, 9 * EXPAND_BLOCK + 7]
 needs_memfd = pytest.mark.skipif(not hasattr(os, "memfd_create"),
                                  reason="Linux only: memfd staging")
@@ -105,8 +99,8 @@ async def test_mix_sliced_hashes_large_contributions_in_pieces() -> None:
 @pytest.mark.parametrize("n", [1, 7, 8 * BITS_SLICE, 8 * BITS_SLICE + 3, 3 * 8 * BITS_SLICE - 1])
 async def test_bits_sliced_is_bits_inline(n: int) -> None:
     data = os.urandom((n + 7) // 8)
-    bits = await bits_sliced(data, n)
-    assert bits == bits_inline(data, n)
+    bits = await conversions.bits_sliced(data, n)
+    assert bits == conversions.bits_inline(data, n)
     assert len(bits) == n
     assert int("".join(map(str, bits)), 2) == int.from_bytes(data, "big") >> (8 * len(data) - n)
 
@@ -117,8 +111,8 @@ async def test_int_sliced_is_int_inline(bits: int) -> None:
     """Pieces joined pairwise (odd and even counts, a short last piece, dropped low bits)
     give exactly the one-go int."""
     data = os.urandom((bits + 7) // 8)
-    value = await int_sliced(data, bits)
-    assert value == int_inline(data, bits)
+    value = await conversions.int_sliced(data, bits)
+    assert value == conversions.int_inline(data, bits)
     assert value.bit_length() <= bits
 
 
