@@ -53,7 +53,8 @@ class KeyedNetwork(SecretsVocabulary):
     def __init__(self, network: Network, rekey_bytes: int = DEFAULT_REKEY_BYTES,
                  rekey_seconds: float = DEFAULT_REKEY_SECONDS, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._network = network
+        self.network = network
+        """The network whose rounds make the keys."""
         self._stream: KeyedStream[asyncio.Task[bytes]] = KeyedStream(
             self._fetch, rekey_bytes, rekey_seconds, clock=clock)
         self._largest = min(MAX_KEYED, self._stream.rekey_bytes)
@@ -62,12 +63,7 @@ class KeyedNetwork(SecretsVocabulary):
 
     def __repr__(self) -> str:
         return (f"<KeyedNetwork rekey_bytes={self.rekey_bytes} "
-                f"rekey_seconds={self.rekey_seconds:g} {self._network!r}>")
-
-    @property
-    def network(self) -> Network:
-        """The network whose rounds make the keys."""
-        return self._network
+                f"rekey_seconds={self.rekey_seconds:g} {self.network!r}>")
 
     @property
     def rekey_bytes(self) -> int:
@@ -110,8 +106,8 @@ class KeyedNetwork(SecretsVocabulary):
             AlaraError: as ``Network.random_bytes`` once the key's budget is spent.
         """
         if type(n) is not int or not 0 < n <= self._largest:
-            return await self._network.random_bytes(n)  # its checks, or a round of its own
-        if self._network.closed or _thread() != self._thread:
+            return await self.network.random_bytes(n)  # its checks, or a round of its own
+        if self.network.closed or _thread() != self._thread:
             await self._check()
         data = self._stream.take(n)
         while data is None:
@@ -126,7 +122,7 @@ class KeyedNetwork(SecretsVocabulary):
             TypeError, ValueError: ``bits`` out of range. AlaraError: as ``random_bytes``.
         """
         if type(bits) is not int or not 0 < bits <= 8 * self._largest:
-            return await self._network.random_int(bits)
+            return await self.network.random_int(bits)
         return int_inline(await self.random_bytes((bits + 7) // 8), bits)
 
     async def random_below(self, upper: int) -> int:
@@ -137,7 +133,7 @@ class KeyedNetwork(SecretsVocabulary):
             AlaraError: as ``random_bytes``.
         """
         if type(upper) is not int or not 1 < upper <= 1 << (8 * self._largest):
-            return await self._network.random_below(upper)
+            return await self.network.random_below(upper)
         bits = (upper - 1).bit_length()
         while True:
             value = int_inline(await self.random_bytes((bits + 7) // 8), bits)
@@ -148,20 +144,20 @@ class KeyedNetwork(SecretsVocabulary):
         """The usual case, with no coroutine: ``n`` bytes from the current key, or ``None``
         when ``random_bytes`` must decide (a size to check or too large for a block, a
         closed network, a caller not on the network's thread, a key to install)."""
-        if type(n) is int and 0 < n <= self._largest and not self._network.closed \
+        if type(n) is int and 0 < n <= self._largest and not self.network.closed \
                 and _thread() == self._thread:
             return self._stream.take(n)
         return None
 
     async def _check(self) -> None:
         """The network is closed or this is not (yet) its loop: let it raise if so."""
-        if self._network.closed:
+        if self.network.closed:
             self._stream.wipe()
-        await self._network.random_bytes(0)
+        await self.network.random_bytes(0)
 
     def _fetch(self) -> asyncio.Task[bytes]:
         """Start a round for the next key, on this loop; its failure is read by ``_rekey``."""
-        task = asyncio.get_running_loop().create_task(self._network.random_bytes(KEY_SIZE),
+        task = asyncio.get_running_loop().create_task(self.network.random_bytes(KEY_SIZE),
                                                       name="alara.keyed.rekey")
         task.add_done_callback(_retrieve)
         return task
