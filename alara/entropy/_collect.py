@@ -101,7 +101,7 @@ class Collector:
         observer: Observer | None = None,
     ) -> None:
         self._supervisor = supervisor
-        self._policy = policy
+        self._policy = policy  # what every round follows
         self._watch = DeadlineWatch(policy.contribution_timeout, busy_since)
         self._missing = missing
         self._leading = False
@@ -118,11 +118,6 @@ class Collector:
         self._clock: Callable[[], float] | None = None
         self._new_future: Callable[[], asyncio.Future[Any]] = _new_future
         self._observer = Observer() if observer is None else observer
-
-    @property
-    def policy(self) -> CollectPolicy:
-        """The policy every round follows."""
-        return self._policy
 
     @property
     def configured(self) -> int:
