@@ -20,7 +20,7 @@ from alara.actors._ref import ActorRef
 from alara.actors._spawn import spawn
 from alara.actors._specs import Child, ChildSpec, Restart, Strategy
 from alara.actors._supervisor import OneForOneSupervisor, Supervisor, supervisor_spec
-from alara.actors._validation import check_int, check_positive_float, check_real
+from alara.actors._validation import check_callable, check_int, check_positive_float, check_real
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -41,6 +41,7 @@ __all__ = [
     "Strategy",
     "Supervisor",
     "SupervisorGaveUpError",
+    "check_callable",
     "check_int",
     "check_positive_float",
     "check_real",

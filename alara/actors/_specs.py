@@ -11,7 +11,7 @@ from typing import TypeVar
 from alara.actors._actor import Actor
 from alara.actors._mailbox import DEFAULT_CAPACITY, MAX_CAPACITY
 from alara.actors._ref import ActorRef
-from alara.actors._validation import check_int, check_positive_float
+from alara.actors._validation import check_callable, check_int, check_positive_float
 
 __all__ = ["Child", "ChildSpec", "Restart", "Strategy", "distinct", "member"]
 
@@ -64,8 +64,7 @@ class ChildSpec:
             raise TypeError(f"id must be a non-empty str, got {type(self.id).__name__}")
         if not self.id:
             raise ValueError("id must be a non-empty str, got ''")
-        if not callable(self.factory):
-            raise TypeError("factory must be a callable returning an Actor")
+        check_callable("factory", self.factory, "an Actor")
         # A frozen dataclass normalises its own fields through ``object.__setattr__``.
         if type(self.restart) is not Restart:
             object.__setattr__(self, "restart", member(Restart, "restart", self.restart))

@@ -9,9 +9,19 @@ rejected call leaves the network exactly as it was.
 from __future__ import annotations
 
 import operator
-from typing import SupportsIndex
+from typing import SupportsIndex, TypeVar
 
-__all__ = ["check_int", "check_positive_float", "check_real"]
+__all__ = ["check_callable", "check_int", "check_positive_float", "check_real"]
+
+_C = TypeVar("_C")
+
+
+def check_callable(name: str, value: _C, returning: str) -> _C:
+    """``value`` if it is callable; else a ``TypeError`` saying that ``name`` must be a
+    callable returning ``returning`` (what a call gives: "seconds", "an Actor")."""
+    if not callable(value):
+        raise TypeError(f"{name} must be a callable returning {returning}")
+    return value
 
 
 def check_int(name: str, value: object, low: int, high: int) -> int:

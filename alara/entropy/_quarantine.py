@@ -23,7 +23,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from alara.actors import Exit, ExitKind, check_int, check_positive_float, get_logger
+from alara.actors import (
+    Exit,
+    ExitKind,
+    check_callable,
+    check_int,
+    check_positive_float,
+    get_logger,
+)
 
 __all__ = [
     "DEFAULT_QUARANTINE_AFTER",
@@ -82,9 +89,7 @@ class Quarantine:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not callable(clock):
-            raise TypeError("clock must be a callable returning seconds")
-        self._clock = clock
+        self._clock = check_callable("clock", clock, "seconds")
         self.after = None if after is None else check_int("quarantine_after", after, 1, 1_000_000)
         self.period = check_positive_float("quarantine_period", period, 86_400.0)
         self._failures: dict[str, deque[float]] = {}

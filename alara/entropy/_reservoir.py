@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from alara.actors import check_int, check_positive_float
+from alara.actors import check_callable, check_int, check_positive_float
 from alara.entropy._health import DEFAULT_HEALTH, STARTUP_SAMPLES, HealthCheck
 from alara.entropy._kinds import claimed_min_entropy, health_for, source_kind
 from alara.entropy._pausing import pause
@@ -118,9 +118,7 @@ class ReservoirSource:
         startup: int = STARTUP_SAMPLES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not callable(clock):
-            raise TypeError("clock must be a callable returning seconds")
-        self._clock = clock
+        self._clock = check_callable("clock", clock, "seconds")
         self.source = check_source("source", source)
         self.capacity = check_int("capacity", capacity, 64, 1 << 20)
         self.chunk = check_int("chunk", chunk, 1, self.capacity)
