@@ -33,24 +33,40 @@ static const char *instruction = "";
 static const char *unavailable = "this CPU architecture has no supported random instruction "
                                  "(RDSEED on x86-64, RNDRRS on arm64)";
 
-#if defined(CPURNG_X86)
+/* One attempt: 1 with ``*value`` set, or 0 (no value now, or no instruction on this CPU). */
 static int
 step(uint64_t *value)
 {
+#if defined(CPURNG_X86)
     unsigned char ok;
     __asm__ volatile("rdseed %0; setc %1" : "=r"(*value), "=qm"(ok) : : "cc");
     return ok;
+#elif defined(CPURNG_ARM)
+    int ok;
+    __asm__ volatile("mrs %0, s3_3_c2_c4_1\n\tcset %w1, ne" : "=r"(*value), "=r"(ok) : : "cc");
+    return ok;
+#else
+    *value = 0;
+    return 0;
+#endif
 }
 
+/* The wait before another attempt: PAUSE on x86-64 (Intel's guidance), YIELD on arm64. */
 static void
 relax(void)
 {
+#if defined(CPURNG_X86)
     __asm__ volatile("pause");
+#elif defined(CPURNG_ARM)
+    __asm__ volatile("yield");
+#endif
 }
 
+/* At import: ``instruction`` is set if the CPU reports one, else ``unavailable`` says why. */
 static void
 detect(void)
 {
+#if defined(CPURNG_X86)
     unsigned int eax, ebx, ecx, edx;
     if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (ebx & (1u << 18))) {
         instruction = "rdseed";
@@ -59,25 +75,7 @@ detect(void)
     else {
         unavailable = "this x86-64 CPU does not report RDSEED (CPUID leaf 7, EBX bit 18)";
     }
-}
 #elif defined(CPURNG_ARM)
-static int
-step(uint64_t *value)
-{
-    int ok;
-    __asm__ volatile("mrs %0, s3_3_c2_c4_1\n\tcset %w1, ne" : "=r"(*value), "=r"(ok) : : "cc");
-    return ok;
-}
-
-static void
-relax(void)
-{
-    __asm__ volatile("yield");
-}
-
-static void
-detect(void)
-{
     if (getauxval(AT_HWCAP2) & HWCAP2_RNG) {
         instruction = "rndrrs";
         unavailable = "";
@@ -85,25 +83,8 @@ detect(void)
     else {
         unavailable = "this arm64 CPU does not report FEAT_RNG (HWCAP2_RNG)";
     }
-}
-#else
-static int
-step(uint64_t *value)
-{
-    *value = 0;
-    return 0;
-}
-
-static void
-relax(void)
-{
-}
-
-static void
-detect(void)
-{
-}
 #endif
+}
 
 /* Fill ``out`` with ``n`` bytes; 0 on success, -1 when a value did not come in ``retries``. */
 static int
