@@ -18,10 +18,10 @@ from tests.ray.sources import DIE, HANG, TAG, NodeTaggedSource, StuckSource, nod
 def record(net: alara.Network) -> list[list[bytes]]:
     """Every request's contributions, as the network gathers them (before mixing)."""
     seen: list[list[bytes]] = []
-    collect: Callable[[], Awaitable[list[bytes]]] = net._collector.collect
+    collect: Callable[[float], Awaitable[list[bytes]]] = net._collector.collect
 
-    async def spy() -> list[bytes]:
-        contributions = await collect()
+    async def spy(arrived: float) -> list[bytes]:
+        contributions = await collect(arrived)
         seen.append(contributions)
         return contributions
 

@@ -391,8 +391,8 @@ class _FloorCheck:
         collector = net._collector
         collect = collector.collect
 
-        async def counted() -> list[bytes]:
-            contributions = await collect()
+        async def counted(arrived: float) -> list[bytes]:
+            contributions = await collect(arrived)
             if len(contributions) < self.floor:
                 self.below += 1
             return contributions
