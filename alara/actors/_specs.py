@@ -68,8 +68,9 @@ class ChildSpec:
         # A frozen dataclass normalises its own fields through ``object.__setattr__``.
         if type(self.restart) is not Restart:
             object.__setattr__(self, "restart", member(Restart, "restart", self.restart))
-        object.__setattr__(self, "shutdown_timeout",
-                           check_positive_float("shutdown_timeout", self.shutdown_timeout))
+        timeout = check_positive_float("shutdown_timeout", self.shutdown_timeout)
+        if timeout is not self.shutdown_timeout:  # an int, or a float subclass
+            object.__setattr__(self, "shutdown_timeout", timeout)
         if self.mailbox_capacity is not DEFAULT_CAPACITY:
             object.__setattr__(self, "mailbox_capacity", check_int(
                 "mailbox_capacity", self.mailbox_capacity, 1, MAX_CAPACITY))

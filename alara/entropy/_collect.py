@@ -338,8 +338,10 @@ class Collector:
                 if type(result) is not bytes:
                     break
             else:
-                self._remember(refs)
-                self._observer.contributed([ref.name for ref in refs], callers)
+                if self._remember(refs):  # the whole pool: one addition counts them all
+                    self._observer.pooled += callers
+                else:
+                    self._observer.contributed([ref.name for ref in refs], callers)
                 return results  # type: ignore[return-value]
         else:
             answers = iter(results)
@@ -348,8 +350,9 @@ class Collector:
             refs = children
         return await self._recover(refs, results, size, expires, required)
 
-    def _remember(self, refs: list[ActorRef]) -> None:
-        """Keep ``refs`` (every child, all running) for the next lone caller's round.
+    def _remember(self, refs: list[ActorRef]) -> bool:
+        """Keep ``refs`` (every child, all running) for the next lone caller's round, and
+        tell the observer they are the pool; whether they are (else: a supervisor stopping).
 
         They stay valid until the registry changes (a restart, a child added or removed, the
         supervisor stopping): ``changed()`` tells. A ref that ends in between refuses the
@@ -357,12 +360,14 @@ class Collector:
         """
         valid = self._valid
         if valid is not None and not valid.done():
-            return  # nothing changed since ``refs`` were remembered
+            return True  # nothing changed since ``refs`` were remembered
         supervisor = self._supervisor
-        if supervisor.running and len(refs) == supervisor.size:
-            self._refs = refs
-            self._observer.pool([ref.name for ref in refs])
-            self._valid = supervisor.changed()
+        if not supervisor.running or len(refs) != supervisor.size:
+            return False
+        self._refs = refs
+        self._observer.pool([ref.name for ref in refs])
+        self._valid = supervisor.changed()
+        return True
 
     def _ask(
         self, refs: list[ActorRef], size: int, expires: float, now: float

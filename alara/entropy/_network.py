@@ -231,7 +231,7 @@ class Network(SecretsVocabulary):
 
         Call it on the network's loop thread (``alara.entropy.read_network`` hops there).
         """
-        return self._observer.snapshot()
+        return self._observer.snapshot(self._pool.kinds())
 
     def status(self) -> NetworkStatus:
         """A snapshot of the pool for operators and health checks (``to_dict()`` for JSON).

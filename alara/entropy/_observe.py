@@ -26,7 +26,7 @@ import asyncio
 import time
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,7 +159,7 @@ class Observer:
     counters in one go, on that thread too (``read_network`` hops there).
     """
 
-    __slots__ = ("_durations", "_kinds", "_lag", "_lag_handle", "_pool", "_refusals",
+    __slots__ = ("_durations", "_lag", "_lag_handle", "_pool", "_refusals",
                  "contributions", "duration_sum", "failures", "health_failures", "pooled",
                  "quarantines", "restarts", "served_bytes")
 
@@ -172,7 +172,6 @@ class Observer:
         self._pool: list[str] = []
         self.pooled = 0
         """Requests served by the whole of ``_pool`` since it was set (see ``pool``)."""
-        self._kinds: dict[str, str] = {}
         self.health_failures: dict[tuple[str, str], int] = {}
         self.quarantines: dict[str, int] = {}
         self.restarts: dict[str, int] = {}
@@ -215,11 +214,6 @@ class Observer:
         if refusals is None:
             refusals = self._refusals[outcome] = _Refusals()
         refusals.refused(outcome, error)
-
-    def name_worker(self, worker: str, kind: str) -> None:
-        """Worker ``worker`` reads a source of kind ``kind`` (its contributions' label)."""
-        self._kinds[worker] = kind
-        self.contributions.setdefault(worker, 0)
 
     def contributed(self, workers: list[str], callers: int) -> None:
         """Each of ``workers`` gave one contribution to each of ``callers`` requests."""
@@ -273,10 +267,12 @@ class Observer:
 
     # -- read by exporters -----------------------------------------------------------------
 
-    def snapshot(self) -> MetricsSnapshot:
-        """A frozen copy of every counter."""
+    def snapshot(self, kinds: Mapping[str, str]) -> MetricsSnapshot:
+        """A frozen copy of every counter; ``kinds`` maps each worker the network has made
+        to its source's kind (the contributions' label), read at the time of the call."""
         self._spread()
-        kinds = self._kinds
+        contributions = dict.fromkeys(kinds, 0)  # a worker that has given nothing yet shows 0
+        contributions.update(self.contributions)
         failures = self.failures
         return MetricsSnapshot(
             requests={"served": sum(self._durations) - sum(failures.values()), **failures},
@@ -286,7 +282,7 @@ class Observer:
             served_bytes=self.served_bytes,
             # a worker the network did not make itself is a cluster's remote worker
             contributions={(worker, kinds.get(worker, "remote")): count
-                           for worker, count in self.contributions.items()},
+                           for worker, count in contributions.items()},
             health_test_failures=dict(self.health_failures),
             quarantines=dict(self.quarantines),
             restarts=dict(self.restarts),

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 
 from alara.actors import ActorRef, ChildSpec, Exit, OneForOneSupervisor, check_int
 from alara.entropy._cluster import Cluster, ClusterPool
 from alara.entropy._collect import Collector, CollectPolicy
 from alara.entropy._discovery import default_sources, discover_sources
-from alara.entropy._health import STARTUP_SAMPLES, fast_maker
+from alara.entropy._health import STARTUP_SAMPLES, HealthCheck, fast_maker
 from alara.entropy._kinds import health_for, source_kind
 from alara.entropy._limits import MAX_WORKERS
 from alara.entropy._observe import Observer
@@ -63,6 +64,7 @@ class Pool:
         self.quarantine = Quarantine(options.quarantine_after, options.quarantine_period)
         self.observer = Observer()
         self._workers: dict[str, EntropyWorker] = {}
+        self._startup = options.startup  # bytes of each worker's start-up test
         self.supervisor = OneForOneSupervisor(
             [self._spec(i, source) for i, source in enumerate(self.sources)],
             max_restarts=options.max_restarts,
@@ -227,6 +229,14 @@ class Pool:
         index = self._index(worker_id)
         await self.supervisor.add_child(self._spec(index, self.sources[index]))
 
+    def kinds(self) -> dict[str, str]:
+        """Each worker the pool has made (removed ones too) and its source's kind; a remote
+        worker's kind is ``remote``."""
+        kinds = {f"worker-{index}": source_kind(source)
+                 for index, source in enumerate(self.sources)}
+        kinds.update((node.worker, "remote") for node in self.cluster.nodes())
+        return kinds
+
     def missing(self) -> list[str]:
         """The configured workers no longer in the registry, each with why."""
         present = {child.id for child in self.supervisor.which_children()}
@@ -251,21 +261,20 @@ class Pool:
         return worker.busy_since if worker is not None and worker.ref is ref else None
 
     def _spec(self, index: int, source: EntropySource | None) -> ChildSpec:
-        startup, workers = self.options.startup, self._workers
         health = self.options.health
         tests = None if health is None else fast_maker(health_for(health, source))
         name = f"worker-{index}"
-        self.observer.name_worker(name, source_kind(source))
-
-        def factory() -> EntropyWorker:
-            worker = EntropyWorker(source, None if tests is None else tests(), startup)
-            workers[name] = worker
-            return worker
-
         # A graceful stop waits for the read in flight; one that outlasts the contribution
         # timeout is a hang, so the stop does not wait longer than that before cancelling.
-        return ChildSpec(id=name, factory=factory,
+        return ChildSpec(id=name, factory=partial(self._new_worker, name, source, tests),
                          shutdown_timeout=self.policy.contribution_timeout)
+
+    def _new_worker(self, name: str, source: EntropySource | None,
+                    tests: Callable[[], HealthCheck] | None) -> EntropyWorker:
+        """A fresh worker ``name`` of ``source`` (a child spec's factory, at every start)."""
+        worker = EntropyWorker(source, None if tests is None else tests(), self._startup)
+        self._workers[name] = worker
+        return worker
 
 
 def _exit_listener(

@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from alara.entropy._health import HealthCheck, HealthPolicy
-from alara.entropy._kinds import source_kind
 from alara.entropy._reservoir import ReservoirSource
 
 if TYPE_CHECKING:
@@ -126,10 +125,7 @@ def _quarantined(pool: Pool) -> dict[str, QuarantineInfo]:
 
 
 def _kinds(pool: Pool) -> dict[str, str]:
-    kinds = {f"worker-{index}": source_kind(source) for index, source in enumerate(pool.sources)
-             if f"worker-{index}" not in pool.removed}
-    kinds.update((node.worker, "remote") for node in pool.cluster.nodes())
-    return kinds
+    return {worker: kind for worker, kind in pool.kinds().items() if worker not in pool.removed}
 
 
 def _unavailable(state: str, error: BaseException | None, present: int, configured: int,

@@ -123,7 +123,7 @@ async def test_loop_lag_is_the_lateness_of_a_timer(monkeypatch: pytest.MonkeyPat
     observer.start(asyncio.get_running_loop())
     try:
         time.sleep(0.1)  # noqa: ASYNC251 -- a stalled loop (the probe is due in 0.01 s)
-        await until(lambda: observer.snapshot().loop_lag >= 0.05)
+        await until(lambda: observer.snapshot({}).loop_lag >= 0.05)
     finally:
         observer.stop()
 
@@ -157,9 +157,9 @@ def test_a_round_timed_at_once_buckets_each_request_as_if_timed_alone(callers: i
     batched.timed(arrivals, ended)
     for arrived in arrivals:
         alone.timed([arrived], ended)
-    assert batched.snapshot().duration_counts == alone.snapshot().duration_counts
-    assert sum(batched.snapshot().duration_counts) == callers
-    assert batched.snapshot().duration_sum == pytest.approx(
+    assert batched.snapshot({}).duration_counts == alone.snapshot({}).duration_counts
+    assert sum(batched.snapshot({}).duration_counts) == callers
+    assert batched.snapshot({}).duration_sum == pytest.approx(
         sum(ended - arrived for arrived in arrivals))
 
 
