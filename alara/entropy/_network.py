@@ -335,25 +335,25 @@ class Network(SecretsVocabulary):
             TooManyRequestsError: ``max_waiting`` requests are already waiting.
             SupervisorGaveUpError: the supervisor gave up (restart intensity exceeded).
         """
-        if type(n) is not int or not 0 < n <= INLINE_MIX or not self._inline_inputs:
-            return await self._random_bytes(n)
-        # The hot path, ``_draw`` inlined: one coroutine per request, not three.
+        if type(n) is not int or not 0 < n <= MAX_BYTES:  # any other argument: checked
+            n = check_int("n", n, 0, MAX_BYTES)
+            if n == 0:  # no request: nothing to collect, nothing counted
+                self._ensure_open()
+                return b""
         started = self._clock()
         try:
             if self._state is not _OPEN or _thread() != self._thread or not self._loop_running():
                 self._ensure_open()
-            data = mix(await self._collector.collect(started), n)
+            contributions = await self._collector.collect(started)
+            if n <= INLINE_MIX and self._inline_inputs:
+                data = mix(contributions, n)
+            else:
+                data = await mix_sliced(contributions, n)
         except Exception as error:
             self._observer.failed(error, self._clock() - started)
             raise
         self._observer.served_bytes += n  # its duration: timed by the collector, per round
         return data
-
-    async def _random_bytes(self, n: int) -> bytes:
-        """``random_bytes`` for any argument: checks, then ``_draw``."""
-        n = check_int("n", n, 0, MAX_BYTES)
-        self._ensure_open()
-        return await self._draw(n) if n else b""
 
     async def random_bits(self, n: int) -> list[int]:
         """``n`` random bits (0..``MAX_BITS``) as a list of 0/1 ints, like ALARA.
@@ -366,7 +366,7 @@ class Network(SecretsVocabulary):
         self._ensure_open()
         if n == 0:
             return []
-        data = await self._draw((n + 7) // 8)
+        data = await self.random_bytes((n + 7) // 8)
         if len(data) <= BITS_SLICE:
             return bits_inline(data, n)
         return await bits_sliced(data, n)
@@ -403,24 +403,9 @@ class Network(SecretsVocabulary):
 
     # -- internals -------------------------------------------------------------------------
 
-    async def _draw(self, n: int) -> bytes:
-        """``n`` (already checked, > 0) mixed bytes: the one path every request takes."""
-        started = self._clock()
-        try:
-            contributions = await self._collector.collect(started)
-            if n <= INLINE_MIX and self._inline_inputs:
-                data = mix(contributions, n)
-            else:
-                data = await mix_sliced(contributions, n)
-        except Exception as error:
-            self._observer.failed(error, self._clock() - started)
-            raise
-        self._observer.served_bytes += n  # its duration: timed by the collector, per round
-        return data
-
     async def _draw_int(self, bits: int) -> int:
         """A uniform int in ``[0, 2**bits)``, ``bits`` already checked."""
-        data = await self._draw((bits + 7) // 8)
+        data = await self.random_bytes((bits + 7) // 8)
         if len(data) <= INT_SLICE:
             return int_inline(data, bits)
         return await int_sliced(data, bits)

@@ -57,10 +57,8 @@ class EntropyWorker(Actor):
         health: HealthCheck | None = None,
         startup: int = 0,
     ):
-        # Positional or keyword: a network makes a worker at every restart, and keyword
-        # arguments to a class cost CPython 3.11 about 0.4 µs more than positional ones.
-        # A ``HealthTests``' bound ``__call__`` skips the instance-call lookup: called for
-        # every block, that is a few percent of a 32-byte request.
+        # A ``HealthTests``' bound ``__call__`` skips the instance-call lookup: it is called
+        # for every block a worker returns.
         self._health = health.__call__ if type(health) is HealthTests else health
         self._startup = (startup if type(startup) is int and 0 <= startup <= MAX_BYTES
                          else check_int("startup", startup, 0, MAX_BYTES))
@@ -71,8 +69,8 @@ class EntropyWorker(Actor):
         What a hang is judged on: a worker is late only for its own read, never for time it
         spent waiting in its mailbox or for a loop that could not run it.
         """
-        # What the hot path needs to know about the source, worked out once for the
-        # default source (a restart is counted in microseconds).
+        # What the hot path needs to know about the source, worked out once per worker
+        # (once for all workers of the default source).
         self.source: EntropySource
         self._read_inline: Callable[[int], Any]
         (self.source, self._on_loop, self._inline, self._os_source, self._read_inline) = (
