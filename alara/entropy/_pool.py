@@ -25,9 +25,14 @@ from alara.entropy._quarantine import Quarantine
 from alara.entropy._recovery import Recovery, probe
 from alara.entropy._reservoir import ReservoirSource
 from alara.entropy._sources import EntropySource, check_source
-from alara.entropy._worker import EntropyWorker
+from alara.entropy._worker import EntropyWorker, SourcePlan, plan_source
 
 __all__ = ["Pool"]
+
+
+_Reading = tuple[SourcePlan | None, Callable[[], HealthCheck] | None]
+"""A source's ``SourcePlan`` (``None``: the OS source) and its health-test maker (``None``:
+no tests)."""
 
 
 class Pool:
@@ -65,6 +70,9 @@ class Pool:
         self.observer = Observer()
         self._workers: dict[str, EntropyWorker] = {}
         self._startup = options.startup  # bytes of each worker's start-up test
+        # what ``_reading`` worked out, by source object (kept alive here, so ids stay theirs)
+        self._readings: dict[int, tuple[EntropySource | None, SourcePlan | None,
+                                        Callable[[], HealthCheck] | None]] = {}
         self.supervisor = OneForOneSupervisor(
             [self._spec(i, source) for i, source in enumerate(self.sources)],
             max_restarts=options.max_restarts,
@@ -261,18 +269,30 @@ class Pool:
         return worker.busy_since if worker is not None and worker.ref is ref else None
 
     def _spec(self, index: int, source: EntropySource | None) -> ChildSpec:
-        health = self.options.health
-        tests = None if health is None else fast_maker(health_for(health, source))
+        plan, tests = self._reading(source)
         name = f"worker-{index}"
         # A graceful stop waits for the read in flight; one that outlasts the contribution
         # timeout is a hang, so the stop does not wait longer than that before cancelling.
-        return ChildSpec(id=name, factory=partial(self._new_worker, name, source, tests),
+        return ChildSpec(id=name, factory=partial(self._new_worker, name, plan, tests),
                          shutdown_timeout=self.policy.contribution_timeout)
 
-    def _new_worker(self, name: str, source: EntropySource | None,
+    def _reading(self, source: EntropySource | None) -> _Reading:
+        """How workers of ``source`` read and test it (``None``: the OS source), worked out
+        once per source object: the default pool's ``os`` workers share one object, and
+        every restart of a worker reuses its spec's."""
+        known = self._readings.get(id(source))
+        if known is not None and known[0] is source:
+            return known[1:]
+        health = self.options.health
+        tests = None if health is None else fast_maker(health_for(health, source))
+        reading = (None if source is None else plan_source(source), tests)
+        self._readings[id(source)] = (source, *reading)
+        return reading
+
+    def _new_worker(self, name: str, plan: SourcePlan | None,
                     tests: Callable[[], HealthCheck] | None) -> EntropyWorker:
-        """A fresh worker ``name`` of ``source`` (a child spec's factory, at every start)."""
-        worker = EntropyWorker(source, None if tests is None else tests(), self._startup)
+        """A fresh worker ``name`` (a child spec's factory, at every start)."""
+        worker = EntropyWorker(plan, None if tests is None else tests(), self._startup)
         self._workers[name] = worker
         return worker
 

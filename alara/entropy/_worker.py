@@ -21,7 +21,7 @@ import asyncio
 import inspect
 import os
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import anyio
 
@@ -33,7 +33,8 @@ from alara.entropy._sources import EntropySource, OsSource, check_source, inline
 from alara.entropy._threads import read_in_thread
 from alara.errors import SourceError
 
-__all__ = ["HEALTH_SLICE", "EntropyWorker", "get_random_bytes", "start_worker"]
+__all__ = ["HEALTH_SLICE", "EntropyWorker", "SourcePlan", "get_random_bytes", "plan_source",
+           "start_worker"]
 
 """Largest single request a worker accepts (1 GiB)."""
 HEALTH_SLICE = 1 << 16
@@ -53,10 +54,18 @@ class EntropyWorker(Actor):
 
     def __init__(
         self,
-        source: EntropySource | None = None,
+        source: EntropySource | SourcePlan | None = None,
         health: HealthCheck | None = None,
         startup: int = 0,
     ):
+        """``source``: what to read (``None``: the OS), or its ``SourcePlan`` when many
+        workers read one source; ``health``: the continuous tests every block goes through;
+        ``startup``: bytes read and tested by ``on_start`` before the first request.
+
+        Raises:
+            TypeError, ValueError: ``source`` is no source (``plan_source``), or ``startup``
+                is not an int in ``[0, MAX_BYTES]``.
+        """
         # A ``HealthTests``' bound ``__call__`` skips the instance-call lookup: it is called
         # for every block a worker returns.
         self._health = health.__call__ if type(health) is HealthTests else health
@@ -69,12 +78,11 @@ class EntropyWorker(Actor):
         What a hang is judged on: a worker is late only for its own read, never for time it
         spent waiting in its mailbox or for a loop that could not run it.
         """
-        # What the hot path needs to know about the source, worked out once per worker
-        # (once for all workers of the default source).
-        self.source: EntropySource
-        self._read_inline: Callable[[int], Any]
-        (self.source, self._on_loop, self._inline, self._os_source, self._read_inline) = (
-            _OS_PLAN if source is None else _plan(check_source("source", source)))
+        plan = (_OS_PLAN if source is None else source if type(source) is SourcePlan
+                else plan_source(source))
+        self.source = plan.source
+        self._on_loop, self._inline = plan.on_loop, plan.inline
+        self._os_source, self._read_inline = plan.os_source, plan.read_inline
 
     async def on_start(self) -> None:
         """Start-up test: read ``startup`` bytes through the checks and discard them.
@@ -234,17 +242,37 @@ class EntropyWorker(Actor):
             offset += size
 
 
-def _plan(source: EntropySource) -> tuple[EntropySource, int, int, bool, Callable[[int], Any]]:
-    """How a worker reads ``source``: the source; the largest read served on the loop; the
-    largest read served and health-tested in one go (the hot path); whether it is the OS
-    source; and what the hot path calls (``os.urandom`` itself for the OS source)."""
+class SourcePlan(NamedTuple):
+    """How a worker reads one source, worked out once (``plan_source``): a network plans each
+    source object once for all the workers that read it and all their restarts."""
+
+    source: EntropySource
+    on_loop: int
+    """The largest read served on the loop (``MAX_BYTES`` for an ``async def`` read)."""
+    inline: int
+    """The largest read served and health-tested in one go (the hot path)."""
+    os_source: bool
+    """Whether it is the OS source."""
+    read_inline: Callable[[int], Any]
+    """What the hot path calls: ``os.urandom`` itself for the OS source."""
+
+
+def plan_source(source: object) -> SourcePlan:
+    """``source``'s ``SourcePlan``, after checking it has a ``read(n)`` method.
+
+    Raises:
+        TypeError: ``source`` has no ``read`` method, or ``max_inline_read`` is not an int.
+        ValueError: ``max_inline_read`` is negative.
+    """
+    source = check_source("source", source)
     read = source.read
     on_loop = MAX_BYTES if inspect.iscoroutinefunction(read) else inline_read_limit(source)
     os_source = type(source) is OsSource
-    return source, on_loop, min(on_loop, HEALTH_SLICE), os_source, _urandom if os_source else read
+    return SourcePlan(source, on_loop, min(on_loop, HEALTH_SLICE), os_source,
+                      _urandom if os_source else read)
 
 
-_OS_PLAN: Final = _plan(_OS_SOURCE)
+_OS_PLAN: Final = plan_source(_OS_SOURCE)
 
 
 _ESCAPES = (asyncio.CancelledError, SystemExit, KeyboardInterrupt)

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import pytest
 
+import alara
 from alara import (
     MAX_BYTES,
     ActorDiedError,
@@ -27,6 +28,7 @@ from alara.errors import WorkerDiedError
 from alara.testing.sources import HangingSource, RaisingSource, WrongLengthSource
 from tests.entropy.bounded import bounded_network
 from tests.entropy.recording import BadTypeSource, GateSource, RecordingSource, ViewSource
+from tests.helpers import until
 
 
 @pytest.fixture
@@ -315,3 +317,29 @@ def test_system_exit_from_a_source_never_ends_the_loop(error: str, where: str) -
     assert "the loop survived" in done.stdout
     name = error.split("(")[0]
     assert f"quarantined ['worker-0'] True SourceError: source raised {name}" in done.stdout
+
+
+async def test_a_source_read_by_many_workers_is_checked_once_for_all_and_their_restarts() -> None:
+    """A network works out how to read each source object once (its ``read``, whether it
+    runs on the loop), not once per worker and restart: the default pool's ``os`` workers
+    share one source object."""
+
+    class Counting:
+        looked_up = 0
+
+        @property
+        def max_inline_read(self) -> int:
+            Counting.looked_up += 1
+            return 1 << 16
+
+        def read(self, n: int) -> bytes:
+            return bytes(range(256)) * (n // 256) + bytes(range(n % 256))
+
+    source = Counting()
+    async with alara.create_network(sources=[source] * 5, health=None) as net:
+        await net.random_bytes(32)
+        first = net.which_children()[0]
+        first.ref.kill("chaos")
+        await until(lambda: net.metrics().restarts == {first.id: 1})
+        await net.random_bytes(32)
+    assert Counting.looked_up == 1
