@@ -68,10 +68,16 @@ class Row:
     baseline_name: str = ""
     higher_is_better: bool = False
     note: str = ""
+    paired: float | None = None
+    """The median ratio of sides measured in adjacent pairs, if they were: the ratio shown,
+    since a pair shares the machine's phase where two medians need not."""
 
     @property
     def ratio(self) -> float | None:
-        """``value / baseline``: a time's multiple of the baseline, a rate's fraction of it."""
+        """``value / baseline`` (or ``paired``): a time's multiple of the baseline, a rate's
+        fraction of it."""
+        if self.paired is not None:
+            return self.paired
         return self.value / self.baseline if self.baseline else None
 
 

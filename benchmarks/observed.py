@@ -3,7 +3,8 @@ an ``AlaraCollector`` registered and scraped after every wave, waves counted as 
 with waves whose observer methods (the round's timing, a failure's count) are stubbed; the bytes
 count and the arrival each waiting caller carries stay on both sides (an addition and a tuple).
 A wave's figure is the loop thread's CPU time per request, which preemption does not inflate;
-a row gives the medians, the stubbed one as its baseline (goal: a ratio of at most 1.03)."""
+a row gives the medians, the stubbed one as its baseline, and the median of the ratios of the
+pairs of adjacent waves (one of each side; goal: at most 1.03)."""
 
 from __future__ import annotations
 
@@ -29,16 +30,22 @@ def _timed(self: _observe.Observer, arrivals: Sequence[float], ended: float) -> 
     """``Observer.timed``, counting nothing."""
 
 
+def _timed_alone(self: _observe.Observer, seconds: float) -> None:
+    """``Observer.timed_alone``, counting nothing."""
+
+
 def _failed(self: _observe.Observer, error: BaseException, seconds: float) -> None:
     """``Observer.failed``, counting nothing."""
 
 
-_COUNTED = (_observe.Observer.timed, _observe.Observer.failed)
-_STUBBED = (_timed, _failed)
+_HOOK = ("timed", "timed_alone", "failed")
+_COUNTED = tuple(getattr(_observe.Observer, name) for name in _HOOK)
+_STUBBED = (_timed, _timed_alone, _failed)
 
 
-def _use(hook: tuple[Any, Any]) -> None:
-    _observe.Observer.timed, _observe.Observer.failed = hook  # type: ignore[method-assign]
+def _use(hook: tuple[Any, ...]) -> None:
+    for name, method in zip(_HOOK, hook, strict=True):
+        setattr(_observe.Observer, name, method)
 
 
 async def _cpu_per_request(wave: Callable[[], Awaitable[None]], requests: int) -> float:
@@ -88,5 +95,8 @@ def observed_rows(waves: int, loop: LoopKind) -> list[Row]:
               "concurrent": f"observer cost: {CALLERS} callers, loop CPU per request"}
     return [Row(f"observed.{row}", labels[row], "µs", statistics.median(sides["counted"]),
                 statistics.median(sides["stubbed"]), "hook stubbed",
-                note=f"median of {waves} alternating waves, collector registered")
+                note=f"median of {waves} pairs of waves, collector registered",
+                paired=statistics.median(counted / stubbed for counted, stubbed
+                                         in zip(sides["counted"], sides["stubbed"],
+                                                strict=True)))
             for row, sides in figures.items()]

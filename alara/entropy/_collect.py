@@ -201,7 +201,7 @@ class Collector:
         self._leading = True
         try:
             results = await self._alone(arrived)
-            self._observer.timed((arrived,), self._now())
+            self._observer.timed_alone(self._now() - arrived)
             return results
         finally:
             if self._waiting:

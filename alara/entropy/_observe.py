@@ -181,6 +181,11 @@ class Observer:
 
     # -- called by the network -------------------------------------------------------------
 
+    def timed_alone(self, seconds: float) -> None:
+        """A caller who had a round to itself was given its contributions after ``seconds``."""
+        self._durations[bisect_left(_BUCKETS, seconds)] += 1
+        self.duration_sum += seconds
+
     def timed(self, arrivals: Sequence[float], ended: float) -> None:
         """Requests that arrived at ``arrivals`` (ascending, on the loop's clock) were all
         given their contributions at ``ended``: one round, timed once.
