@@ -39,7 +39,13 @@ from alara.entropy._sampler import SampleBatch
 from alara.entropy._sources import EntropySource, OsSource, check_source
 from alara.entropy._status import NetworkStatus, QuarantineInfo
 from alara.entropy._vocabulary import DEFAULT_ENTROPY
-from alara.entropy._worker import EntropyWorker, get_random_bytes, start_worker
+from alara.entropy._worker import (
+    EntropyWorker,
+    SourcePlan,
+    get_random_bytes,
+    plan_source,
+    start_worker,
+)
 
 __all__ = [
     "DEFAULT_ENTROPY",
@@ -80,6 +86,7 @@ __all__ = [
     "RoundSource",
     "SampleBatch",
     "SourceEntry",
+    "SourcePlan",
     "ThreadKeyed",
     "check_source",
     "create_network",
@@ -88,6 +95,7 @@ __all__ = [
     "discover_sources",
     "get_random_bytes",
     "mix",
+    "plan_source",
     "read_network",
     "read_pools",
     "register_default",

@@ -21,6 +21,7 @@ from alara import (
     OsSource,
     SourceError,
     get_random_bytes,
+    spawn,
     start_worker,
 )
 from alara.entropy import _worker as worker_module
@@ -343,3 +344,18 @@ async def test_a_source_read_by_many_workers_is_checked_once_for_all_and_their_r
         await until(lambda: net.metrics().restarts == {first.id: 1})
         await net.random_bytes(32)
     assert Counting.looked_up == 1
+
+
+async def test_workers_made_from_one_source_plan_read_that_source() -> None:
+    source = RecordingSource()
+    plan = alara.entropy.plan_source(source)
+    refs = [spawn(EntropyWorker(plan), name=f"w{index}") for index in range(2)]
+    try:
+        async with asyncio.timeout(5):
+            outputs = [await get_random_bytes(ref, 16) for ref in refs]
+    finally:
+        for ref in refs:
+            await ref.stop()
+    assert source.blocks == outputs
+    with pytest.raises(TypeError, match="source must have a read"):
+        alara.entropy.plan_source(object())
