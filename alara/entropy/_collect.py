@@ -29,7 +29,6 @@ configured worker (**fail closed**): a pool missing a worker (quarantined, termi
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +40,7 @@ from alara.entropy._refusals import too_few_contributions, too_few_workers
 from alara.entropy._retry import DEAD, Tally, replacements
 from alara.errors import AlaraError, TooManyRequestsError
 
-__all__ = ["DEFAULT_MAX_WAITING", "ROUND_BYTES", "CollectPolicy", "Collector", "loop_clock"]
+__all__ = ["DEFAULT_MAX_WAITING", "ROUND_BYTES", "CollectPolicy", "Collector"]
 
 ROUND_BYTES = 1 << 18
 """Most bytes one worker reads for one round (256 KiB), unless one contribution is larger."""
@@ -173,7 +172,7 @@ class Collector:
     async def collect(self, arrived: float) -> list[bytes]:
         """One ``policy.size``-byte contribution from every worker, for one caller.
 
-        ``arrived`` is when the caller arrived, on the loop's clock (``loop_clock``): its
+        ``arrived`` is when the caller arrived, on the loop's clock (``loop.time()``): its
         deadline is ``timeout`` after it, and the observer times its request from it to the
         end of the round that serves it (once per round, not once per caller).
 
@@ -233,7 +232,7 @@ class Collector:
     def _bind_clock(self) -> Callable[[], float]:
         """The running loop's clock and future factory, looked up once."""
         loop = asyncio.get_running_loop()
-        clock = self._clock = loop_clock(loop)
+        clock = self._clock = loop.time
         self._new_future = loop.create_future
         return clock
 
@@ -431,15 +430,6 @@ class Collector:
             raise supervisor.error
         raise too_few_workers(supervisor.size, self.configured, required, self._missing(),
                               self._policy.min_sources is None)
-
-
-def loop_clock(loop: asyncio.AbstractEventLoop) -> Callable[[], float]:
-    """``loop``'s clock (what its ``time()`` returns, which its timers and a caller's
-    ``arrived`` follow): ``time.monotonic`` itself on asyncio's own loops, which saves a
-    Python method call per request."""
-    if type(loop).time is asyncio.BaseEventLoop.time:
-        return time.monotonic
-    return loop.time
 
 
 def _new_future() -> asyncio.Future[Any]:

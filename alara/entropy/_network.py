@@ -20,7 +20,6 @@ import anyio.lowlevel
 
 from alara.actors import ActorRef, Child, OneForOneSupervisor, check_int, get_logger
 from alara.entropy._cluster import ClusterNode, LocalCluster
-from alara.entropy._collect import loop_clock
 from alara.entropy._conversions import (
     BITS_SLICE,
     INT_SLICE,
@@ -113,7 +112,7 @@ class Network(SecretsVocabulary):
         self._loop = asyncio.get_running_loop()
         self._thread = _thread()
         self._loop_running = self._loop.is_running
-        self._clock = loop_clock(self._loop)
+        self._clock = self._loop.time
         # Loads anyio's asyncio backend now (a one-off import of tens of milliseconds) rather
         # than inside the first request that needs a worker thread.
         await anyio.lowlevel.checkpoint()
